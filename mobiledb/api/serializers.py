@@ -1,0 +1,94 @@
+"""Shapes of the mobile database's API bodies (no side effects)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..models import CustomField
+from ..validation import format_mdn, format_platform_datetime
+
+
+class MobilePhoneInputSerializer(serializers.Serializer):
+    mdn = serializers.CharField(allow_null=True, required=False, trim_whitespace=True)
+    carrier_code = serializers.CharField(
+        allow_null=True, required=False, allow_blank=True, max_length=20
+    )
+
+
+class PersonInputSerializer(serializers.Serializer):
+    """A person body. person_id, person_key, timezone_source, created_at, updated_at and
+    url are ignored (seeds/000)."""
+
+    external_person_id = serializers.CharField(
+        max_length=128, allow_null=True, required=False, allow_blank=False
+    )
+    mobile_phone = MobilePhoneInputSerializer(required=False, allow_null=True)
+    custom_fields = serializers.DictField(required=False, allow_null=True, allow_empty=True)
+    timezone = serializers.CharField(max_length=64, allow_null=True, required=False)
+
+
+class MobilePhoneOutputSerializer(serializers.Serializer):
+    mdn = serializers.CharField()
+    carrier_code = serializers.CharField(allow_null=True)
+
+
+class PersonOutputSerializer(serializers.Serializer):
+    """The person JSON of SPEC section 3; context: `schema`, `api_version`."""
+
+    person_id = serializers.IntegerField(source="pk")
+    person_key = serializers.UUIDField()
+    external_person_id = serializers.CharField(allow_null=True)
+    mobile_phone = serializers.SerializerMethodField()
+    timezone = serializers.CharField(allow_null=True)
+    timezone_source = serializers.CharField(allow_null=True)
+    custom_fields = serializers.SerializerMethodField()
+    created_at = serializers.SerializerMethodField()
+    updated_at = serializers.SerializerMethodField()
+    url = serializers.CharField()
+
+    def get_mobile_phone(self, person) -> MobilePhoneOutputSerializer | None:
+        if not person.mdn:
+            return None
+        return {
+            "mdn": format_mdn(person.mdn, api_version=self.context["api_version"]),
+            "carrier_code": person.carrier_code,
+        }
+
+    def get_custom_fields(self, person) -> dict:
+        return self.context["schema"].render(person.custom_fields)
+
+    def get_created_at(self, person) -> str:
+        return format_platform_datetime(person.created_at)
+
+    def get_updated_at(self, person) -> str:
+        return format_platform_datetime(person.updated_at)
+
+
+class CustomFieldOptionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    name = serializers.CharField(source="label")
+
+
+class CustomFieldOutputSerializer(serializers.ModelSerializer):
+    options = CustomFieldOptionOutputSerializer(many=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomField
+        fields = ["id", "name", "data_type", "character_set", "max_length", "options", "url"]
+
+    def get_url(self, field) -> str:
+        return f"/companies/{field.company.key}/mobiledb/custom_fields/{field.pk}"
+
+
+class TagInputSerializer(serializers.Serializer):
+    tag = serializers.CharField(max_length=100, required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, allow_empty=False
+    )
+
+    def validate(self, attrs):
+        if not attrs.get("tag") and not attrs.get("tags"):
+            raise serializers.ValidationError({"tag": "Send 'tag' or 'tags'."})
+        return attrs

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class MobileDBConfig(AppConfig):
+    name = "mobiledb"
+    verbose_name = "Mobile database"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

@@ -1,0 +1,84 @@
+"""The mobile database's refusals, named by the platform's error classes (seeds/004)."""
+
+from __future__ import annotations
+
+from vibesweb.errors import Conflict, DomainError, ErrorCode, NotFound
+
+
+class InvalidMDN(DomainError):
+    code = ErrorCode.INVALID_MDN
+    error_class = "MobilePhoneErrors::InvalidMDNFormat"
+    default_message = "The mdn is incorrectly formatted. It should be an E.164 mdn."
+
+
+class E164NotAllowedInV1(InvalidMDN):
+    code = ErrorCode.E164_NOT_ALLOWED_IN_V1
+    default_message = (
+        "X-API-Version 1 takes 10-digit US MDNs; send X-API-Version: 2 to use E.164"
+    )
+
+
+class CustomFieldNotFound(DomainError):
+    code = ErrorCode.CUSTOM_FIELD_NOT_FOUND
+    error_class = "PersonErrors::CustomFieldNotFound"
+    default_message = "Custom field not found"
+
+
+class InvalidCustomFieldValue(DomainError):
+    code = ErrorCode.INVALID_CUSTOM_FIELD_VALUE
+    error_class = "PersonErrors::InvalidSelectCustomFieldValue"
+    default_message = "Invalid custom field value"
+
+
+class InvalidSelectOption(InvalidCustomFieldValue):
+    code = ErrorCode.INVALID_SELECT_OPTION
+
+
+class CharacterSetViolation(InvalidCustomFieldValue):
+    code = ErrorCode.CHARACTER_SET_VIOLATION
+    default_message = "Custom field value is incompatible with the field's character set"
+
+
+class CustomFieldTooLong(InvalidCustomFieldValue):
+    code = ErrorCode.CUSTOM_FIELD_TOO_LONG
+
+
+class InvalidPersonID(DomainError):
+    code = ErrorCode.INVALID_PERSON_ID
+    error_class = "PersonErrors::InvalidPersonID"
+    default_message = "Invalid person_id"
+
+
+class PersonNotFound(NotFound):
+    error_class = "PersonErrors::PersonNotFound"
+    default_message = "Person not found"
+
+
+class MobilePhoneAlreadyAssigned(Conflict):
+    code = ErrorCode.MDN_ALREADY_ASSIGNED
+    error_class = "PersonErrors::MobilePhoneAlreadyAssigned"
+    default_message = "Mobile Phone Already Assigned"
+
+
+class MdnChangeNotAllowed(Conflict):
+    code = ErrorCode.MDN_CHANGE_NOT_ALLOWED
+    error_class = "PersonErrors::MdnChangeNotAllowed"
+    default_message = "mdn change not allowed"
+
+
+class ExternalIdAlreadyAssigned(Conflict):
+    code = ErrorCode.EXTERNAL_ID_ALREADY_ASSIGNED
+    error_class = "PG::UniqueViolation"
+    default_message = "duplicate key value violates unique constraint"
+
+
+class ExternalIdMismatch(Conflict):
+    code = ErrorCode.EXTERNAL_ID_MISMATCH
+    error_class = "PersonErrors::ExternalPersonIdMismatch"
+    default_message = "The mdn belongs to a person with a different external_person_id"
+
+
+class PersonCreateRequiresIdentifier(DomainError):
+    code = ErrorCode.PERSON_CREATE_REQUIRES_IDENTIFIER
+    error_class = "PersonErrors::PersonCreateRequiresDeviceOrExternalPersonId"
+    default_message = "Creating a Person requires a device or an external person id"

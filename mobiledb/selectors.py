@@ -1,0 +1,84 @@
+"""Reads that are more than one ORM call: schemas, person lookups and searches."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+
+from django.db.models import QuerySet
+
+from vibesweb.tenancy.models import Company
+
+from .errors import InvalidPersonID, PersonNotFound
+from .models import CustomField, Person
+from .validation import CustomFieldSchema, FieldSpec, SelectOption
+
+_schema_cache: dict[tuple[int, int], CustomFieldSchema] = {}
+_schema_lock = threading.Lock()
+
+
+def custom_field_schema(company: Company) -> CustomFieldSchema:
+    """The company's custom field schema, cached per process by its schema_version.
+
+    Any change to a field or option bumps `Company.schema_version` (mobiledb.signals),
+    and every request reads the company row, so a cached schema is never stale.
+    """
+    cache_key = (company.pk, company.schema_version)
+    schema = _schema_cache.get(cache_key)
+    if schema is None:
+        schema = load_custom_field_schema(company)
+        with _schema_lock:
+            for stale in [k for k in _schema_cache if k[0] == company.pk]:
+                _schema_cache.pop(stale, None)
+            _schema_cache[cache_key] = schema
+    return schema
+
+
+def load_custom_field_schema(company: Company) -> CustomFieldSchema:
+    fields = CustomField.objects.filter(company=company).prefetch_related("options")
+    specs = [
+        FieldSpec(
+            id=cf.pk,
+            name=cf.name,
+            data_type=cf.data_type,
+            character_set=cf.character_set,
+            max_length=cf.max_length,
+            options={o.key: SelectOption(id=o.pk, key=o.key, label=o.label) for o in cf.options.all()},
+        )
+        for cf in fields
+    ]
+    return CustomFieldSchema(specs)
+
+
+_DIGITS = re.compile(r"^\d{1,18}$")
+
+
+def person_get(*, company: Company, id_or_key: str) -> Person:
+    """A person by `person_id` (digits) or `person_key` (UUID); PersonNotFound, InvalidPersonID."""
+    queryset = Person.objects.filter(company=company)
+    value = str(id_or_key).strip()
+    if _DIGITS.match(value):
+        person = queryset.filter(pk=int(value)).first()
+    else:
+        try:
+            person_key = uuid.UUID(value)
+        except ValueError:
+            raise InvalidPersonID(f"Invalid person_id '{value[:64]}'") from None
+        person = queryset.filter(person_key=person_key).first()
+    if person is None:
+        raise PersonNotFound()
+    person.company = company  # spare a query when building URLs
+    return person
+
+
+def person_get_by_external_id(*, company: Company, external_person_id: str) -> Person:
+    person = Person.objects.filter(company=company, external_person_id=external_person_id).first()
+    if person is None:
+        raise PersonNotFound()
+    person.company = company
+    return person
+
+
+def persons_of_company(company: Company) -> QuerySet[Person]:
+    return Person.objects.filter(company=company)

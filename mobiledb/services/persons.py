@@ -1,0 +1,203 @@
+"""Adding and updating persons: the rules shared by the API, the admin and the import.
+
+Inputs are already validated (mobiledb.validation): MDNs in E.164, custom field values in
+their stored form, `None` meaning "clear". Omitted arguments (UNSET) leave fields as
+they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from vibesweb.tenancy.models import Company
+
+from ..errors import (
+    ExternalIdAlreadyAssigned,
+    ExternalIdMismatch,
+    MdnChangeNotAllowed,
+    MobilePhoneAlreadyAssigned,
+    PersonCreateRequiresIdentifier,
+)
+from ..models import Person
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+_ADD_ATTEMPTS = 3
+
+
+def person_add(
+    *,
+    company: Company,
+    mdn: str | None = UNSET,
+    external_person_id: str | None = UNSET,
+    carrier_code: str | None = UNSET,
+    timezone: str | None = UNSET,
+    custom_fields: dict | None = None,
+) -> tuple[Person, bool]:
+    """Add a person, or merge into the person that already has this MDN.
+
+    Returns (person, created). Raises ExternalIdMismatch (409) when the MDN's person has
+    a different external id, ExternalIdAlreadyAssigned (409) when the external id is
+    another person's, PersonCreateRequiresIdentifier without MDN or external id.
+    Safe under concurrency: a lost insert race is retried as a merge.
+    """
+    if not mdn and not external_person_id:
+        raise PersonCreateRequiresIdentifier()
+    for attempt in range(_ADD_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _person_add_once(
+                    company=company,
+                    mdn=mdn or None,
+                    external_person_id=external_person_id or None,
+                    carrier_code=carrier_code,
+                    timezone=timezone,
+                    custom_fields=custom_fields or {},
+                )
+        except IntegrityError:
+            # Another request inserted the same MDN or external id first: look again.
+            if attempt == _ADD_ATTEMPTS - 1:
+                raise ExternalIdAlreadyAssigned() from None
+    raise AssertionError("unreachable")
+
+
+def _person_add_once(
+    *, company, mdn, external_person_id, carrier_code, timezone, custom_fields
+) -> tuple[Person, bool]:
+    existing = None
+    if mdn:
+        existing = Person.objects.select_for_update().filter(company=company, mdn=mdn).first()
+    if existing is not None:
+        if (
+            external_person_id
+            and existing.external_person_id
+            and existing.external_person_id != external_person_id
+        ):
+            raise ExternalIdMismatch()
+        existing.company = company
+        person, _ = _apply_changes(
+            existing,
+            external_person_id=external_person_id or UNSET,
+            carrier_code=carrier_code,
+            timezone=timezone,
+            custom_fields=custom_fields,
+        )
+        return person, False
+    if external_person_id and _external_id_taken(company, external_person_id, exclude=None):
+        raise ExternalIdAlreadyAssigned(
+            f"external_person_id '{external_person_id}' is already assigned to another person"
+        )
+    person = Person(
+        company=company,
+        mdn=mdn,
+        external_person_id=external_person_id,
+        carrier_code=carrier_code or None,
+        timezone=timezone or None,
+        timezone_source="api" if timezone else None,
+        custom_fields={k: v for k, v in custom_fields.items() if v is not None},
+    )
+    person.save()
+    from callbacks.services import person_added_emit  # noqa: PLC0415
+
+    person_added_emit(person)
+    return person, True
+
+
+@transaction.atomic
+def person_update(
+    *,
+    person: Person,
+    mdn: str | None = UNSET,
+    external_person_id: str | None = UNSET,
+    carrier_code: str | None = UNSET,
+    timezone: str | None = UNSET,
+    custom_fields: dict | None = None,
+) -> Person:
+    """Update a person: omitted fields stay, a custom field set to None is cleared.
+
+    Raises MdnChangeNotAllowed (409) when the person has another MDN,
+    MobilePhoneAlreadyAssigned (409) when the new MDN is another person's,
+    ExternalIdAlreadyAssigned (409) when the external id is another person's.
+    """
+    if mdn is not UNSET and mdn != person.mdn:
+        if person.mdn:
+            raise MdnChangeNotAllowed()
+        if mdn and Person.objects.filter(company_id=person.company_id, mdn=mdn).exists():
+            raise MobilePhoneAlreadyAssigned()
+    try:
+        with transaction.atomic():
+            person, _ = _apply_changes(
+                person,
+                mdn=mdn if mdn else UNSET,
+                external_person_id=external_person_id,
+                carrier_code=carrier_code,
+                timezone=timezone,
+                custom_fields=custom_fields or {},
+            )
+    except IntegrityError:
+        raise MobilePhoneAlreadyAssigned() from None
+    return person
+
+
+def _external_id_taken(company: Company, external_person_id: str, *, exclude: int | None) -> bool:
+    queryset = Person.objects.filter(company=company, external_person_id=external_person_id)
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude)
+    return queryset.exists()
+
+
+def _apply_changes(
+    person: Person,
+    *,
+    mdn: str | None = UNSET,
+    external_person_id: str | None = UNSET,
+    carrier_code: str | None = UNSET,
+    timezone: str | None = UNSET,
+    custom_fields: dict,
+) -> tuple[Person, bool]:
+    """Apply the given changes and save if anything changed; emits person_updated then."""
+    changed: list[str] = []
+    if external_person_id is not UNSET and external_person_id != person.external_person_id:
+        if external_person_id and _external_id_taken(
+            person.company, external_person_id, exclude=person.pk
+        ):
+            raise ExternalIdAlreadyAssigned(
+                f"external_person_id '{external_person_id}' is already assigned to another person"
+            )
+        person.external_person_id = external_person_id
+        changed.append("external_person_id")
+    if mdn is not UNSET and mdn != person.mdn:
+        person.mdn = mdn
+        changed.append("mdn")
+    if carrier_code is not UNSET and carrier_code != person.carrier_code:
+        person.carrier_code = carrier_code
+        changed.append("carrier_code")
+    if timezone is not UNSET and timezone != person.timezone:
+        person.timezone = timezone
+        person.timezone_source = "api" if timezone else None
+        changed += ["timezone", "timezone_source"]
+    merged = dict(person.custom_fields)
+    for name, value in custom_fields.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    if merged != person.custom_fields:
+        person.custom_fields = merged
+        changed.append("custom_fields")
+    if changed:
+        person.save(update_fields=[*changed, "updated_at"])
+        from callbacks.services import person_updated_emit  # noqa: PLC0415
+
+        person_updated_emit(person)
+    return person, bool(changed)

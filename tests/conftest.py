@@ -1,0 +1,113 @@
+"""Shared test set-up: a company with a member API user and an authenticated client."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from mobiledb.services.custom_fields import custom_field_create
+
+from .factories import CompanyFactory, MembershipFactory, UserFactory
+
+
+class APIClient:
+    """Speaks to the API as an integrator would: Basic auth, JSON, X-API-Version."""
+
+    def __init__(self, username: str = "", password: str = "pw", version: int | None = None):
+        self.client = Client(raise_request_exception=False)
+        self.username = username
+        self.password = password
+        self.version = version
+
+    def headers(self, extra: dict | None = None) -> dict:
+        headers = {}
+        if self.username:
+            token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            headers["HTTP_AUTHORIZATION"] = f"Basic {token}"
+        if self.version is not None:
+            headers["HTTP_X_API_VERSION"] = str(self.version)
+        headers.update(extra or {})
+        return headers
+
+    def request(self, method: str, path: str, body=None, *, raw: str | None = None, **extra):
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        kwargs = self.headers(extra)
+        if payload is not None:
+            kwargs.setdefault("content_type", "application/json")
+            return getattr(self.client, method)(path, data=payload, **kwargs)
+        return getattr(self.client, method)(path, **kwargs)
+
+    def get(self, path, **extra):
+        return self.request("get", path, **extra)
+
+    def post(self, path, body=None, **extra):
+        return self.request("post", path, body, **extra)
+
+    def put(self, path, body=None, **extra):
+        return self.request("put", path, body, **extra)
+
+    def delete(self, path, **extra):
+        return self.request("delete", path, **extra)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def company(db):
+    return CompanyFactory(key="ACME", name="Acme")
+
+
+@pytest.fixture
+def api_user(company):
+    return MembershipFactory(company=company, user=UserFactory(username="acme-api")).user
+
+
+@pytest.fixture
+def api(api_user) -> APIClient:
+    """An API client for `company` with X-API-Version 1 (the default)."""
+    return APIClient(api_user.username)
+
+
+@pytest.fixture
+def api_v2(api_user) -> APIClient:
+    return APIClient(api_user.username, version=2)
+
+
+@pytest.fixture
+def standard_fields(company):
+    """first_name (string), points (integer), tier (single select), interests (multi)."""
+    custom_field_create(company=company, name="first_name", data_type="string")
+    custom_field_create(company=company, name="points", data_type="integer")
+    custom_field_create(
+        company=company,
+        name="tier",
+        data_type="single_select",
+        options=[("gold", "Gold"), ("silver", "Silver")],
+    )
+    custom_field_create(
+        company=company,
+        name="interests",
+        data_type="multi_select",
+        options=[("shoes", "Shoes"), ("bags", "Bags")],
+    )
+    company.refresh_from_db()
+    return company
+
+
+def errors_of(response) -> list[dict]:
+    body = response.json()
+    assert set(body) == {"errors"}, body
+    return body["errors"]
+
+
+def error_codes(response) -> list[int]:
+    return [entry["code"] for entry in errors_of(response)]

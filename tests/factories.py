@@ -1,0 +1,74 @@
+"""factory_boy factories for every app's rows (one place, so helpers share them)."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from mobiledb.models import CustomField, CustomFieldOption, Person, SubscriptionList
+from vibesweb.tenancy.models import Company, Membership
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    key = factory.Sequence(lambda n: f"CO{n:04d}")
+    name = factory.Sequence(lambda n: f"Company {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pw")
+
+    @factory.post_generation
+    def save_after_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    company = factory.SubFactory(CompanyFactory)
+
+
+class CustomFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomField
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"field_{n}")
+    data_type = CustomField.DataType.STRING
+
+
+class CustomFieldOptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomFieldOption
+
+    field = factory.SubFactory(CustomFieldFactory, data_type="single_select")
+    key = factory.Sequence(lambda n: f"opt{n}")
+    label = factory.LazyAttribute(lambda o: o.key.title())
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    company = factory.SubFactory(CompanyFactory)
+    mdn = factory.Sequence(lambda n: f"+1612555{n % 10000:04d}")
+    external_person_id = factory.Sequence(lambda n: f"EXT{n}")
+
+
+class SubscriptionListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubscriptionList
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"List {n}")

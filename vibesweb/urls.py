@@ -1,0 +1,33 @@
+"""URL map: the platform's REST tree under /companies/:company_key, the admin, the docs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from vibesweb.api import views as api_views
+from vibesweb.api.routing import api_path
+
+company_routes = [
+    *api_path("", api_views.CompanyDetailView.as_view(), "company-detail"),
+    *api_path("heartbeat", api_views.CompanyHeartbeatView.as_view(), "company-heartbeat"),
+    path("mobiledb/", include("mobiledb.api.urls")),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    *api_path("heartbeat", api_views.HeartbeatView.as_view(), "heartbeat"),
+    *api_path("companies", api_views.CompanyListView.as_view(), "company-list"),
+    path("companies/<str:company_key>", api_views.CompanyDetailView.as_view()),
+    path("companies/<str:company_key>/", include(company_routes)),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
+
+handler404 = "vibesweb.api.exceptions.json_not_found"
+handler500 = "vibesweb.api.exceptions.json_server_error"
+handler400 = "vibesweb.api.exceptions.json_bad_request"
