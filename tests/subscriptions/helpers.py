@@ -45,9 +45,7 @@ def emitted(monkeypatch) -> CallbackSpy:
     real = callback_services.callback_event_emit
 
     def recording_emit(*, company, callback_type, body, person_id=None):
-        spy.events.append(
-            EmittedEvent(company.key, callback_type, person_id, body(1), body(2))
-        )
+        spy.events.append(EmittedEvent(company.key, callback_type, person_id, body(1), body(2)))
         return real(company=company, callback_type=callback_type, body=body, person_id=person_id)
 
     for module in EMITTING_MODULES:
@@ -81,5 +79,7 @@ class AcquisitionCampaignFactory(factory.django.DjangoModelFactory):
     def lists(obj, create, extracted, **kwargs):
         if not create:
             return
-        lists = extracted or [SubscriptionList.objects.create(company=obj.company, name=f"{obj.name} list")]
+        lists = extracted or [
+            SubscriptionList.objects.create(company=obj.company, name=f"{obj.name} list")
+        ]
         obj.subscription_lists.set(lists)

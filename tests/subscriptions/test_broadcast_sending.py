@@ -15,7 +15,8 @@ from mobiledb.services.broadcasts import (
     broadcast_start,
     broadcasts_start_due,
 )
-from mobiledb.tasks_broadcasts import broadcast_send_batch, broadcasts_start_due as start_task
+from mobiledb.tasks_broadcasts import broadcast_send_batch
+from mobiledb.tasks_broadcasts import broadcasts_start_due as start_task
 from tests.factories import PersonFactory, SubscriptionListFactory
 from tests.subscriptions.helpers import SubscriptionFactory
 
@@ -81,7 +82,9 @@ def test_broadcast_reaches_each_active_subscriber_once_and_no_one_opted_out(comp
     batches = send_all(broadcast, batch_size=7)
     assert broadcast.status == Broadcast.Status.SENT
     assert broadcast.audience_count == broadcast.sent_count == len(expected) == 32
-    recipients = list(OutboundMessage.objects.filter(broadcast=broadcast).values_list("person_id", flat=True))
+    recipients = list(
+        OutboundMessage.objects.filter(broadcast=broadcast).values_list("person_id", flat=True)
+    )
     assert len(recipients) == len(set(recipients)) == 32  # deduplicated per person
     assert set(recipients) == expected
     assert not set(recipients) & opted_out
@@ -169,7 +172,9 @@ def test_backend_failure_marks_the_broadcast_failed(company, audience, settings)
     assert not OutboundMessage.objects.exists()
 
 
-def test_scheduler_starts_only_due_broadcasts(company, audience, django_capture_on_commit_callbacks):
+def test_scheduler_starts_only_due_broadcasts(
+    company, audience, django_capture_on_commit_callbacks
+):
     list_a, _, _, _ = audience
     due = make_broadcast(company, [list_a])
     later = make_broadcast(company, [list_a], due=False)

@@ -47,7 +47,10 @@ def test_post_schedules_a_broadcast(api, standard_fields, main_list):
     assert created["status"] == "scheduled"
     assert created["targeting"]["filters"] == {"tier": "gold"}
     assert created["targeting"]["source_lists"] == [
-        {"id": str(main_list.pk), "url": f"/companies/ACME/mobiledb/subscription_lists/{main_list.pk}"}
+        {
+            "id": str(main_list.pk),
+            "url": f"/companies/ACME/mobiledb/subscription_lists/{main_list.pk}",
+        }
     ]
     assert api.get(created["url"]).json() == created
 

@@ -60,7 +60,9 @@ def test_put_subscribes_and_answers_201_with_the_seed_shape(api, person, main_li
         "url": f"/companies/ACME/mobiledb/subscription_lists/{main_list.pk}",
     }
     assert body["opt_out_date"] is None and body["acquisition_campaign"] is None
-    assert body["url"] == f"/companies/ACME/mobiledb/persons/{person.pk}/subscriptions/{main_list.pk}"
+    assert (
+        body["url"] == f"/companies/ACME/mobiledb/persons/{person.pk}/subscriptions/{main_list.pk}"
+    )
     assert body["opt_in_date"].endswith("Z")
     assert emitted.types() == ["subscription_added"]
 
@@ -174,7 +176,9 @@ def test_unknown_person_answers_404(api, main_list):
 
 
 def test_person_is_addressed_by_person_key_too(api, person, main_list):
-    response = api.put(f"/companies/ACME/mobiledb/persons/{person.person_key}/subscriptions/{main_list.pk}/")
+    response = api.put(
+        f"/companies/ACME/mobiledb/persons/{person.person_key}/subscriptions/{main_list.pk}/"
+    )
     assert response.status_code == 201
 
 
