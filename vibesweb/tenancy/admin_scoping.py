@@ -25,8 +25,27 @@ def _scoped_queryset(queryset, request, path: str = "company"):
     return queryset.filter(**{f"{path}__in": companies_for_user(request.user)})
 
 
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A related-field filter listing only the user's companies' rows."""
+
+    def field_choices(self, field, request, model_admin):
+        queryset = _scoped_queryset(field.related_model._default_manager.all(), request)
+        return [(row.pk, str(row)) for row in queryset[:500]]
+
+
 class CompanyScopedAdminMixin:
     company_path = "company"
+
+    def get_list_filter(self, request):
+        # relation filters list their choices from the user's companies only
+        scoped = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and "__" not in entry:
+                field = self.model._meta.get_field(entry)
+                if field.is_relation:
+                    entry = (entry, ScopedRelatedFieldListFilter)
+            scoped.append(entry)
+        return scoped
 
     def get_queryset(self, request):
         return _scoped_queryset(super().get_queryset(request), request, self.company_path)
