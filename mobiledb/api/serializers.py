@@ -9,7 +9,7 @@ from ..validation import format_mdn, format_platform_datetime
 
 
 class MobilePhoneInputSerializer(serializers.Serializer):
-    mdn = serializers.CharField(allow_null=True, required=False, trim_whitespace=True)
+    mdn = serializers.CharField(allow_null=True, allow_blank=True, required=False)
     carrier_code = serializers.CharField(
         allow_null=True, required=False, allow_blank=True, max_length=20
     )
