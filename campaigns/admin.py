@@ -9,7 +9,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from vibesweb.tenancy.admin_scoping import CompanyScopedAdminMixin, CompanyScopedInline
+from mobiledb.admin_subscriptions import CompanyScopedInline, ScopedRelatedFieldListFilter
+from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
 from .models import AcquisitionCampaign, InboundEvent, Participation
 from .services.acquisition import keyword_problem, participation_confirm, participation_reject
@@ -59,7 +60,7 @@ class AcquisitionCampaignForm(forms.ModelForm):
 class AcquisitionCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     form = AcquisitionCampaignForm
     list_display = ["name", "company", "keyword", "opt_in", "status", "start_date", "end_date"]
-    list_filter = ["status", "opt_in"]
+    list_filter = [CompanyListFilter, "status", "opt_in"]
     search_fields = ["name", "keyword"]
     filter_horizontal = ["subscription_lists"]
 
@@ -67,7 +68,12 @@ class AcquisitionCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 @admin.register(Participation)
 class ParticipationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["person", "campaign", "status", "source", "participation_date", "expire_date"]
-    list_filter = ["status", "source", "campaign"]
+    list_filter = [
+        CompanyListFilter,
+        "status",
+        "source",
+        ("campaign", ScopedRelatedFieldListFilter),
+    ]
     list_select_related = ["person", "campaign"]
     search_fields = ["person__mdn", "person__external_person_id"]
     readonly_fields = [
@@ -109,7 +115,7 @@ class ParticipationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 @admin.register(InboundEvent)
 class InboundEventAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["received_at", "mdn", "short_code", "message", "outcome", "detail"]
-    list_filter = ["outcome", "received_at"]
+    list_filter = [CompanyListFilter, "outcome", "received_at"]
     search_fields = ["mdn", "event_id", "message"]
     raw_id_fields = ["person", "campaign"]
 

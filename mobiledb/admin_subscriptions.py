@@ -1,6 +1,6 @@
 """Admin for subscription lists, subscriptions, broadcasts and outbound messages.
 
-Scoped per company (vibesweb.tenancy.admin_scoping). Writes go through the services,
+Scoped per company (vibesweb.tenancy.scoping). Writes go through the services,
 so the admin emits the same callbacks as the API. The inlines at the bottom are for
 the Person admin: `SubscriptionHistoryInline`, `OutboundMessageInline`.
 """
@@ -12,17 +12,32 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from vibesweb.errors import DomainError
-from vibesweb.tenancy.admin_scoping import CompanyScopedAdminMixin, CompanyScopedInline
+from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
+from vibesweb.tenancy.services import companies_for_user
 
 from .models import Broadcast, OutboundMessage, Subscription, SubscriptionList
 from .services import broadcasts as broadcast_services
 from .services import subscriptions as subscription_services
 
 
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A filter on a company-owned relation listing only the user's companies' rows."""
+
+    def field_choices(self, field, request, model_admin):
+        rows = field.related_model._default_manager.all()
+        if not request.user.is_superuser:
+            rows = rows.filter(company__in=companies_for_user(request.user))
+        return [(row.pk, str(row)) for row in rows[:500]]
+
+
+class CompanyScopedInline(CompanyScopedAdminMixin, admin.TabularInline):
+    extra = 0
+
+
 @admin.register(SubscriptionList)
 class SubscriptionListAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "company", "active_subscribers", "archived", "created_at"]
-    list_filter = ["archived"]
+    list_filter = [CompanyListFilter, "archived"]
     search_fields = ["name"]
     fields = ["company", "name", "description", "archived"]
 
@@ -60,7 +75,12 @@ class SubscriptionAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "opt_out_reason",
         "acquisition_campaign",
     ]
-    list_filter = ["opt_out_reason", "subscription_list", "opt_in_date"]
+    list_filter = [
+        CompanyListFilter,
+        "opt_out_reason",
+        ("subscription_list", ScopedRelatedFieldListFilter),
+        "opt_in_date",
+    ]
     list_select_related = ["person", "subscription_list", "acquisition_campaign"]
     search_fields = ["person__mdn", "person__external_person_id"]
     raw_id_fields = ["person"]
@@ -140,7 +160,7 @@ class BroadcastAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "sent_count",
         "failed_count",
     ]
-    list_filter = ["status", "send_scheduled_date"]
+    list_filter = [CompanyListFilter, "status", "send_scheduled_date"]
     search_fields = ["name"]
     readonly_fields = [
         "status",
@@ -173,7 +193,7 @@ class BroadcastAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "mdn", "kind", "short_code", "body", "broadcast", "backend"]
-    list_filter = ["kind", "created_at"]
+    list_filter = [CompanyListFilter, "kind", "created_at"]
     search_fields = ["mdn", "body"]
     list_select_related = ["broadcast"]
     raw_id_fields = ["person", "broadcast"]

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -65,6 +66,9 @@ def two_companies(company):
 @pytest.fixture
 def staff_client(company):
     user = UserFactory(username="marketer", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["mobiledb", "campaigns"])
+    )
     MembershipFactory(user=user, company=company)
     client = Client()
     client.force_login(user)
