@@ -213,6 +213,10 @@ def broadcast_audience(broadcast: Broadcast) -> QuerySet[Person]:
     persons = Person.objects.filter(company_id=broadcast.company_id, mdn__isnull=False).filter(
         Exists(active)
     )
+    return _with_filters(persons, broadcast)
+
+
+def _with_filters(persons: QuerySet[Person], broadcast: Broadcast) -> QuerySet[Person]:
     schema = custom_field_schema(broadcast.company)
     for name, value in (broadcast.filters or {}).items():
         spec = schema.by_name.get(name)
@@ -315,22 +319,47 @@ def broadcast_send_next_batch(*, broadcast_id: int, batch_size: int | None = Non
         return False
 
 
+def _next_subscriber_ids(broadcast: Broadcast, cursor: int, batch_size: int) -> list[int]:
+    """The next `batch_size` person ids after `cursor` with an active subscription to a
+    source list, deduplicated and ascending.
+
+    One ordered range scan of the partial index on active subscriptions per list, each
+    LIMITed: the smallest ids of the union are among the smallest ids of each list, so
+    every batch costs the same however far the cursor has gone, on any query plan.
+    """
+    ids: set[int] = set()
+    for list_id in broadcast.source_lists.values_list("pk", flat=True):
+        ids.update(
+            Subscription.objects.filter(
+                subscription_list_id=list_id, opt_out_date__isnull=True, person_id__gt=cursor
+            )
+            .order_by("person_id")
+            .values_list("person_id", flat=True)[:batch_size]
+        )
+    return sorted(ids)[:batch_size]
+
+
 def _send_batch(broadcast_id: int, batch_size: int) -> bool:
     broadcast = Broadcast.objects.select_related("company").filter(pk=broadcast_id).first()
     if broadcast is None or broadcast.status != Status.IN_PROGRESS:
         return False
     cursor = broadcast.cursor_person_id
+    candidate_ids = _next_subscriber_ids(broadcast, cursor, batch_size)
     persons = list(
-        broadcast_audience(broadcast)
-        .filter(pk__gt=cursor)
+        _with_filters(
+            Person.objects.filter(
+                pk__in=candidate_ids, company_id=broadcast.company_id, mdn__isnull=False
+            ),
+            broadcast,
+        )
         .order_by("pk")
-        .only("pk", "mdn", "external_person_id", "custom_fields")[:batch_size]
+        .only("pk", "mdn", "external_person_id", "custom_fields")
     )
     now = timezone.now()
-    done = len(persons) < batch_size
+    done = len(candidate_ids) < batch_size
     changes = {"updated_at": now, "sent_count": F("sent_count") + len(persons)}
-    if persons:
-        changes["cursor_person_id"] = persons[-1].pk
+    if candidate_ids:
+        changes["cursor_person_id"] = candidate_ids[-1]
     if done:
         changes.update(status=Status.SENT, completed_at=now)
     claimed = Broadcast.objects.filter(
