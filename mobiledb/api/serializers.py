@@ -46,6 +46,22 @@ class PersonOutputSerializer(serializers.Serializer):
     updated_at = serializers.SerializerMethodField()
     url = serializers.CharField()
 
+    def to_representation(self, person) -> dict:
+        # Hand-built: DRF's per-field machinery costs more than the query on this hot path.
+        # The declared fields above document the shape (OpenAPI) and must match.
+        return {
+            "person_id": person.pk,
+            "person_key": str(person.person_key),
+            "external_person_id": person.external_person_id,
+            "mobile_phone": self.get_mobile_phone(person),
+            "timezone": person.timezone,
+            "timezone_source": person.timezone_source,
+            "custom_fields": self.get_custom_fields(person),
+            "created_at": self.get_created_at(person),
+            "updated_at": self.get_updated_at(person),
+            "url": person.url,
+        }
+
     def get_mobile_phone(self, person) -> MobilePhoneOutputSerializer | None:
         if not person.mdn:
             return None
