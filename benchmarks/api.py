@@ -31,8 +31,10 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
   counter = counter + 1
-  local mdn = string.format("%d%09d", 3 + (os.time() % 6), (counter * 7919 + math.random(0, 999999999)) % 1000000000)
-  local body = string.format('{"external_person_id": "B-%s", "mobile_phone": {"mdn": "%s"}, "custom_fields": {"first_name": "Bench", "points": %d}}', mdn, mdn, counter)
+  local mdn = string.format("%d%09d", 3 + (os.time() % 6),
+    (counter * 7919 + math.random(0, 999999999)) % 1000000000)
+  local body = string.format('{"external_person_id": "B-%s", "mobile_phone": {"mdn": "%s"}, '
+    .. '"custom_fields": {"first_name": "Bench", "points": %d}}', mdn, mdn, counter)
   return wrk.format(nil, nil, nil, body)
 end
 """
@@ -96,6 +98,13 @@ def run_wrk(url: str, seconds: int, connections: int, auth: str, script: str | N
     }
 
 
+def report(name: str, figures: dict, budget: str) -> None:
+    print(
+        f"{name}: {figures['rps']:8.0f} req/s, p99 {figures['p99_ms']:6.1f} ms, "
+        f"non-2xx {figures['non2xx']}   ({budget})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15)
@@ -139,10 +148,8 @@ def main() -> None:
     print(
         f"database: {engine}; gunicorn workers: {args.workers}; wrk connections: {args.connections}"
     )
-    print(f"GET  person: {get['rps']:8.0f} req/s, p99 {get['p99_ms']:6.1f} ms, non-2xx {get['non2xx']}"
-          "   (budget >= 1000 req/s, p99 < 50 ms)")  # fmt: skip
-    print(f"POST person: {post['rps']:8.0f} req/s, p99 {post['p99_ms']:6.1f} ms, non-2xx {post['non2xx']}"
-          "   (budget >= 500 req/s, p99 < 50 ms)")  # fmt: skip
+    report("GET  person", get, "budget >= 1000 req/s, p99 < 50 ms")
+    report("POST person", post, "budget >= 500 req/s, p99 < 50 ms")
     shutil.rmtree(workdir, ignore_errors=True)
 
 

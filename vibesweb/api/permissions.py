@@ -23,7 +23,10 @@ def member_company(user, key: str) -> Company | None:
     params: list = [key]
     if not user.is_superuser:
         membership = quote("tenancy_membership")
-        sql += f" AND EXISTS (SELECT 1 FROM {membership} m WHERE m.company_id = c.id AND m.user_id = %s)"
+        sql += (
+            f" AND EXISTS (SELECT 1 FROM {membership} m"
+            " WHERE m.company_id = c.id AND m.user_id = %s)"
+        )
         params.append(user.pk)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
