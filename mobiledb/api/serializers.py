@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import CustomField
@@ -62,7 +63,8 @@ class PersonOutputSerializer(serializers.Serializer):
             "url": person.url,
         }
 
-    def get_mobile_phone(self, person) -> MobilePhoneOutputSerializer | None:
+    @extend_schema_field(MobilePhoneOutputSerializer(allow_null=True))
+    def get_mobile_phone(self, person) -> dict | None:
         if not person.mdn:
             return None
         return {
@@ -70,6 +72,13 @@ class PersonOutputSerializer(serializers.Serializer):
             "carrier_code": person.carrier_code,
         }
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "By field name; selects as {id, name, option_key}",
+        }
+    )
     def get_custom_fields(self, person) -> dict:
         return self.context["schema"].render(person.custom_fields)
 
@@ -108,3 +117,11 @@ class TagInputSerializer(serializers.Serializer):
         if not attrs.get("tag") and not attrs.get("tags"):
             raise serializers.ValidationError({"tag": "Send 'tag' or 'tags'."})
         return attrs
+
+
+class TagSerializer(serializers.Serializer):
+    tag = serializers.CharField()
+
+
+class TagListSerializer(serializers.ListSerializer):
+    child = serializers.CharField()
