@@ -7,6 +7,7 @@ import uuid
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
 
+from vibesweb.paginators import CappedCountPaginator
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 from vibesweb.tenancy.services import companies_for_user
@@ -107,6 +108,7 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     readonly_fields = ["person_key", "timezone_source", "created_at", "updated_at"]
     list_select_related = ["company"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 50
     ordering = ["-id"]
     inlines = [PersonTagInline]
