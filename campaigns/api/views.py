@@ -21,11 +21,20 @@ from ..services.acquisition import (
     participant_payload,
 )
 from ..services.inbound import inbound_event_receive
+from .shapes import (
+    AcquisitionCampaignOutputSerializer,
+    InboundEventOutputSerializer,
+    ParticipantOutputSerializer,
+)
 
 
 class AcquisitionCampaignListView(CompanyAPIView):
     """`GET .../campaigns/acquisition`: the company's campaigns (deleted ones left out)."""
 
+    @extend_schema(
+        responses=AcquisitionCampaignOutputSerializer(many=True),
+        operation_id="acquisition_campaigns_list",
+    )
     def get(self, request, company_key: str):
         queryset = (
             AcquisitionCampaign.objects.filter(company=self.company)
@@ -38,6 +47,9 @@ class AcquisitionCampaignListView(CompanyAPIView):
 
 
 class AcquisitionCampaignDetailView(CompanyAPIView):
+    @extend_schema(
+        responses=AcquisitionCampaignOutputSerializer, operation_id="acquisition_campaign_get"
+    )
     def get(self, request, company_key: str, campaign_id: str):
         campaign = acquisition_campaign_get(company=self.company, campaign_id=campaign_id)
         return Response(campaign_payload(campaign, company=self.company))
@@ -48,6 +60,10 @@ class ParticipantListView(CompanyAPIView):
     pending, 409 already subscribed, 400 bad MDN, 422 inactive campaign or external id
     mismatch); `GET` lists the pending participants."""
 
+    @extend_schema(
+        responses=ParticipantOutputSerializer(many=True),
+        operation_id="acquisition_participants_pending",
+    )
     def get(self, request, company_key: str, campaign_id: str):
         campaign = acquisition_campaign_get(company=self.company, campaign_id=campaign_id)
         queryset = Participation.objects.select_related("person").filter(
@@ -66,7 +82,11 @@ class ParticipantListView(CompanyAPIView):
 
         return self.paginated_response(queryset, render)
 
-    @extend_schema(request=PersonInputSerializer)
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses={200: ParticipantOutputSerializer, 201: ParticipantOutputSerializer},
+        operation_id="acquisition_participant_add",
+    )
     def post(self, request, company_key: str, campaign_id: str):
         campaign = acquisition_campaign_get(company=self.company, campaign_id=campaign_id)
         body = validated(PersonInputSerializer, request)
@@ -83,6 +103,7 @@ class PersonPendingAcquisitionsView(CompanyAPIView):
     """`GET .../mobiledb/persons/:id/pending_acquisitions`: the person's pending
     participations."""
 
+    @extend_schema(responses=ParticipantOutputSerializer(many=True))
     def get(self, request, company_key: str, person_id: str):
         person = person_get(company=self.company, id_or_key=person_id)
         queryset = Participation.objects.select_related("campaign").filter(
@@ -138,7 +159,11 @@ class InboundEventView(CompanyAPIView):
 
     rate_class = "inbound_events"
 
-    @extend_schema(request=InboundEventInputSerializer)
+    @extend_schema(
+        request=InboundEventInputSerializer,
+        responses={200: InboundEventOutputSerializer, 201: InboundEventOutputSerializer},
+        operation_id="inbound_event_receive",
+    )
     def post(self, request, company_key: str):
         body = validated(InboundEventInputSerializer, request)
         # events carry what the carrier saw: E.164 or 10-digit US whatever X-API-Version

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from campaigns.api.shapes import AcquisitionCampaignOutputSerializer
 from vibesweb.api.views import CompanyAPIView, validated
 from vibesweb.errors import NotFound
 
@@ -23,6 +24,12 @@ from ..services.subscriptions import (
 )
 from ..validation import parse_platform_datetime
 from .filters import InvalidQueryParameter, PersonFilter
+from .serializers import PersonOutputSerializer
+from .subscription_shapes import (
+    BroadcastOutputSerializer,
+    SubscriptionListOutputSerializer,
+    SubscriptionOutputSerializer,
+)
 from .views import PersonsMixin
 
 # --- subscription lists -------------------------------------------------------------------
@@ -31,6 +38,10 @@ from .views import PersonsMixin
 class SubscriptionListListView(CompanyAPIView):
     """`GET .../mobiledb/subscription_lists`: the company's lists."""
 
+    @extend_schema(
+        responses=SubscriptionListOutputSerializer(many=True),
+        operation_id="subscription_lists_list",
+    )
     def get(self, request, company_key: str):
         queryset = SubscriptionList.objects.filter(company=self.company)
         return self.paginated_response(
@@ -40,6 +51,7 @@ class SubscriptionListListView(CompanyAPIView):
 
 
 class SubscriptionListDetailView(CompanyAPIView):
+    @extend_schema(responses=SubscriptionListOutputSerializer, operation_id="subscription_list_get")
     def get(self, request, company_key: str, list_id: str):
         subscription_list = subscription_list_get(company=self.company, list_id=list_id)
         return Response(subscription_list_payload(subscription_list, company=self.company))
@@ -54,7 +66,9 @@ class SubscriptionListSubscribersView(PersonsMixin, CompanyAPIView):
             OpenApiParameter("mdn", str),
             OpenApiParameter("person_key", str),
             OpenApiParameter("external_person_id", str),
-        ]
+        ],
+        responses=PersonOutputSerializer(many=True),
+        operation_id="subscription_list_subscribers",
     )
     def get(self, request, company_key: str, list_id: str):
         subscription_list = subscription_list_get(company=self.company, list_id=list_id)
@@ -75,6 +89,10 @@ class SubscriptionListSubscribersView(PersonsMixin, CompanyAPIView):
 class SubscriptionListCampaignsView(CompanyAPIView):
     """`GET .../subscription_lists/:id/acquisition_campaigns`."""
 
+    @extend_schema(
+        responses=AcquisitionCampaignOutputSerializer(many=True),
+        operation_id="subscription_list_acquisition_campaigns",
+    )
     def get(self, request, company_key: str, list_id: str):
         from campaigns.services.acquisition import campaign_payload  # noqa: PLC0415
 
@@ -99,7 +117,11 @@ def _active_only(request) -> bool:
 class PersonSubscriptionListView(CompanyAPIView):
     """`GET .../persons/:id/subscriptions[?active_only=true]`: the full history."""
 
-    @extend_schema(parameters=[OpenApiParameter("active_only", bool)])
+    @extend_schema(
+        parameters=[OpenApiParameter("active_only", bool)],
+        responses=SubscriptionOutputSerializer(many=True),
+        operation_id="person_subscriptions_list",
+    )
     def get(self, request, company_key: str, person_id: str):
         person = person_get(company=self.company, id_or_key=person_id)
         queryset = Subscription.objects.filter(person=person)
@@ -121,17 +143,26 @@ class PersonSubscriptionDetailView(CompanyAPIView):
         person = person_get(company=self.company, id_or_key=person_id)
         return person, subscription_list_get(company=self.company, list_id=list_id)
 
+    @extend_schema(responses=SubscriptionOutputSerializer, operation_id="person_subscription_get")
     def get(self, request, company_key: str, person_id: str, list_id: str):
         person, subscription_list = self._subjects(person_id, list_id)
         subscription = subscription_latest(person=person, subscription_list=subscription_list)
         return Response(subscription_payload(subscription, company=self.company))
 
+    @extend_schema(
+        request=None,
+        responses={200: SubscriptionOutputSerializer, 201: SubscriptionOutputSerializer},
+        operation_id="person_subscription_subscribe",
+    )
     def put(self, request, company_key: str, person_id: str, list_id: str):
         person, subscription_list = self._subjects(person_id, list_id)
         subscription, created = subscription_add(person=person, subscription_list=subscription_list)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(subscription_payload(subscription, company=self.company), status=code)
 
+    @extend_schema(
+        responses=SubscriptionOutputSerializer, operation_id="person_subscription_opt_out"
+    )
     def delete(self, request, company_key: str, person_id: str, list_id: str):
         person, subscription_list = self._subjects(person_id, list_id)
         subscription = subscription_opt_out(
@@ -191,7 +222,11 @@ def _broadcast_arguments(body: dict) -> dict:
 class BroadcastListView(CompanyAPIView):
     """`POST` schedules a broadcast; `GET(?status=)` lists them."""
 
-    @extend_schema(parameters=[OpenApiParameter("status", str, enum=Broadcast.Status.values)])
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=Broadcast.Status.values)],
+        responses=BroadcastOutputSerializer(many=True),
+        operation_id="broadcasts_list",
+    )
     def get(self, request, company_key: str):
         queryset = Broadcast.objects.filter(company=self.company).prefetch_related("source_lists")
         wanted = request.query_params.get("status")
@@ -206,7 +241,11 @@ class BroadcastListView(CompanyAPIView):
             ],
         )
 
-    @extend_schema(request=BroadcastInputSerializer)
+    @extend_schema(
+        request=BroadcastInputSerializer,
+        responses={201: BroadcastOutputSerializer},
+        operation_id="broadcast_create",
+    )
     def post(self, request, company_key: str):
         body = validated(BroadcastInputSerializer, request)
         arguments = _broadcast_arguments(body)
@@ -229,11 +268,16 @@ class BroadcastDetailView(CompanyAPIView):
         found.company = self.company
         return found
 
+    @extend_schema(responses=BroadcastOutputSerializer, operation_id="broadcast_get")
     def get(self, request, company_key: str, broadcast_id: str):
         broadcast = self.get_broadcast(broadcast_id)
         return Response(broadcast_services.broadcast_payload(broadcast, company=self.company))
 
-    @extend_schema(request=BroadcastInputSerializer)
+    @extend_schema(
+        request=BroadcastInputSerializer,
+        responses=BroadcastOutputSerializer,
+        operation_id="broadcast_update",
+    )
     def put(self, request, company_key: str, broadcast_id: str):
         broadcast = self.get_broadcast(broadcast_id)
         if broadcast.status != Broadcast.Status.SCHEDULED:
@@ -244,6 +288,7 @@ class BroadcastDetailView(CompanyAPIView):
         )
         return Response(broadcast_services.broadcast_payload(broadcast, company=self.company))
 
+    @extend_schema(responses=BroadcastOutputSerializer, operation_id="broadcast_cancel")
     def delete(self, request, company_key: str, broadcast_id: str):
         broadcast = self.get_broadcast(broadcast_id)
         broadcast = broadcast_services.broadcast_cancel(broadcast=broadcast)
