@@ -261,3 +261,22 @@ def test_create_acquisition_campaign_command_refuses_bad_input(company, lists, a
             stdout=StringIO(),
             stderr=StringIO(),
         )
+
+
+def test_scheduler_starts_and_ends_campaigns_on_their_dates(company):
+    from campaigns.services.acquisition import campaigns_roll_status
+
+    now = timezone.now()
+    starting = AcquisitionCampaignFactory(
+        company=company, status="scheduled", start_date=now - timedelta(minutes=1)
+    )
+    later = AcquisitionCampaignFactory(
+        company=company, status="scheduled", start_date=now + timedelta(days=1)
+    )
+    ending = AcquisitionCampaignFactory(company=company, end_date=now - timedelta(minutes=1))
+    assert campaigns_roll_status(now=now) == 2
+    statuses = {
+        c.pk: c.status
+        for c in AcquisitionCampaign.objects.filter(pk__in=[starting.pk, later.pk, ending.pk])
+    }
+    assert statuses == {starting.pk: "active", later.pk: "scheduled", ending.pk: "past"}
