@@ -75,6 +75,8 @@ def child_env(tmp_path: Path) -> dict:
         "BROADCAST_SCHEDULER_SECONDS": "1",
         "BROADCAST_BATCH_SIZE": "40",
         "LOG_LEVEL": "WARNING",
+        # run from tmp_path: kombu's filesystem transport writes its control/ folder there
+        "PYTHONPATH": str(ROOT),
     }
     env.pop("PYTEST_CURRENT_TEST", None)
     return env
@@ -82,8 +84,8 @@ def child_env(tmp_path: Path) -> dict:
 
 def manage(env: dict, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=env["VIBESWEB_VAR_DIR"],
         env=env,
         capture_output=True,
         text=True,
@@ -101,7 +103,7 @@ def test_scheduler_and_worker_send_a_due_broadcast_in_batches(tmp_path):
     if env["CELERY_BROKER_URL"].startswith(("redis", "amqp")):
         subprocess.run(
             [sys.executable, "-m", "celery", "-A", "vibesweb", "purge", "-f", "-Q", "messaging"],
-            cwd=ROOT,
+            cwd=tmp_path,
             env=env,
             capture_output=True,
             timeout=60,
@@ -123,7 +125,7 @@ def test_scheduler_and_worker_send_a_due_broadcast_in_batches(tmp_path):
             "--loglevel",
             "WARNING",
         ],
-        cwd=ROOT,
+        cwd=tmp_path,
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
