@@ -91,13 +91,14 @@ def test_single_opt_in_by_api_delivers_subscription_added_and_ack(api, company, 
     [added] = receiver.bodies("subscription_added")
     assert added["callback_type"] == added["event_type"] == "subscription_added"
     subscription = added["subscription"]
-    assert list(subscription) == [
+    # field for field (key order is the store's: PostgreSQL's jsonb sorts keys)
+    assert set(subscription) == {
         "person",
         "subscription_list",
         "opt_in_date",
         "acquisition_campaign",
         "url",
-    ]
+    }
     assert subscription["person"]["external_id"] == "ex1234"
     assert subscription["acquisition_campaign"]["id"] == str(campaign.pk)
     [ack] = receiver.bodies("ack_participant_added")
