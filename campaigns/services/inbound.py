@@ -124,8 +124,12 @@ def _answer(event: InboundEvent, person: Person | None, *, confirm: bool) -> Non
         else:
             done += participation_reject(participation=participation)
         event.campaign = participation.campaign
-    event.outcome = Outcome.CONFIRMED if confirm else Outcome.DECLINED
     verb = "confirmed" if confirm else "declined"
+    if not done:  # e.g. the campaign ended meanwhile
+        event.outcome = Outcome.NOTHING_PENDING
+        event.detail = f"no pending participation could be {verb}"
+        return
+    event.outcome = Outcome.CONFIRMED if confirm else Outcome.DECLINED
     event.detail = f"{verb} {done} pending participation(s)"
 
 

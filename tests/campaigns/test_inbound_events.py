@@ -229,3 +229,15 @@ def test_events_are_rate_limited_at_their_own_rate(api, company, settings):
     settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "inbound_events": 2, "company": 100}
     statuses = [sms(api, "hi").status_code for _ in range(6)]
     assert statuses[:2] == [201, 201] and 429 in statuses[2:]
+
+
+def test_yes_after_the_campaign_ended_subscribes_nobody(api, company):
+    lists = [SubscriptionListFactory(company=company)]
+    campaign = AcquisitionCampaignFactory(
+        company=company, keyword="DEALS", lists=lists, opt_in=AcquisitionCampaign.OptIn.DOUBLE
+    )
+    sms(api, "DEALS")
+    AcquisitionCampaign.objects.filter(pk=campaign.pk).update(status="past")
+    assert sms(api, "YES").json()["outcome"] == "nothing_pending"
+    assert not Subscription.objects.exists()
+    assert Participation.objects.get().status == "PENDING"  # expires in its time
