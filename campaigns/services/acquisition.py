@@ -240,7 +240,7 @@ def participant_add(
         if not missing:
             raise AlreadySubscribed()
         if campaign.is_double_opt_in:
-            return _participation_pending(campaign, person, source), True
+            return _participation_pending(campaign, person, source)
         participation = Participation.objects.create(
             company=company,
             campaign=campaign,
@@ -294,7 +294,7 @@ def _pending_for(campaign: AcquisitionCampaign, person: Person) -> Participation
     return pending
 
 
-def _participation_pending(campaign, person, source) -> Participation:
+def _participation_pending(campaign, person, source) -> tuple[Participation, bool]:
     now = timezone.now()
     participation = Participation(
         company=campaign.company,
@@ -309,7 +309,7 @@ def _participation_pending(campaign, person, source) -> Participation:
         with transaction.atomic():
             participation.save()
     except IntegrityError:  # a concurrent request made it pending first
-        return _pending_for(campaign, person)
+        return _pending_for(campaign, person), False
     message_send(
         company=campaign.company,
         person=person,
@@ -318,7 +318,7 @@ def _participation_pending(campaign, person, source) -> Participation:
         short_code=campaign.short_code,
     )
     _emit_participant(participation, "ack_participant_added")
-    return participation
+    return participation, True
 
 
 def _subscribe(participation: Participation, lists: list[SubscriptionList]) -> None:
