@@ -186,3 +186,26 @@ def test_person_inlines_are_importable_for_the_person_admin():
     assert SubscriptionHistoryInline.model is Subscription
     assert OutboundMessageInline.model is OutboundMessage
     assert ParticipationInline.model is Participation
+
+
+def test_person_page_shows_history_participations_and_messages_with_the_inlines(
+    superuser_client, two_companies, monkeypatch
+):
+    from campaigns.admin import ParticipationInline
+    from mobiledb.admin import PersonAdmin
+    from mobiledb.admin_subscriptions import OutboundMessageInline, SubscriptionHistoryInline
+    from mobiledb.models import Person
+
+    monkeypatch.setattr(
+        PersonAdmin,
+        "inlines",
+        [
+            *PersonAdmin.inlines,
+            SubscriptionHistoryInline,
+            ParticipationInline,
+            OutboundMessageInline,
+        ],
+    )
+    person = Person.objects.get(external_person_id="P-mine")
+    html = superuser_client.get(f"/admin/mobiledb/person/{person.pk}/change/").content.decode()
+    assert "list-mine" in html and "campaign-mine" in html and "message-mine" in html
