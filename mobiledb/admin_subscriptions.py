@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 
 from vibesweb.errors import DomainError
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
@@ -41,9 +42,13 @@ class SubscriptionListAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["name"]
     fields = ["company", "name", "description", "archived"]
 
-    @admin.display(description="active subscribers")
+    def get_queryset(self, request):
+        active = Count("subscriptions", filter=Q(subscriptions__opt_out_date__isnull=True))
+        return super().get_queryset(request).annotate(active_subscribers=active)
+
+    @admin.display(description="active subscribers", ordering="active_subscribers")
     def active_subscribers(self, obj: SubscriptionList) -> int:
-        return obj.subscriptions.filter(opt_out_date__isnull=True).count()
+        return obj.active_subscribers
 
     def save_model(self, request, obj, form, change):
         # through the services: subscription_list_added / _updated callbacks, and

@@ -73,11 +73,20 @@ def messages_send(messages: Sequence[OutboundMessage]) -> int:
     return len(messages)
 
 
+# Answers to something the phone itself just asked for (a keyword, an API opt-in).
+_REQUESTED_KINDS = {OutboundMessage.Kind.CONFIRMATION_REQUEST, OutboundMessage.Kind.WELCOME}
+
+
 def message_send(
     *, company, person, body: str, kind: str, short_code: str = "", broadcast=None
 ) -> OutboundMessage | None:
-    """Send one SMS to `person`'s MDN; None (nothing sent) when the person has no MDN."""
+    """Send one SMS to `person`'s MDN; None (nothing sent) when the person has no MDN or
+    is an opted-out subscriber (subscribed once, active nowhere) and the message is not
+    the answer to their own opt-in (a confirmation request or welcome)."""
     if not person.mdn:
+        return None
+    if kind not in _REQUESTED_KINDS and _opted_out_everywhere(person):
+        logger.info("SMS to %s not sent: opted out of every list", person.mdn)
         return None
     message = OutboundMessage(
         company=company,
@@ -90,3 +99,8 @@ def message_send(
     )
     messages_send([message])
     return message
+
+
+def _opted_out_everywhere(person) -> bool:
+    subscriptions = person.subscriptions.all()
+    return subscriptions.exists() and not subscriptions.filter(opt_out_date__isnull=True).exists()

@@ -43,3 +43,27 @@ def test_a_person_without_mdn_gets_nothing(company):
     person = PersonFactory(company=company, mdn=None)
     assert message_send(company=company, person=person, body="Hi", kind="other") is None
     assert not OutboundMessage.objects.exists()
+
+
+def test_an_opted_out_subscriber_gets_no_message(company):
+    from django.utils import timezone
+
+    from tests.subscriptions.helpers import SubscriptionFactory
+
+    person = PersonFactory(company=company)
+    SubscriptionFactory(person=person, opt_out_date=timezone.now(), opt_out_reason="user_opt_out")
+    assert message_send(company=company, person=person, body="Offer", kind="wallet") is None
+    assert not OutboundMessage.objects.exists()
+
+
+def test_an_opted_out_person_who_opts_in_again_gets_the_confirmation_request(company):
+    from django.utils import timezone
+
+    from tests.subscriptions.helpers import SubscriptionFactory
+
+    person = PersonFactory(company=company)
+    SubscriptionFactory(person=person, opt_out_date=timezone.now(), opt_out_reason="user_opt_out")
+    sent = message_send(
+        company=company, person=person, body="Reply YES", kind="confirmation_request"
+    )
+    assert sent is not None
