@@ -64,6 +64,9 @@ class AcquisitionCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "keyword"]
     filter_horizontal = ["subscription_lists"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["company"] if obj is not None else []
+
 
 @admin.register(Participation)
 class ParticipationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):

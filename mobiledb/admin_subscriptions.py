@@ -42,6 +42,9 @@ class SubscriptionListAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["name"]
     fields = ["company", "name", "description", "archived"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["company"] if obj is not None else []
+
     def get_queryset(self, request):
         active = Count("subscriptions", filter=Q(subscriptions__opt_out_date__isnull=True))
         return super().get_queryset(request).annotate(active_subscribers=active)
@@ -177,6 +180,10 @@ class BroadcastAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "error",
     ]
     actions = ["cancel_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["company"] if obj is not None else []
+        return [*fixed, *self.readonly_fields]
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.status != Broadcast.Status.SCHEDULED:

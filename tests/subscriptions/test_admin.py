@@ -209,3 +209,35 @@ def test_person_page_shows_history_participations_and_messages_with_the_inlines(
     person = Person.objects.get(external_person_id="P-mine")
     html = superuser_client.get(f"/admin/mobiledb/person/{person.pk}/change/").content.decode()
     assert "list-mine" in html and "campaign-mine" in html and "message-mine" in html
+
+
+@pytest.mark.parametrize("kind", ["list", "campaign", "broadcast"])
+def test_change_pages_open_with_the_company_fixed(staff_client, two_companies, kind):
+    row = two_companies["mine"][kind]
+    path = {
+        "list": "mobiledb/subscriptionlist",
+        "campaign": "campaigns/acquisitioncampaign",
+        "broadcast": "mobiledb/broadcast",
+    }[kind]
+    response = staff_client.get(f"/admin/{path}/{row.pk}/change/")
+    assert response.status_code == 200
+    assert 'name="company"' not in response.content.decode()
+
+
+def test_admin_edits_a_campaign(staff_client, two_companies):
+    campaign = two_companies["mine"]["campaign"]
+    response = staff_client.post(
+        f"/admin/campaigns/acquisitioncampaign/{campaign.pk}/change/",
+        {
+            "name": "Renamed",
+            "keyword": campaign.keyword,
+            "subscription_lists": [two_companies["mine"]["list"].pk],
+            "opt_in": "double",
+            "status": "active",
+            "confirmation_message": "Reply YES",
+            "welcome_message": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.opt_in) == ("Renamed", "double")
