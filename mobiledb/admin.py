@@ -113,6 +113,15 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     ordering = ["-id"]
     inlines = [PersonTagInline]
 
+    def get_inlines(self, request, obj):
+        # The person's history across the product, read-only (issue 5's inlines).
+        from campaigns.admin import ParticipationInline
+
+        from .admin_subscriptions import OutboundMessageInline, SubscriptionHistoryInline
+
+        history = [SubscriptionHistoryInline, ParticipationInline, OutboundMessageInline]
+        return [*self.inlines, *history] if obj is not None else self.inlines
+
     def get_search_results(self, request, queryset, search_term):
         """Exact, indexed lookups only, so search stays fast with millions of persons."""
         term = search_term.strip()

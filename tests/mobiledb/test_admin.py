@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -90,6 +92,13 @@ def add_form(company, **overrides) -> dict:
     return data
 
 
+def management_forms(client, url: str) -> dict:
+    """The inline formsets' management fields, as the browser would post them back."""
+    page = client.get(url).content.decode()
+    pattern = r'name="([\w-]+-(?:TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS)"[^>]*value="(\d*)"'
+    return dict(re.findall(pattern, page))
+
+
 def test_adding_a_person_stores_typed_values(marketer, standard_fields):
     response = marketer.post("/admin/mobiledb/person/add/", add_form(standard_fields))
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -128,6 +137,7 @@ def test_editing_clears_an_emptied_field_and_keeps_the_rest(marketer, standard_f
     )
     data.pop("mdn")
     data["external_person_id"] = person.external_person_id
+    data.update(management_forms(marketer, f"/admin/mobiledb/person/{person.pk}/change/"))
     response = marketer.post(f"/admin/mobiledb/person/{person.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     person.refresh_from_db()

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
-from mobiledb.models import CustomField, Person, SubscriptionList
+from campaigns.models import AcquisitionCampaign
+from campaigns.services.acquisition import acquisition_campaign_create
+from mobiledb.models import CustomField, Person, Subscription, SubscriptionList
 from mobiledb.services.custom_fields import custom_field_create
 from mobiledb.services.persons import person_add
+from mobiledb.services.subscriptions import (
+    subscription_add,
+    subscription_list_create,
+    subscription_opt_out,
+)
 from vibesweb.tenancy.models import Company, Membership
 from vibesweb.tenancy.services import api_user_create, company_create
 
@@ -42,9 +52,10 @@ class Command(BaseCommand):
                 custom_field_create(
                     company=company, name=name, data_type=data_type, options=choices
                 )
-        for list_name in ("Main list", "Promotions"):
-            SubscriptionList.objects.get_or_create(company=company, name=list_name)
+        lists = [self._list(company, name) for name in ("Main list", "Promotions")]
+        self._campaigns(company, lists)
         self._persons(company)
+        self._subscriptions(company, lists[0])
         self.stdout.write(
             f"Demo ready: company DEMO, {Person.objects.filter(company=company).count()} persons"
         )
@@ -55,6 +66,43 @@ class Command(BaseCommand):
         if admin is None:
             admin = user_model.objects.create_superuser("admin", "admin@example.com", "admin")
         Membership.objects.get_or_create(user=admin, company=company)
+
+    def _list(self, company: Company, name: str) -> SubscriptionList:
+        existing = SubscriptionList.objects.filter(company=company, name=name).first()
+        return existing or subscription_list_create(company=company, name=name)
+
+    def _campaigns(self, company: Company, lists: list[SubscriptionList]) -> None:
+        campaigns = [
+            ("Text JOIN to join", "JOIN", AcquisitionCampaign.OptIn.SINGLE, lists[0]),
+            ("VIP offers (double opt-in)", "VIP", AcquisitionCampaign.OptIn.DOUBLE, lists[1]),
+        ]
+        for name, keyword, opt_in, target in campaigns:
+            if not AcquisitionCampaign.objects.filter(company=company, name=name).exists():
+                acquisition_campaign_create(
+                    company=company,
+                    name=name,
+                    keyword=keyword,
+                    opt_in=opt_in,
+                    short_code="12345",
+                    subscription_lists=[target],
+                )
+
+    def _subscriptions(self, company: Company, main_list: SubscriptionList) -> None:
+        """Thirty subscribers who joined over the last weeks; every fifth left since."""
+        if Subscription.objects.filter(company=company).exists():
+            return
+        now = timezone.now()
+        persons = Person.objects.filter(company=company).order_by("pk")[:30]
+        for number, person in enumerate(persons):
+            subscription_add(
+                person=person,
+                subscription_list=main_list,
+                opt_in_date=now - timedelta(days=number % 28, hours=number),
+            )
+            if number % 5 == 4:
+                subscription_opt_out(
+                    person=person, subscription_list=main_list, reason="user_opt_out"
+                )
 
     def _persons(self, company: Company) -> None:
         company.refresh_from_db()
