@@ -14,6 +14,7 @@ company_routes = [
     *api_path("", api_views.CompanyDetailView.as_view(), "company-detail"),
     *api_path("heartbeat", api_views.CompanyHeartbeatView.as_view(), "company-heartbeat"),
     path("mobiledb/", include("mobiledb.api.urls")),
+    path("config/", include("callbacks.api.urls")),
 ]
 
 urlpatterns = [
