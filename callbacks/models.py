@@ -38,7 +38,7 @@ class CallbackRegistration(models.Model):
         Company, on_delete=models.CASCADE, related_name="callback_registrations"
     )
     callback_type = models.CharField(max_length=40)
-    url = models.URLField("destination URL", max_length=1024)
+    url = models.CharField("destination URL", max_length=1024)
     method = models.CharField(max_length=4, choices=Method.choices, default=Method.POST)
     content_type = models.CharField(
         max_length=20, choices=ContentType.choices, default=ContentType.JSON
