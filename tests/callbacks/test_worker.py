@@ -3,6 +3,7 @@ event still arrives at least once (SPEC section 6: a killed worker loses no even
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -114,10 +115,8 @@ def start_worker(env: dict, log: Path) -> subprocess.Popen:
 
 def kill(process: subprocess.Popen) -> None:
     """kill -9 the worker and its pool children (its own process group)."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=10)
 
 
