@@ -64,17 +64,17 @@ def deliveries_claim(*, limit: int) -> tuple[uuid.UUID, list[CallbackDelivery]]:
         CallbackDelivery.objects.filter(id__in=ids, state=State.PENDING).update(
             state=State.IN_FLIGHT, claim_token=token, claimed_at=now, attempts=F("attempts") + 1
         )
-    claimed = CallbackDelivery.objects.filter(claim_token=token).select_related(
-        "event", "registration", "registration__company"
-    )
+    claimed = list(CallbackDelivery.objects.filter(claim_token=token).select_related("event"))
     return token, _share_registrations(sorted(claimed, key=lambda d: d.next_attempt_at))
 
 
 def _share_registrations(deliveries: list[CallbackDelivery]) -> list[CallbackDelivery]:
-    """One registration object per registration, so health changes are seen by all rows."""
-    shared: dict[int, CallbackRegistration] = {}
+    """One registration object per registration (loaded once), shared by its deliveries,
+    so health changes made while sending are seen by all of them."""
+    ids = {delivery.registration_id for delivery in deliveries}
+    registrations = CallbackRegistration.objects.select_related("company").in_bulk(ids)
     for delivery in deliveries:
-        delivery.registration = shared.setdefault(delivery.registration_id, delivery.registration)
+        delivery.registration = registrations[delivery.registration_id]
     return deliveries
 
 
@@ -96,17 +96,26 @@ def deliveries_deliver_batch(*, limit: int | None = None, enqueue_more: bool = T
 
 
 def _send_all(deliveries: list[CallbackDelivery]) -> list[Sent]:
-    """Send per registration, registrations side by side so a slow one delays no other."""
+    """Send per registration over up to CALLBACK_CONNECTIONS_PER_DESTINATION connections,
+    registrations side by side, so a slow destination delays no other."""
     groups: dict[int, list[CallbackDelivery]] = defaultdict(list)
     for delivery in deliveries:
         groups[delivery.registration_id].append(delivery)
     deadline = time.monotonic() + settings.CALLBACK_GROUP_TIME_BUDGET_SECONDS
-    if len(groups) == 1:
-        return _deliver_group(next(iter(groups.values())), deadline)
+    tripped: set[int] = set()  # registrations that went down during this batch
+    lanes = [lane for group in groups.values() for lane in _lanes(group)]
+    if len(lanes) == 1:
+        return _deliver_lane(lanes[0], deadline, tripped)
     results: list[Sent] = []
-    for sent in _pool().map(lambda group: _deliver_group(group, deadline), groups.values()):
+    for sent in _pool().map(lambda lane: _deliver_lane(lane, deadline, tripped), lanes):
         results.extend(sent)
     return results
+
+
+def _lanes(group: list[CallbackDelivery]) -> list[list[CallbackDelivery]]:
+    """Split one destination's deliveries over parallel connections (at least 10 each)."""
+    count = max(1, min(settings.CALLBACK_CONNECTIONS_PER_DESTINATION, len(group) // 10))
+    return [group[i::count] for i in range(count)]
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -116,22 +125,24 @@ def _pool() -> ThreadPoolExecutor:
     return _executor
 
 
-def _deliver_group(deliveries: list[CallbackDelivery], deadline: float) -> list[Sent]:
-    """Send one registration's deliveries in order; stop (release the rest) once it is down."""
+def _deliver_lane(deliveries: list[CallbackDelivery], deadline: float, tripped: set) -> list[Sent]:
+    """Send deliveries of one registration in order; once it is down, release the rest."""
     registration = deliveries[0].registration
     secrets = registration.secrets
     webhook = Webhook(secrets["signing_secret"])
     failures = registration.consecutive_failures
-    down = registration.is_down()
+    if registration.is_down():
+        tripped.add(registration.pk)
     results = []
     for delivery in deliveries:
-        if down or time.monotonic() > deadline:
+        if registration.pk in tripped or time.monotonic() > deadline:
             results.append(Sent(delivery))
             continue
         outcome = _send_one(delivery, secrets, webhook)
         results.append(Sent(delivery, outcome))
         failures = failures + 1 if outcome.kind == http.TRANSIENT else 0
-        down = failures >= settings.CALLBACK_DOWN_AFTER_FAILURES
+        if failures >= settings.CALLBACK_DOWN_AFTER_FAILURES:
+            tripped.add(registration.pk)
     return results
 
 
@@ -237,6 +248,8 @@ def _mine(token: uuid.UUID, ids: list[int]):
 def _apply_outcome(token: uuid.UUID, sent: Sent, downs: dict) -> str | None:
     """Write a non-delivered outcome; returns the new state (None for delivered ones)."""
     delivery, outcome = sent.delivery, sent.outcome
+    if outcome is not None and outcome.kind == http.DELIVERED:
+        return None  # written in bulk by _bulk_delivered
     rows = _mine(token, [delivery.pk])
     if outcome is None:
         registration = delivery.registration
@@ -251,8 +264,6 @@ def _apply_outcome(token: uuid.UUID, sent: Sent, downs: dict) -> str | None:
             next_attempt_at=resume,
         )
         return State.PENDING
-    if outcome.kind == http.DELIVERED:
-        return None
     delay = (
         None
         if outcome.kind == http.PERMANENT
@@ -272,7 +283,7 @@ def _health_update(results: list[Sent]) -> dict[int, datetime]:
     """Update each registration's health from its outcomes; returns {id: down_until} of
     registrations that went down (their pending deliveries wait until then)."""
     by_registration: dict[int, list[Sent]] = defaultdict(list)
-    for sent in results:
+    for sent in sorted(results, key=lambda s: s.at):
         if sent.outcome is not None:
             by_registration[sent.delivery.registration_id].append(sent)
     downs = {}
