@@ -183,8 +183,9 @@ def person_like_body(n: int):
 
 
 def throughput_phase(args, env, port, workdir) -> float:
-    from callbacks.services import callback_events_emit_bulk
     from django.db import transaction
+
+    from callbacks.services import callback_events_emit_bulk
     from vibesweb.tenancy.models import Company
 
     company = Company.objects.get(key="BENCH")
