@@ -13,9 +13,7 @@ class InvalidMDN(DomainError):
 
 class E164NotAllowedInV1(InvalidMDN):
     code = ErrorCode.E164_NOT_ALLOWED_IN_V1
-    default_message = (
-        "X-API-Version 1 takes 10-digit US MDNs; send X-API-Version: 2 to use E.164"
-    )
+    default_message = "X-API-Version 1 takes 10-digit US MDNs; send X-API-Version: 2 to use E.164"
 
 
 class CustomFieldNotFound(DomainError):
