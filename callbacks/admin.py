@@ -1,7 +1,8 @@
 """The callback configuration screen: registrations with their health and recent attempts,
 the failure queue with redeliver, and "send test event" (SPEC section 6).
 
-Scoped: a staff user who is not a superuser sees only its member companies' rows.
+Scoped (vibesweb.tenancy.scoping): a staff user who is not a superuser sees only its
+member companies' rows and choices.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -17,8 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from vibesweb.errors import DomainError
-from vibesweb.tenancy.models import Company
-from vibesweb.tenancy.services import companies_for_user
+from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
 from .admin_forms import RegistrationForm
 from .models import CallbackDelivery, CallbackEvent, CallbackRegistration, DeliveryAttempt
@@ -30,33 +29,16 @@ from .services.registrations import registration_end
 _ATTEMPTS_HEAD = "<tr><th>when</th><th>#</th><th>status</th><th>duration</th><th>response</th></tr>"
 
 
-class CompanyScopedAdmin(admin.ModelAdmin):
-    """Rows, and company choices, limited to the companies the user belongs to."""
-
-    company_path = "company"
-
-    def get_queryset(self, request) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.company_path}__in": companies_for_user(request.user)})
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Company:
-            kwargs["queryset"] = companies_for_user(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
 def _failure_queue_url(registration_id: int | None = None) -> str:
     url = reverse("admin:callbacks_callbackdelivery_changelist") + "?state__exact=failed"
     return url + (f"&registration__id__exact={registration_id}" if registration_id else "")
 
 
 @admin.register(CallbackRegistration)
-class CallbackRegistrationAdmin(CompanyScopedAdmin):
+class CallbackRegistrationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     form = RegistrationForm
     list_display = ["callback_type", "company", "url", "health", "last_success_at", "end_date"]
-    list_filter = ["callback_type", ("company", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["callback_type", CompanyListFilter]
     search_fields = ["url", "callback_id", "company__key"]
     readonly_fields = ["callback_id", "health_summary", "recent_attempts"]
     actions = ["end_registrations", "send_test_events"]
@@ -182,7 +164,7 @@ class CallbackRegistrationAdmin(CompanyScopedAdmin):
         )
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(CompanyScopedAdminMixin, admin.TabularInline):
     model = DeliveryAttempt
     fields = ["created_at", "number", "status_code", "duration_ms", "error", "response_excerpt"]
     readonly_fields = fields
@@ -194,10 +176,9 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(CallbackDelivery)
-class CallbackDeliveryAdmin(CompanyScopedAdmin):
+class CallbackDeliveryAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     """Every delivery; filter state = failed for the failure queue."""
 
-    company_path = "registration__company"
     list_display = [
         "event_id",
         "callback_type",
@@ -253,9 +234,9 @@ class CallbackDeliveryAdmin(CompanyScopedAdmin):
 
 
 @admin.register(CallbackEvent)
-class CallbackEventAdmin(CompanyScopedAdmin):
+class CallbackEventAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "callback_type", "company", "person_id", "is_test", "created_at"]
-    list_filter = ["callback_type", "is_test", ("company", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["callback_type", "is_test", CompanyListFilter]
     search_fields = ["id", "=person_id"]
     readonly_fields = [
         "id",
