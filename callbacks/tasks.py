@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services.delivery import deliveries_deliver_batch
+from .services.delivery import deliveries_drain
 from .services.operations import callback_events_prune, deliveries_sweep
 
 
 @shared_task(name="callbacks.deliver_pending", queue="callbacks", ignore_result=True)
 def deliver_pending() -> int:
-    """Send one batch of due deliveries (chaining another while a backlog lasts).
+    """Send due deliveries batch after batch for up to CALLBACK_DRAIN_SECONDS (enqueuing a
+    helper task when a batch is full, and a successor if time runs out).
 
     Safe to run any number of times concurrently: rows are claimed, never shared.
     """
-    return deliveries_deliver_batch()
+    return deliveries_drain()
 
 
 @shared_task(name="callbacks.sweep", queue="callbacks", ignore_result=True)

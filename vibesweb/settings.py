@@ -166,6 +166,7 @@ CALLBACK_ALLOW_PRIVATE_DESTINATIONS = env.bool("CALLBACK_ALLOW_PRIVATE_DESTINATI
 # Callback delivery (callbacks/, README "Callbacks").
 CALLBACK_TIMEOUT_SECONDS = env.float("CALLBACK_TIMEOUT_SECONDS", default=10.0)
 CALLBACK_BATCH_SIZE = env.int("CALLBACK_BATCH_SIZE", default=100)
+CALLBACK_DRAIN_SECONDS = env.float("CALLBACK_DRAIN_SECONDS", default=20.0)
 CALLBACK_SEND_THREADS = env.int("CALLBACK_SEND_THREADS", default=8)
 CALLBACK_CONNECTIONS_PER_DESTINATION = env.int("CALLBACK_CONNECTIONS_PER_DESTINATION", default=4)
 CALLBACK_GROUP_TIME_BUDGET_SECONDS = env.float("CALLBACK_GROUP_TIME_BUDGET_SECONDS", default=60.0)
@@ -191,6 +192,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        "polling_interval": 0.1,  # seconds; the default 1 s would delay every callback
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

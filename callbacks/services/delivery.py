@@ -95,6 +95,23 @@ def deliveries_deliver_batch(*, limit: int | None = None, enqueue_more: bool = T
     return len(deliveries)
 
 
+def deliveries_drain(*, seconds: float | None = None) -> int:
+    """Deliver batch after batch until nothing is due or `seconds` have passed; returns
+    how many were claimed. A backlog thus never waits on the broker between batches;
+    one more task is enqueued when time runs out with work left."""
+    seconds = settings.CALLBACK_DRAIN_SECONDS if seconds is None else seconds
+    deadline, total, first = time.monotonic() + seconds, 0, True
+    while True:
+        claimed = deliveries_deliver_batch(enqueue_more=first)
+        total += claimed
+        first = False
+        if claimed < settings.CALLBACK_BATCH_SIZE:
+            return total
+        if time.monotonic() > deadline:
+            _enqueue_delivery()
+            return total
+
+
 def _send_all(deliveries: list[CallbackDelivery]) -> list[Sent]:
     """Send per registration over up to CALLBACK_CONNECTIONS_PER_DESTINATION connections,
     registrations side by side, so a slow destination delays no other."""

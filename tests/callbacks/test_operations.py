@@ -128,3 +128,14 @@ def test_retry_after_takes_seconds_or_an_http_date():
     assert 28 <= retry_after_seconds(http_date(later)) <= 31
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+@pytest.mark.django_db
+def test_drain_delivers_a_backlog_batch_after_batch(registration, receiver, settings):
+    settings.CALLBACK_BATCH_SIZE = 4
+    emit_many(registration.company, 10)
+    from callbacks.services.delivery import deliveries_drain
+
+    assert deliveries_drain(seconds=30) == 10
+    assert set(CallbackDelivery.objects.values_list("state", flat=True)) == {State.DELIVERED}
+    assert len(receiver.received) == 10
