@@ -167,8 +167,9 @@ class DeliveryAttempt(models.Model):
     delivery = models.ForeignKey(
         CallbackDelivery, on_delete=models.CASCADE, related_name="attempt_log"
     )
+    # Indexed by deliveryattempt_recent (registration, created_at).
     registration = models.ForeignKey(
-        CallbackRegistration, on_delete=models.CASCADE, related_name="attempts"
+        CallbackRegistration, on_delete=models.CASCADE, related_name="attempts", db_index=False
     )
     number = models.PositiveIntegerField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
