@@ -77,6 +77,49 @@ class TestEventInputSerializer(serializers.Serializer):
         return attrs
 
 
+class RegistrationStatusSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(["up", "down", "ended"])
+    down_until = serializers.DateTimeField(allow_null=True)
+    last_success_at = serializers.DateTimeField(allow_null=True)
+    last_failure_at = serializers.DateTimeField(allow_null=True)
+
+
+class BasicAuthStatusSerializer(serializers.Serializer):
+    configured = serializers.BooleanField()
+
+
+class RegistrationOutputSerializer(serializers.Serializer):
+    """The shape `registration_json` returns (documentation of the API schema)."""
+
+    callback_id = serializers.UUIDField()
+    callback_type = serializers.CharField()
+    event_type = serializers.CharField(help_text="deprecated copy of callback_type")
+    destination = DestinationSerializer()
+    start_date = serializers.DateTimeField()
+    end_date = serializers.DateTimeField(allow_null=True)
+    scope = serializers.DictField()
+    retry_scheme = RetrySchemeSerializer()
+    basic_auth = BasicAuthStatusSerializer()
+    header_names = serializers.ListField(child=serializers.CharField())
+    notification_emails = serializers.ListField(child=serializers.EmailField())
+    api_version = serializers.IntegerField()
+    status = RegistrationStatusSerializer()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    url = serializers.CharField()
+
+
+class RegistrationCreatedSerializer(RegistrationOutputSerializer):
+    signing_secret = serializers.CharField(help_text="whsec_...; shown in this answer only")
+
+
+class TestEventOutputSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    callback_id = serializers.UUIDField()
+    callback_type = serializers.CharField()
+    status = serializers.CharField()
+
+
 def registration_changes(body: dict) -> dict:
     """Service keyword arguments from a validated body: only the keys the body carried."""
     changes = {k: body[k] for k in ("callback_type", "start_date", "end_date") if k in body}

@@ -20,8 +20,11 @@ from ..services.registrations import (
     registration_update,
 )
 from .serializers import (
+    RegistrationCreatedSerializer,
     RegistrationInputSerializer,
+    RegistrationOutputSerializer,
     TestEventInputSerializer,
+    TestEventOutputSerializer,
     registration_changes,
     registration_json,
 )
@@ -47,14 +50,18 @@ def registration_get(company, callback_id) -> CallbackRegistration:
 class CallbackListView(CompanyAPIView):
     """`GET` lists registrations (`?active_only=true` hides ended ones); `POST` registers."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="callbacks_list", responses=RegistrationOutputSerializer(many=True))
     def get(self, request, company_key: str):
         queryset = registrations_of_company(self.company)
         if request.query_params.get("active_only", "").lower() in ("true", "1"):
             queryset = queryset.filter(end_date__isnull=True)
         return self.paginated_response(queryset, lambda page: [registration_json(r) for r in page])
 
-    @extend_schema(request=RegistrationInputSerializer, responses={201: dict})
+    @extend_schema(
+        operation_id="callbacks_create",
+        request=RegistrationInputSerializer,
+        responses={201: RegistrationCreatedSerializer},
+    )
     def post(self, request, company_key: str):
         body = validated(RegistrationInputSerializer, request)
         registration, secret = registration_create(
@@ -68,18 +75,22 @@ class CallbackListView(CompanyAPIView):
 class CallbackDetailView(CompanyAPIView):
     """`GET`, `PUT` (omitted fields stay) and `DELETE` (ends it) one registration."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="callbacks_retrieve", responses=RegistrationOutputSerializer)
     def get(self, request, company_key: str, callback_id: str):
         return Response(registration_json(registration_get(self.company, callback_id)))
 
-    @extend_schema(request=RegistrationInputSerializer, responses={200: dict})
+    @extend_schema(
+        operation_id="callbacks_update",
+        request=RegistrationInputSerializer,
+        responses=RegistrationOutputSerializer,
+    )
     def put(self, request, company_key: str, callback_id: str):
         registration = registration_get(self.company, callback_id)
         body = validated(RegistrationInputSerializer, request, partial=True)
         registration_update(registration=registration, **registration_changes(body))
         return Response(registration_json(registration))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(operation_id="callbacks_end", responses={204: None})
     def delete(self, request, company_key: str, callback_id: str):
         registration_end(registration=registration_get(self.company, callback_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -88,7 +99,11 @@ class CallbackDetailView(CompanyAPIView):
 class CallbackTestEventView(CompanyAPIView):
     """`POST {callback_id}` (or `{callback_type}`) queues a test event to that registration."""
 
-    @extend_schema(request=TestEventInputSerializer, responses={202: dict})
+    @extend_schema(
+        operation_id="callback_events_test",
+        request=TestEventInputSerializer,
+        responses={202: TestEventOutputSerializer},
+    )
     def post(self, request, company_key: str):
         body = validated(TestEventInputSerializer, request)
         if body.get("callback_id"):
