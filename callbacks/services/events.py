@@ -51,7 +51,13 @@ def _event_rows(*, company, callback_type, registrations, body, person_id, scope
         created_at=now,
     )
     deliveries = [
-        CallbackDelivery(event=event, registration=r, next_attempt_at=now, created_at=now)
+        # A destination that is down is not tried before it may be again.
+        CallbackDelivery(
+            event=event,
+            registration=r,
+            next_attempt_at=max(now, r.down_until or now),
+            created_at=now,
+        )
         for r in registrations
     ]
     return event, deliveries

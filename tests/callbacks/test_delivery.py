@@ -288,3 +288,13 @@ def test_down_periods_grow_while_the_destination_keeps_failing(registration, rec
         registration.refresh_from_db()
         periods.append(round((registration.down_until - started).total_seconds()))
     assert periods == [10, 20, 40]
+
+
+@pytest.mark.django_db
+def test_events_for_a_down_destination_wait_for_it(registration, receiver):
+    until = timezone.now() + timedelta(minutes=5)
+    type(registration).objects.update(down_until=until)
+    delivery = emit(registration.company)
+    assert delivery.next_attempt_at == until
+    assert run() == 0
+    assert receiver.received == []
