@@ -151,13 +151,14 @@ def _emit_chunk(company, callback_type, registrations, chunk) -> int:
 def enqueue_delivery_on_commit() -> None:
     """Enqueue one delivery task after the current transaction commits (once per transaction)."""
     if connection.in_atomic_block and any(
-        func is _enqueue_delivery for _, func, _ in connection.run_on_commit
+        func is enqueue_delivery_now for _, func, _ in connection.run_on_commit
     ):
         return
-    transaction.on_commit(_enqueue_delivery)
+    transaction.on_commit(enqueue_delivery_now)
 
 
-def _enqueue_delivery() -> None:
+def enqueue_delivery_now() -> None:
+    """Queue one delivery task now; a broker outage is logged (the sweep covers it)."""
     from ..tasks import deliver_pending  # noqa: PLC0415
 
     try:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ..models import CallbackDelivery, CallbackEvent, CallbackRegistration, DeliveryAttempt
 from ..payloads import sample_body
-from .events import _enqueue_delivery, enqueue_delivery_on_commit
+from .events import enqueue_delivery_now, enqueue_delivery_on_commit
 from .registrations import RegistrationEnded
 
 State = CallbackDelivery.State
@@ -30,7 +30,7 @@ def deliveries_sweep() -> dict:
     ).update(state=State.PENDING, claim_token=None, claimed_at=None, next_attempt_at=now)
     due = CallbackDelivery.objects.filter(state=State.PENDING, next_attempt_at__lte=now).exists()
     if due:
-        _enqueue_delivery()
+        enqueue_delivery_now()
     return {"reopened": reopened, "due": due}
 
 
