@@ -92,7 +92,9 @@ class CallbackRegistrationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             "&middot; {} pending &middot; <a href='{}'>{} in the failure queue</a>",
             self.health(registration),
             f" until {registration.down_until:%Y-%m-%d %H:%M:%S}" if registration.is_down() else "",
-            registration.last_success_at or "never",
+            f"{registration.last_success_at:%Y-%m-%d %H:%M:%S}"
+            if registration.last_success_at
+            else "never",
             stats["attempts"],
             round(stats["failure_rate"] * 100, 1),
             stats["pending"],

@@ -26,12 +26,12 @@ class CallbackRegistration(models.Model):
     """A company's subscription to one callback type, delivered to one destination."""
 
     class Method(models.TextChoices):
-        POST = "POST"
-        PUT = "PUT"
+        POST = "POST", "POST"
+        PUT = "PUT", "PUT"
 
     class ContentType(models.TextChoices):
-        JSON = "application/json"
-        TEXT_JSON = "text/json"
+        JSON = "application/json", "application/json"
+        TEXT_JSON = "text/json", "text/json"
 
     callback_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey(
