@@ -235,16 +235,36 @@ class CallbackDeliveryAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         messages.success(request, f"{count} delivery(ies) queued again (failed ones only).")
 
 
+class PersonCallbackEventInline(admin.TabularInline):
+    """A person's callback events, for the persons admin (`inlines = [...]`)."""
+
+    model = CallbackEvent
+    fk_name = "person"
+    fields = ["id", "callback_type", "is_test", "created_at", "delivery_states"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-created_at"]
+
+    @admin.display(description="deliveries")
+    def delivery_states(self, event: CallbackEvent) -> str:
+        return ", ".join(f"{d.registration.url}: {d.state}" for d in event.deliveries.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("deliveries__registration")
+
+
 @admin.register(CallbackEvent)
 class CallbackEventAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "callback_type", "company", "person_id", "is_test", "created_at"]
     list_filter = ["callback_type", "is_test", CompanyListFilter]
-    search_fields = ["id", "=person_id"]
+    search_fields = ["=id", "=person__id"]
     readonly_fields = [
         "id",
         "company",
         "callback_type",
-        "person_id",
+        "person",
         "bodies",
         "is_test",
         "created_at",

@@ -99,7 +99,16 @@ class CallbackEvent(models.Model):
     id = models.UUIDField("event id", primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="callback_events")
     callback_type = models.CharField(max_length=40)
-    person_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # The person the event is about, if any. No database constraint: an event outlives
+    # a deleted person (it may still have to be delivered), and imports insert fast.
+    person = models.ForeignKey(
+        "mobiledb.Person",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="callback_events",
+    )
     # The callback-specific body per API version: {"1": {...}, "2": {...}}.
     bodies = models.JSONField(default=dict)
     is_test = models.BooleanField(default=False)

@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('mobiledb', '0001_initial'),
         ('tenancy', '0001_initial'),
     ]
 
@@ -20,11 +21,11 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name='event id')),
                 ('callback_type', models.CharField(max_length=40)),
-                ('person_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
                 ('bodies', models.JSONField(default=dict)),
                 ('is_test', models.BooleanField(default=False)),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='callback_events', to='tenancy.company')),
+                ('person', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='callback_events', to='mobiledb.person')),
             ],
             options={
                 'ordering': ['-created_at'],

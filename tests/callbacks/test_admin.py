@@ -142,3 +142,30 @@ def test_redeliver_many_from_the_failure_queue(staff, registration, receiver):
     event_ids = [r.headers["X-Event-Id"] for r in receiver.received]
     assert sorted(event_ids[:2]) == sorted(event_ids[2:])  # same event ids again
     assert staff.get(f"/admin/callbacks/callbackdelivery/{failed[0].pk}/change/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_events_are_searchable_by_person(staff, registration):
+    person = PersonFactory(company=registration.company)
+    person_added_emit(person)
+    page = staff.get(f"/admin/callbacks/callbackevent/?q={person.pk}")
+    assert page.status_code == 200
+    assert str(person.callback_events.get().id) in page.content.decode()
+    assert staff.get("/admin/callbacks/callbackevent/?q=not-a-number").status_code == 200
+
+
+@pytest.mark.django_db
+def test_person_callback_event_inline_lists_the_events(rf, registration):
+    from django.contrib.admin.sites import site
+
+    from callbacks.admin import PersonCallbackEventInline
+    from mobiledb.models import Person
+
+    person = PersonFactory(company=registration.company)
+    person_added_emit(person)
+    inline = PersonCallbackEventInline(Person, site)
+    request = rf.get("/")
+    request.user = UserFactory(is_superuser=True, is_staff=True)
+    events = list(inline.get_queryset(request).filter(person=person))
+    assert len(events) == 1
+    assert "pending" in inline.delivery_states(events[0])
