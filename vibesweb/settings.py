@@ -193,6 +193,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
         "polling_interval": 0.1,  # seconds; the default 1 s would delay every callback
+        "control_folder": str(_broker_dir / "control"),  # not ./control in the cwd
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
