@@ -72,3 +72,32 @@ class SubscriptionListFactory(factory.django.DjangoModelFactory):
 
     company = factory.SubFactory(CompanyFactory)
     name = factory.Sequence(lambda n: f"List {n}")
+
+
+class CallbackRegistrationFactory(factory.django.DjangoModelFactory):
+    """A person_added registration to a local URL, with a known signing secret."""
+
+    class Meta:
+        model = "callbacks.CallbackRegistration"
+
+    class Params:
+        signing_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        basic_auth = None
+        headers = factory.Dict({})
+
+    company = factory.SubFactory(CompanyFactory)
+    callback_type = "person_added"
+    url = "http://127.0.0.1:9/callback"
+    secrets_encrypted = factory.LazyAttribute(lambda o: _callback_secrets(o))
+
+
+def _callback_secrets(params) -> str:
+    from callbacks.crypto import encrypt_json  # noqa: PLC0415
+
+    return encrypt_json(
+        {
+            "basic_auth": params.basic_auth,
+            "headers": params.headers,
+            "signing_secret": params.signing_secret,
+        }
+    )

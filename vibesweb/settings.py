@@ -163,6 +163,22 @@ API_RATE_LIMITS_ENABLED = env.bool("API_RATE_LIMITS_ENABLED", default=True)
 API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=300)
 
 CALLBACK_ALLOW_PRIVATE_DESTINATIONS = env.bool("CALLBACK_ALLOW_PRIVATE_DESTINATIONS", default=False)
+# Callback delivery (callbacks/, README "Callbacks").
+CALLBACK_TIMEOUT_SECONDS = env.float("CALLBACK_TIMEOUT_SECONDS", default=10.0)
+CALLBACK_BATCH_SIZE = env.int("CALLBACK_BATCH_SIZE", default=100)
+CALLBACK_DRAIN_SECONDS = env.float("CALLBACK_DRAIN_SECONDS", default=20.0)
+CALLBACK_SEND_THREADS = env.int("CALLBACK_SEND_THREADS", default=8)
+CALLBACK_CONNECTIONS_PER_DESTINATION = env.int("CALLBACK_CONNECTIONS_PER_DESTINATION", default=4)
+CALLBACK_GROUP_TIME_BUDGET_SECONDS = env.float("CALLBACK_GROUP_TIME_BUDGET_SECONDS", default=60.0)
+CALLBACK_SWEEP_SECONDS = env.float("CALLBACK_SWEEP_SECONDS", default=5.0)
+CALLBACK_STALE_SECONDS = env.float("CALLBACK_STALE_SECONDS", default=300.0)
+CALLBACK_DOWN_AFTER_FAILURES = env.int("CALLBACK_DOWN_AFTER_FAILURES", default=5)
+CALLBACK_DOWN_BASE_SECONDS = env.float("CALLBACK_DOWN_BASE_SECONDS", default=30.0)
+CALLBACK_DOWN_MAX_SECONDS = env.float("CALLBACK_DOWN_MAX_SECONDS", default=900.0)
+CALLBACK_FAILURE_EMAIL_INTERVAL_SECONDS = env.int(
+    "CALLBACK_FAILURE_EMAIL_INTERVAL_SECONDS", default=3600
+)
+CALLBACK_RETENTION_DAYS = env.int("CALLBACK_RETENTION_DAYS", default=30)
 
 # Celery: the app is `vibesweb` (vibesweb/celery.py). With no broker configured the
 # filesystem transport needs no server, so one laptop runs everything.
@@ -176,6 +192,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        "polling_interval": 0.1,  # seconds; the default 1 s would delay every callback
+        "control_folder": str(_broker_dir / "control"),  # not ./control in the cwd
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -189,6 +207,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Tasks name their queue in their decorator (imports, callbacks, messaging, default).
 # Periodic work run by the scheduler (`celery -A vibesweb beat`, or `worker -B`):
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["callbacks-sweep"] = {
+    "task": "callbacks.sweep",
+    "schedule": CALLBACK_SWEEP_SECONDS,
+    "options": {"queue": "callbacks", "expires": CALLBACK_SWEEP_SECONDS * 2},
+}
+CELERY_BEAT_SCHEDULE["callbacks-prune"] = {
+    "task": "callbacks.prune",
+    "schedule": 600.0,
+    "options": {"queue": "callbacks", "expires": 600.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {

@@ -15,6 +15,7 @@ company_routes = [
     *api_path("", api_views.CompanyDetailView.as_view(), "company-detail"),
     *api_path("heartbeat", api_views.CompanyHeartbeatView.as_view(), "company-heartbeat"),
     path("mobiledb/", include("mobiledb.api.urls")),
+    path("config/", include("callbacks.api.urls")),
     path("campaigns/", include("campaigns.api.urls")),
     *api_path("events", campaign_api_views.InboundEventView.as_view(), "inbound-events"),
 ]

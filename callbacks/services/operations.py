@@ -1,0 +1,101 @@
+"""Operating deliveries: the periodic sweep, redelivery, test events and retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from ..models import CallbackDelivery, CallbackEvent, CallbackRegistration, DeliveryAttempt
+from ..payloads import sample_body
+from .events import enqueue_delivery_now, enqueue_delivery_on_commit
+from .registrations import RegistrationEnded
+
+State = CallbackDelivery.State
+
+
+def deliveries_sweep() -> dict:
+    """Re-open claims held too long (a killed worker) and enqueue delivery if any is due.
+
+    Run by the scheduler every CALLBACK_SWEEP_SECONDS, so a lost broker message or a
+    dead worker only delays delivery. Idempotent.
+    """
+    now = timezone.now()
+    stale_before = now - timedelta(seconds=settings.CALLBACK_STALE_SECONDS)
+    reopened = CallbackDelivery.objects.filter(
+        state=State.IN_FLIGHT, claimed_at__lt=stale_before
+    ).update(state=State.PENDING, claim_token=None, claimed_at=None, next_attempt_at=now)
+    due = CallbackDelivery.objects.filter(state=State.PENDING, next_attempt_at__lte=now).exists()
+    if due:
+        enqueue_delivery_now()
+    return {"reopened": reopened, "due": due}
+
+
+def deliveries_redeliver(*, deliveries) -> int:
+    """Put failed deliveries back in the queue with a fresh retry budget; returns how many.
+
+    Only failed ones move (a pending or delivered one is left alone); the event id stays.
+    """
+    with transaction.atomic():
+        count = deliveries.filter(state=State.FAILED).update(
+            state=State.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            failed_at=None,
+            claim_token=None,
+        )
+        if count:
+            enqueue_delivery_on_commit()
+    return count
+
+
+@transaction.atomic
+def callback_event_test_send(*, registration: CallbackRegistration) -> CallbackDelivery:
+    """Queue a test event (a sample body of the registration's type) to that registration.
+
+    Raises RegistrationEnded (403) for an ended registration.
+    """
+    if registration.is_ended():
+        raise RegistrationEnded("An ended callback registration cannot receive test events")
+    body = sample_body(
+        registration.callback_type,
+        company=registration.company,
+        api_version=registration.api_version,
+    )
+    event = CallbackEvent.objects.create(
+        company=registration.company,
+        callback_type=registration.callback_type,
+        bodies={str(registration.api_version): body},
+        is_test=True,
+    )
+    delivery = CallbackDelivery.objects.create(
+        event=event,
+        registration=registration,
+        next_attempt_at=max(timezone.now(), registration.down_until or timezone.now()),
+    )
+    enqueue_delivery_on_commit()
+    return delivery
+
+
+def callback_events_prune(*, batch: int = 5000) -> int:
+    """Delete events older than CALLBACK_RETENTION_DAYS whose deliveries are all settled
+    (delivered or failed), with their deliveries and attempt logs; one batch per call."""
+    cutoff = timezone.now() - timedelta(days=settings.CALLBACK_RETENTION_DAYS)
+    open_delivery = CallbackDelivery.objects.filter(
+        event=OuterRef("pk"), state__in=[State.PENDING, State.IN_FLIGHT]
+    )
+    ids = list(
+        CallbackEvent.objects.filter(created_at__lt=cutoff)
+        .exclude(Exists(open_delivery))
+        .values_list("id", flat=True)[:batch]
+    )
+    if not ids:
+        return 0
+    with transaction.atomic():
+        DeliveryAttempt.objects.filter(delivery__event_id__in=ids).delete()
+        CallbackDelivery.objects.filter(event_id__in=ids).delete()
+        CallbackEvent.objects.filter(id__in=ids).delete()
+    return len(ids)
