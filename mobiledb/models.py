@@ -205,3 +205,4 @@ class Subscription(models.Model):
     @property
     def url(self) -> str:
         return f"{self.person.url}/subscriptions/{self.subscription_list_id}"
+from .imports.models import PersonImport, PersonImportError  # noqa: E402,F401

@@ -1,0 +1,234 @@
+"""Applying a chunk of rows: the person rules of mobiledb.services.persons, set-based.
+
+The chunk's persons are loaded in a few queries; then each row is checked and applied in
+order to an in-memory view of them, completely or not at all, so a later row sees what
+an earlier one did (the same MDN twice creates once, then updates). Finally the view's
+new and changed persons are written in bulk. Rules (seeds/004, SPEC section 7):
+
+- identification precedence: person_id > person_key > external_person_id > mdn;
+- a row found by external_person_id or mdn that does not exist creates a person;
+  an unknown person_id or person_key is PersonNotFound;
+- an MDN is never changed once set (MdnChangeNotAllowed) nor taken from another person
+  (MobilePhoneAlreadyAssigned); an external id is never taken (PG::UniqueViolation);
+- a new MDN passes the carrier lookup; empty cells change nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from vibesweb.errors import DomainError
+
+from ..errors import (
+    ExternalIdAlreadyAssigned,
+    MdnChangeNotAllowed,
+    MobilePhoneAlreadyAssigned,
+    PersonCreateRequiresIdentifier,
+    PersonNotFound,
+)
+from .rows import RowReader, RowValues
+from .store import PersonStore
+
+
+class Subject:
+    """A person as the chunk sees it; `original` is None for one created by the chunk."""
+
+    __slots__ = ("id", "person_key", "external_person_id", "mdn", "carrier_code", "_stored",
+                 "_fields", "_original_fields", "original", "created_at")  # fmt: skip
+
+    def __init__(self, pk, person_key, external_person_id, mdn, carrier_code, stored, original):
+        self.id = pk
+        self.person_key = person_key
+        self.external_person_id = external_person_id
+        self.mdn = mdn
+        self.carrier_code = carrier_code
+        self._stored = stored
+        self._fields = None
+        self._original_fields = None
+        self.original = original
+        self.created_at = None
+
+    @property
+    def fields(self) -> dict:
+        if self._fields is None:
+            self._fields = PersonStore.fields_of(self._stored)
+            # Values are replaced, never mutated in place, so a shallow copy is the before.
+            self._original_fields = dict(self._fields)
+        return self._fields
+
+    def changed(self) -> bool:
+        if self.original is None:
+            return True
+        if self._fields is not None and self._fields != self._original_fields:
+            return True
+        return self.original[:3] != (self.external_person_id, self.mdn, self.carrier_code)
+
+
+@dataclass
+class ChunkResult:
+    created: list[Subject] = field(default_factory=list)
+    changed: list[Subject] = field(default_factory=list)
+    created_rows: int = 0
+    updated_rows: int = 0
+    errors: list[tuple[int, DomainError, list[str]]] = field(default_factory=list)
+
+
+class ChunkApplier:
+    """Checks and applies a chunk of records for one company (no commit of its own)."""
+
+    def __init__(self, store: PersonStore, reader: RowReader, carrier_lookup):
+        self.store = store
+        self.reader = reader
+        self.carrier_lookup = carrier_lookup
+
+    def apply(self, records: list[tuple[int, list[str]]]) -> ChunkResult:
+        result = ChunkResult()
+        parsed: list[tuple[int, RowValues | None, list[str]]] = []
+        read = self.reader.read
+        for line, cells in records:
+            try:
+                parsed.append((line, read(cells), cells))
+            except DomainError as error:
+                result.errors.append((line, error, cells))
+        self._load([values for _, values, _ in parsed])
+        self._carriers = self._lookup_carriers()
+        for line, values, cells in parsed:
+            try:
+                created = self._apply_row(values)
+            except DomainError as error:
+                result.errors.append((line, error, cells))
+                continue
+            if created:
+                result.created_rows += 1
+            else:
+                result.updated_rows += 1
+        result.errors.sort(key=lambda item: item[0])
+        for subject in self.subjects:
+            if subject.original is None:
+                result.created.append(subject)
+            elif subject.changed():
+                result.changed.append(subject)
+        return result
+
+    # --- loading -----------------------------------------------------------------------
+
+    def _load(self, rows: list[RowValues]) -> None:
+        self.subjects: list[Subject] = []
+        self.by_id: dict[int, Subject] = {}
+        self.by_key: dict[str, Subject] = {}
+        self.by_external_id: dict[str, Subject] = {}
+        self.by_mdn: dict[str, Subject] = {}
+        wanted: dict[str, set] = {
+            "id": set(), "person_key": set(), "external_person_id": set(), "mdn": set()
+        }  # fmt: skip
+        for values in rows:
+            if values.person_id is not None:
+                wanted["id"].add(values.person_id)
+            if values.person_key is not None:
+                wanted["person_key"].add(values.person_key)
+            if values.external_person_id is not None:
+                wanted["external_person_id"].add(values.external_person_id)
+            if values.mdn is not None:
+                wanted["mdn"].add(values.mdn)
+        self.new_mdns = set(wanted["mdn"])
+        for name, values in wanted.items():
+            if values:
+                for row in self.store.find(name, list(values)):
+                    self._remember(row)
+        self.new_mdns.difference_update(self.by_mdn)
+
+    def _remember(self, row: tuple) -> None:
+        pk, key, external_id, mdn, carrier, stored, created_at = row
+        if pk in self.by_id:
+            return
+        subject = Subject(pk, self.store.person_key_text(key), external_id, mdn, carrier, stored,
+                          (external_id, mdn, carrier, stored))  # fmt: skip
+        subject.created_at = created_at
+        self._index(subject)
+
+    def _index(self, subject: Subject) -> None:
+        self.subjects.append(subject)
+        if subject.id is not None:  # loaded: new persons' ids and keys are not in the file
+            self.by_id[subject.id] = subject
+            self.by_key[subject.person_key] = subject
+        if subject.external_person_id:
+            self.by_external_id[subject.external_person_id] = subject
+        if subject.mdn:
+            self.by_mdn[subject.mdn] = subject
+
+    def _lookup_carriers(self) -> dict:
+        if not self.new_mdns:
+            return {}
+        return self.carrier_lookup.lookup(sorted(self.new_mdns))
+
+    # --- one row -----------------------------------------------------------------------
+
+    def _carrier_for(self, mdn: str):
+        answer = self._carriers.get(mdn)
+        if isinstance(answer, DomainError):
+            raise answer
+        return answer
+
+    def _apply_row(self, values: RowValues) -> bool:
+        """Apply one row to the view; True when it created a person. All checks first."""
+        if values.person_id is not None:  # seeds/004 precedence
+            subject = self.by_id.get(values.person_id)
+            if subject is None:
+                raise PersonNotFound()
+        elif values.person_key is not None:
+            subject = self.by_key.get(values.person_key)
+            if subject is None:
+                raise PersonNotFound()
+        elif values.external_person_id is not None:
+            subject = self.by_external_id.get(values.external_person_id)
+        elif values.mdn is not None:
+            subject = self.by_mdn.get(values.mdn)
+        elif values.device_id is not None:
+            raise PersonNotFound("Person not found: vibesweb keeps no vibes_device_id")
+        else:
+            raise PersonCreateRequiresIdentifier()
+        mdn = values.mdn
+        if subject is None:
+            return self._create(values)
+        external_id = values.external_person_id
+        if external_id is not None and external_id != subject.external_person_id:
+            owner = self.by_external_id.get(external_id)
+            if owner is not None and owner is not subject:
+                raise ExternalIdAlreadyAssigned(
+                    f"external_person_id '{external_id}' is already assigned to another person"
+                )
+        carrier = None
+        if mdn is not None and mdn != subject.mdn:
+            if subject.mdn:
+                raise MdnChangeNotAllowed()
+            if mdn in self.by_mdn:
+                raise MobilePhoneAlreadyAssigned()
+            carrier = self._carrier_for(mdn)
+        # Every check passed: apply the whole row.
+        if external_id is not None and external_id != subject.external_person_id:
+            if subject.external_person_id:
+                del self.by_external_id[subject.external_person_id]
+            subject.external_person_id = external_id
+            self.by_external_id[external_id] = subject
+        if mdn is not None and mdn != subject.mdn:
+            subject.mdn = mdn
+            self.by_mdn[mdn] = subject
+            if carrier is not None:
+                subject.carrier_code = carrier
+        if values.fields:
+            subject.fields.update(values.fields)
+        return False
+
+    def _create(self, values: RowValues) -> bool:
+        mdn = values.mdn
+        carrier = None
+        if mdn is not None:
+            if mdn in self.by_mdn:  # identified by external id: the MDN is someone else's
+                raise MobilePhoneAlreadyAssigned()
+            carrier = self._carrier_for(mdn)
+        subject = Subject(None, uuid.uuid4(), values.external_person_id, mdn, carrier,
+                          None, None)  # fmt: skip
+        subject._fields = dict(values.fields)
+        self._index(subject)
+        return True

@@ -1,0 +1,173 @@
+"""Running a PersonImport: stream the file, apply it a chunk at a time, checkpoint each.
+
+Each chunk is one transaction holding its persons' writes, its error rows, its callback
+events and the import's checkpoint (counters and `records_done`), so whatever happens
+to the worker the database shows whole chunks only, and a resumed run skips exactly the
+records already applied. A chunk the bulk path cannot write (a unique constraint broken
+by a concurrent writer) is replayed one row per transaction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from vibesweb.errors import DomainError
+
+from ..errors import ExternalIdAlreadyAssigned, MobilePhoneAlreadyAssigned
+from ..selectors import custom_field_schema
+from .callbacks import emit_chunk_callbacks
+from .carrier import carrier_lookup
+from .chunk import ChunkApplier, ChunkResult
+from .models import PersonImport, PersonImportError
+from .parser import PersonsFile, check_encoding
+from .report import original_row
+from .rows import RowReader
+from .store import PersonStore
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 5000
+LEASE = timedelta(minutes=2)
+_DEADLOCK_RETRIES = 3
+
+
+class ImportStopped(Exception):
+    """The checkpoint could not be written: canceled, or another worker took the lease."""
+
+
+def _unique_violation(error: IntegrityError) -> DomainError:
+    text = str(error).lower()
+    if "mdn" in text:
+        return MobilePhoneAlreadyAssigned()
+    return ExternalIdAlreadyAssigned()
+
+
+class ImportRun:
+    """Applies the file of `person_import` from its checkpoint on; the caller holds the lease."""
+
+    def __init__(self, person_import: PersonImport, *, lease_token: str,
+                 chunk_size: int = CHUNK_SIZE, on_chunk: Callable | None = None):  # fmt: skip
+        self.person_import = person_import
+        self.lease_token = lease_token
+        self.chunk_size = chunk_size
+        self.on_chunk = on_chunk
+        self.company = person_import.company
+
+    def run(self) -> None:
+        """Raises a DomainError for a file-level problem (nothing after it is applied)."""
+        with open(self.person_import.file_path, "rb") as stream:
+            check_encoding(stream)
+            persons_file = PersonsFile(stream)
+            reader = RowReader(persons_file.layout, custom_field_schema(self.company))
+            self.applier = ChunkApplier(PersonStore(self.company.pk), reader, carrier_lookup())
+            records = persons_file.records()
+            # Resume: the first `records_done` records are in the database already.
+            for _ in itertools.islice(records, self.person_import.records_done):
+                pass
+            for chunk in _chunks(records, self.chunk_size):
+                self._commit(chunk, stream.tell())
+                if self.on_chunk is not None:
+                    self.on_chunk(self.person_import)
+
+    def _commit(self, chunk: list, position: int) -> None:
+        for attempt in range(_DEADLOCK_RETRIES):
+            try:
+                with transaction.atomic():
+                    self._apply(chunk, position)
+                self._committed()
+                return
+            except IntegrityError:
+                # A concurrent writer took an MDN or external id between our read and write:
+                # replay the rows one by one, so only the affected row fails.
+                logger.info("import %s: chunk replayed row by row", self.person_import.pk)
+                self._commit_row_by_row(chunk, position)
+                return
+            except OperationalError:
+                if attempt == _DEADLOCK_RETRIES - 1:
+                    raise
+                logger.warning("import %s: chunk retried", self.person_import.pk, exc_info=True)
+
+    def _commit_row_by_row(self, chunk: list, position: int) -> None:
+        for record in chunk:
+            try:
+                with transaction.atomic():
+                    self._apply([record], position)
+            except IntegrityError as error:
+                with transaction.atomic():
+                    result = ChunkResult(errors=[(record[0], _unique_violation(error), record[1])])
+                    self._save(result, 1, position)
+            self._committed()
+
+    def _apply(self, chunk: list, position: int) -> None:
+        result = self.applier.apply(chunk)
+        now = timezone.now()
+        store = self.applier.store
+        ids = store.new_ids(len(result.created))
+        for subject, pk in zip(result.created, ids, strict=True):
+            subject.id = pk
+        # Changed rows first: an external id they give up may be taken by a new row.
+        store.update(
+            [(s.id, s.external_person_id, s.mdn, s.carrier_code, s.fields)
+             for s in result.changed],
+            now,
+        )  # fmt: skip
+        store.insert(
+            [(s.id, s.person_key, s.external_person_id, s.mdn, s.carrier_code, s.fields)
+             for s in result.created],
+            now,
+        )  # fmt: skip
+        emit_chunk_callbacks(self.company, result, now)
+        self._save(result, len(chunk), position)
+
+    def _save(self, result: ChunkResult, records: int, position: int) -> None:
+        """Error rows and the checkpoint, in the chunk's transaction; ImportStopped if lost."""
+        if result.errors:
+            PersonImportError.objects.bulk_create(
+                PersonImportError(
+                    person_import_id=self.person_import.pk,
+                    row=line,
+                    error_class=error.error_class,
+                    message=type(error).default_message[:255],  # seeds/004's message
+                    detail=error.message if error.message != type(error).default_message else "",
+                    original=original_row(cells, self.applier.reader),
+                )
+                for line, error, cells in result.errors
+            )
+        failed = len(result.errors)
+        changed = PersonImport.objects.filter(
+            pk=self.person_import.pk, lease_token=self.lease_token, cancel_requested=False
+        ).update(
+            records_done=F("records_done") + records,
+            rows=F("rows") + records,
+            created=F("created") + result.created_rows,
+            updated=F("updated") + result.updated_rows,
+            failed=F("failed") + failed,
+            bytes_done=position,
+            lease_expires_at=timezone.now() + LEASE,
+        )
+        if changed != 1:
+            raise ImportStopped()
+        self._pending = (records, result.created_rows, result.updated_rows, failed, position)
+
+    def _committed(self) -> None:
+        """Mirror the checkpoint just committed on the in-memory PersonImport."""
+        records, created, updated, failed, position = self._pending
+        pi = self.person_import
+        pi.records_done += records
+        pi.rows += records
+        pi.created += created
+        pi.updated += updated
+        pi.failed += failed
+        pi.bytes_done = position
+
+
+def _chunks(records: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(itertools.islice(records, size)):
+        yield chunk

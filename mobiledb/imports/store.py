@@ -1,0 +1,169 @@
+"""The import's database access: a few set-based statements per chunk of rows.
+
+Reads find every person a chunk refers to in one query per kind of identifier; writes
+are one bulk statement each for new and changed persons: `executemany` in the chunk's
+transaction on SQLite, `COPY` (into the table for new rows, into a staging table then
+one `UPDATE ... FROM` for changed rows) on PostgreSQL. Ids of new persons are taken up
+front (the sequence on PostgreSQL; under SQLite's write lock, past the largest used),
+so no row needs a round trip of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection
+
+from ..models import Person
+
+TABLE = Person._meta.db_table
+_COLUMN = {f.name: f.column for f in Person._meta.concrete_fields}
+_BATCH = 2000
+_READ_COLUMNS = (
+    "id", "person_key", "external_person_id", "mdn", "carrier_code", "custom_fields", "created_at"
+)  # fmt: skip
+_INSERT_FIELDS = (
+    "id",
+    "company",
+    "person_key",
+    "external_person_id",
+    "mdn",
+    "carrier_code",
+    "custom_fields",
+    "created_at",
+    "updated_at",
+)
+_UPDATE_FIELDS = ("external_person_id", "mdn", "carrier_code", "custom_fields")
+STAGING = "mobiledb_person_import_staging"
+
+
+def _columns(names: Iterable[str]) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(quote(_COLUMN[name]) for name in names)
+
+
+class PersonStore:
+    """Reads and writes persons of one company for the import engine."""
+
+    def __init__(self, company_id: int):
+        self.company_id = company_id
+        self.postgres = connection.vendor == "postgresql"
+        self.native_uuid = connection.features.has_native_uuid_field
+        self._select = (
+            f"SELECT {_columns(_READ_COLUMNS)} FROM {connection.ops.quote_name(TABLE)} "
+            f"WHERE {_COLUMN['company']} = %s AND {{column}} IN ({{marks}})"
+            + (" FOR UPDATE" if self.postgres else "")
+        )
+
+    # --- reads -------------------------------------------------------------------------
+
+    def find(self, field: str, values: list) -> list[tuple]:
+        """Rows of _READ_COLUMNS whose `field` is one of `values`."""
+        found: list[tuple] = []
+        if field == "person_key" and not self.native_uuid:
+            values = [uuid.UUID(value).hex for value in values]
+        with connection.cursor() as cursor:
+            for start in range(0, len(values), _BATCH):
+                batch = values[start : start + _BATCH]
+                sql = self._select.format(
+                    column=_COLUMN[field], marks=", ".join(["%s"] * len(batch))
+                )
+                cursor.execute(sql, [self.company_id, *batch])
+                found.extend(cursor.fetchall())
+        return found
+
+    def person_key_text(self, value) -> str:
+        return str(value) if self.native_uuid else str(uuid.UUID(value))
+
+    @staticmethod
+    def fields_of(stored) -> dict:
+        if stored is None:
+            return {}
+        return json.loads(stored) if isinstance(stored, str | bytes) else dict(stored)
+
+    # --- writes ------------------------------------------------------------------------
+
+    def new_ids(self, count: int) -> list[int]:
+        """`count` unused ids for new persons (call inside the chunk's transaction)."""
+        if count == 0:
+            return []
+        with connection.cursor() as cursor:
+            if self.postgres:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [TABLE, count],
+                )
+                return [row[0] for row in cursor.fetchall()]
+            # SQLite: the transaction holds the write lock, so nobody else takes ids now.
+            cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{TABLE}"')
+            highest = cursor.fetchone()[0]
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [TABLE])
+            row = cursor.fetchone()
+            highest = max(highest, row[0] if row else 0)
+        return list(range(highest + 1, highest + 1 + count))
+
+    def insert(self, rows: list[tuple], now: datetime) -> None:
+        """Rows of (id, person_key UUID, external_person_id, mdn, carrier_code, fields)."""
+        if not rows:
+            return
+        company_id = self.company_id
+        if self.postgres:
+            with connection.cursor() as cursor:
+                copy_sql = f"COPY {TABLE} ({_columns(_INSERT_FIELDS)}) FROM STDIN"
+                with cursor.cursor.copy(copy_sql) as copy:
+                    write = copy.write_row
+                    for pk, key, external_id, mdn, carrier, fields in rows:
+                        write((pk, company_id, key, external_id, mdn, carrier,
+                               json.dumps(fields), now, now))  # fmt: skip
+            return
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        params = [
+            (pk, company_id, key.hex, external_id, mdn, carrier, json.dumps(fields), stamp, stamp)
+            for pk, key, external_id, mdn, carrier, fields in rows
+        ]
+        marks = ", ".join(["%s"] * len(_INSERT_FIELDS))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'INSERT INTO "{TABLE}" ({_columns(_INSERT_FIELDS)}) VALUES ({marks})', params
+            )
+
+    def update(self, rows: list[tuple], now: datetime) -> None:
+        """Rows of (id, external_person_id, mdn, carrier_code, fields)."""
+        if not rows:
+            return
+        if self.postgres:
+            self._update_postgres(rows, now)
+            return
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        assignments = ", ".join(f"{_COLUMN[name]} = %s" for name in _UPDATE_FIELDS)
+        params = [
+            (external_id, mdn, carrier, json.dumps(fields), stamp, pk)
+            for pk, external_id, mdn, carrier, fields in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE "{TABLE}" SET {assignments}, updated_at = %s WHERE id = %s', params
+            )
+
+    def _update_postgres(self, rows: list[tuple], now: datetime) -> None:
+        with connection.cursor() as cursor:
+            # Session-local, emptied at every commit: concurrent imports never share it.
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (id bigint, "
+                "external_person_id varchar(128), mdn varchar(20), carrier_code varchar(20), "
+                "custom_fields jsonb) ON COMMIT DELETE ROWS"
+            )
+            cursor.execute(f"TRUNCATE {STAGING}")
+            with cursor.cursor.copy(f"COPY {STAGING} FROM STDIN") as copy:
+                write = copy.write_row
+                for pk, external_id, mdn, carrier, fields in rows:
+                    write((pk, external_id, mdn, carrier, json.dumps(fields)))
+            assignments = ", ".join(f"{_COLUMN[name]} = s.{name}" for name in _UPDATE_FIELDS)
+            cursor.execute(
+                f"UPDATE {TABLE} AS p SET {assignments}, updated_at = %s "
+                f"FROM {STAGING} AS s WHERE p.id = s.id",
+                [now],
+            )
