@@ -205,4 +205,7 @@ class Subscription(models.Model):
     @property
     def url(self) -> str:
         return f"{self.person.url}/subscriptions/{self.subscription_list_id}"
+
+
+# The .persons import's models live in mobiledb/imports; imported here to register them.
 from .imports.models import PersonImport, PersonImportError  # noqa: E402,F401

@@ -7,6 +7,7 @@ the outbox asks (a registration exists), from a snapshot taken now.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from functools import partial
 
@@ -19,7 +20,9 @@ from ..selectors import custom_field_schema
 
 def _person_body(company, state: tuple, api_version: int) -> dict:
     pk, person_key, external_id, mdn, carrier, fields, created_at, updated_at = state
-    if isinstance(created_at, str):  # SQLite hands back text
+    if not isinstance(person_key, uuid.UUID):  # SQLite hands back hex text
+        person_key = uuid.UUID(person_key)
+    if isinstance(created_at, str):
         created_at = datetime.fromisoformat(created_at).replace(tzinfo=updated_at.tzinfo)
     person = Person(
         id=pk,

@@ -15,7 +15,6 @@ new and changed persons are written in bulk. Rules (seeds/004, SPEC section 7):
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 
 from vibesweb.errors import DomainError
@@ -32,7 +31,10 @@ from .store import PersonStore
 
 
 class Subject:
-    """A person as the chunk sees it; `original` is None for one created by the chunk."""
+    """A person as the chunk sees it; `original` is None for one created by the chunk.
+
+    `person_key` is as the database returned it (a UUID, or hex text on SQLite).
+    """
 
     __slots__ = ("id", "person_key", "external_person_id", "mdn", "carrier_code", "_stored",
                  "_fields", "_original_fields", "original", "created_at")  # fmt: skip
@@ -116,46 +118,51 @@ class ChunkApplier:
     def _load(self, rows: list[RowValues]) -> None:
         self.subjects: list[Subject] = []
         self.by_id: dict[int, Subject] = {}
-        self.by_key: dict[str, Subject] = {}
         self.by_external_id: dict[str, Subject] = {}
         self.by_mdn: dict[str, Subject] = {}
-        wanted: dict[str, set] = {
-            "id": set(), "person_key": set(), "external_person_id": set(), "mdn": set()
-        }  # fmt: skip
+        ids, keys, external_ids, mdns = set(), set(), set(), set()
         for values in rows:
             if values.person_id is not None:
-                wanted["id"].add(values.person_id)
+                ids.add(values.person_id)
             if values.person_key is not None:
-                wanted["person_key"].add(values.person_key)
+                keys.add(values.person_key)
             if values.external_person_id is not None:
-                wanted["external_person_id"].add(values.external_person_id)
+                external_ids.add(values.external_person_id)
             if values.mdn is not None:
-                wanted["mdn"].add(values.mdn)
-        self.new_mdns = set(wanted["mdn"])
-        for name, values in wanted.items():
-            if values:
-                for row in self.store.find(name, list(values)):
-                    self._remember(row)
-        self.new_mdns.difference_update(self.by_mdn)
+                mdns.add(values.mdn)
+        find, remember = self.store.find, self._remember
+        for name, wanted in (
+            ("id", ids),
+            ("person_key", keys),
+            ("external_person_id", external_ids),
+        ):
+            if wanted:
+                for row in find(name, list(wanted)):
+                    remember(row)
+        # Most MDNs belong to persons found already (a row names both): ask for the rest.
+        missing = [mdn for mdn in mdns if mdn not in self.by_mdn]
+        if missing:
+            for row in find("mdn", missing):
+                remember(row)
+        self.new_mdns = mdns.difference(self.by_mdn)
+        self.by_key: dict[str, Subject] = {}
+        if keys:
+            key_text = self.store.person_key_text
+            self.by_key = {key_text(s.person_key): s for s in self.subjects}
 
     def _remember(self, row: tuple) -> None:
         pk, key, external_id, mdn, carrier, stored, created_at = row
         if pk in self.by_id:
             return
-        subject = Subject(pk, self.store.person_key_text(key), external_id, mdn, carrier, stored,
+        subject = Subject(pk, key, external_id, mdn, carrier, stored,
                           (external_id, mdn, carrier, stored))  # fmt: skip
         subject.created_at = created_at
-        self._index(subject)
-
-    def _index(self, subject: Subject) -> None:
         self.subjects.append(subject)
-        if subject.id is not None:  # loaded: new persons' ids and keys are not in the file
-            self.by_id[subject.id] = subject
-            self.by_key[subject.person_key] = subject
-        if subject.external_person_id:
-            self.by_external_id[subject.external_person_id] = subject
-        if subject.mdn:
-            self.by_mdn[subject.mdn] = subject
+        self.by_id[pk] = subject
+        if external_id:
+            self.by_external_id[external_id] = subject
+        if mdn:
+            self.by_mdn[mdn] = subject
 
     def _lookup_carriers(self) -> dict:
         if not self.new_mdns:
@@ -227,8 +234,11 @@ class ChunkApplier:
             if mdn in self.by_mdn:  # identified by external id: the MDN is someone else's
                 raise MobilePhoneAlreadyAssigned()
             carrier = self._carrier_for(mdn)
-        subject = Subject(None, uuid.uuid4(), values.external_person_id, mdn, carrier,
-                          None, None)  # fmt: skip
+        subject = Subject(None, None, values.external_person_id, mdn, carrier, None, None)
         subject._fields = dict(values.fields)
-        self._index(subject)
+        self.subjects.append(subject)
+        if subject.external_person_id:
+            self.by_external_id[subject.external_person_id] = subject
+        if mdn:
+            self.by_mdn[mdn] = subject
         return True
