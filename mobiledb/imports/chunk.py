@@ -6,7 +6,9 @@ an earlier one did (the same MDN twice creates once, then updates). Finally the 
 new and changed persons are written in bulk. Rules (seeds/004, SPEC section 7):
 
 - identification precedence: person_id > person_key > external_person_id > mdn;
-- a row found by external_person_id or mdn that does not exist creates a person;
+- a row found by external_person_id or mdn that does not exist creates a person (an
+  unknown external id with the MDN of a person who has none updates that person, as
+  person_add merges);
   an unknown person_id or person_key is PersonNotFound;
 - an MDN is never changed once set (MdnChangeNotAllowed) nor taken from another person
   (MobilePhoneAlreadyAssigned); an external id is never taken (PG::UniqueViolation);
@@ -189,6 +191,12 @@ class ChunkApplier:
                 raise PersonNotFound()
         elif values.external_person_id is not None:
             subject = self.by_external_id.get(values.external_person_id)
+            if subject is None and values.mdn is not None:
+                # As person_add merges: an unknown external id joins the MDN's person when
+                # that person has none; one with another id keeps its MDN (refused below).
+                owner = self.by_mdn.get(values.mdn)
+                if owner is not None and not owner.external_person_id:
+                    subject = owner
         elif values.mdn is not None:
             subject = self.by_mdn.get(values.mdn)
         elif values.device_id is not None:

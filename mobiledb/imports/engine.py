@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import gc
 import itertools
-import os
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta

@@ -115,13 +115,17 @@ class PersonStore:
             return
         company_id = self.company_id
         if self.postgres:
-            with connection.cursor() as cursor:
-                copy_sql = f"COPY {TABLE} ({_columns(_INSERT_FIELDS)}) FROM STDIN"
-                with cursor.cursor.copy(copy_sql) as copy:
-                    write = copy.write_row
-                    for pk, key, external_id, mdn, carrier, fields in rows:
-                        write((pk, company_id, key, external_id, mdn, carrier,
-                               json.dumps(fields), now, now))  # fmt: skip
+            copy_sql = f"COPY {TABLE} ({_columns(_INSERT_FIELDS)}) FROM STDIN"
+            # wrap_database_errors: psycopg's errors become Django's (IntegrityError, ...).
+            with (
+                connection.cursor() as cursor,
+                connection.wrap_database_errors,
+                cursor.cursor.copy(copy_sql) as copy,
+            ):
+                write = copy.write_row
+                for pk, key, external_id, mdn, carrier, fields in rows:
+                    write((pk, company_id, key, external_id, mdn, carrier,
+                           json.dumps(fields), now, now))  # fmt: skip
             return
         stamp = connection.ops.adapt_datetimefield_value(now)
         params = [
@@ -161,7 +165,10 @@ class PersonStore:
                 "custom_fields jsonb) ON COMMIT DELETE ROWS"
             )
             cursor.execute(f"TRUNCATE {STAGING}")
-            with cursor.cursor.copy(f"COPY {STAGING} FROM STDIN") as copy:
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {STAGING} FROM STDIN") as copy,
+            ):
                 write = copy.write_row
                 for pk, external_id, mdn, carrier, fields in rows:
                     write((pk, external_id, mdn, carrier, json.dumps(fields)))
