@@ -91,11 +91,11 @@ def child_prepare(database_url: str, path: str, rows: int) -> dict:
 def raw_insert(path: str, company_key: str, keep=None, stale: bool = False) -> int:
     """The physical reference: the file's rows written straight into the person table."""
     import csv
-    import uuid
 
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from mobiledb.imports.engine import new_person_keys
     from mobiledb.imports.store import TABLE
     from vibesweb.tenancy.models import Company
 
@@ -104,6 +104,7 @@ def raw_insert(path: str, company_key: str, keep=None, stale: bool = False) -> i
     columns = ("company_id, person_key, external_person_id, mdn, custom_fields, "
                "created_at, updated_at")  # fmt: skip
     count = 0
+    keys = iter(())
     with open(path, encoding="utf-8", newline="") as source, transaction.atomic():
         reader = csv.reader(source)
         next(reader)
@@ -113,12 +114,14 @@ def raw_insert(path: str, company_key: str, keep=None, stale: bool = False) -> i
             for n, (mdn, external_id, first_name, tier, interests) in enumerate(reader):
                 if keep is not None and not keep(n):
                     continue
+                if count % 5000 == 0:  # the engine's key scheme, a batch at a time
+                    keys = iter(new_person_keys(5000))
                 count += 1
                 fields = {"first_name": first_name, "tier": tier,
                           "interests": interests.split("|")}  # fmt: skip
                 if stale:
                     fields = {"first_name": "Old", "tier": TIERS[(n + 1) % 3]}
-                yield (company_id, uuid.uuid4(), external_id, "+1" + mdn,
+                yield (company_id, next(keys), external_id, "+1" + mdn,
                        json.dumps(fields), now, now)  # fmt: skip
 
         with connection.cursor() as cursor:
@@ -130,7 +133,7 @@ def raw_insert(path: str, company_key: str, keep=None, stale: bool = False) -> i
                 stamp = connection.ops.adapt_datetimefield_value(now)
                 cursor.executemany(
                     f"INSERT INTO {TABLE} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    ((c, k.hex, e, m, f, stamp, stamp) for c, k, e, m, f, _, _ in rows()),
+                    ((c, k, e, m, f, stamp, stamp) for c, k, e, m, f, _, _ in rows()),
                 )
     return count
 

@@ -66,6 +66,10 @@ class Subject:
             return True
         if self._fields is not None and self._fields != self._original_fields:
             return True
+        return self.identity_changed()
+
+    def identity_changed(self) -> bool:
+        """Anything but custom fields changed (external id, MDN, carrier)."""
         return self.original[:3] != (self.external_person_id, self.mdn, self.carrier_code)
 
 

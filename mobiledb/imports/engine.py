@@ -13,6 +13,7 @@ import gc
 import itertools
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -120,11 +121,13 @@ class ImportRun:
             subject.id = pk
             subject.person_key = key
         # Changed rows first: an external id they give up may be taken by a new row.
+        moved = [s for s in result.changed if s.identity_changed()]
         store.update(
-            [(s.id, s.external_person_id, s.mdn, s.carrier_code, s.fields)
-             for s in result.changed],
-            now,
-        )  # fmt: skip
+            [(s.id, s.external_person_id, s.mdn, s.carrier_code, s.fields) for s in moved], now
+        )
+        store.update_fields(
+            [(s.id, s.fields) for s in result.changed if not s.identity_changed()], now
+        )
         store.insert(
             [(s.id, s.person_key, s.external_person_id, s.mdn, s.carrier_code, s.fields)
              for s in result.created],
@@ -176,23 +179,24 @@ class ImportRun:
 
 
 def new_person_keys(count: int) -> list[str]:
-    """`count` random (version 4) UUIDs as 32 hex digits, from one read of the OS's RNG.
+    """`count` new person keys: time-ordered UUIDs (RFC 9562 version 7), as 32 hex digits.
 
-    Both databases take this text for a UUID column; uuid.uuid4() would cost a system
-    call per person.
+    A 48-bit millisecond clock leads and 74 random bits follow, so a chunk's keys land
+    together at the end of the person_key index instead of on thousands of random pages
+    (at a million persons, random keys made the index the import's largest cost). One
+    read of the OS's RNG serves the chunk; both databases take the hex text for a UUID.
     """
-    entropy = os.urandom(16 * count)
+    entropy = os.urandom(10 * count)
+    prefix = (int(time.time() * 1000) & (1 << 48) - 1) << 80 | 0x7 << 76 | 0x2 << 62
     from_bytes = int.from_bytes
-    keys = [
-        f"{(from_bytes(entropy[at : at + 16]) & _UUID_RANDOM_BITS) | _UUID_V4_BITS:032x}"
-        for at in range(0, 16 * count, 16)
-    ]
+    keys = []
+    for at in range(0, 10 * count, 10):
+        random = from_bytes(entropy[at : at + 10])  # 80 bits: 12 + 62 used
+        keys.append(f"{prefix | (random >> 68) << 64 | random & _LOW_62:032x}")
     return keys
 
 
-# RFC 4122 version 4: version nibble 0100, variant bits 10.
-_UUID_V4_BITS = (0x4 << 76) | (0x2 << 62)
-_UUID_RANDOM_BITS = ((1 << 128) - 1) ^ (0xF << 76) ^ (0x3 << 62)
+_LOW_62 = (1 << 62) - 1
 
 
 @contextmanager

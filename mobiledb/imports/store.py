@@ -140,41 +140,50 @@ class PersonStore:
 
     def update(self, rows: list[tuple], now: datetime) -> None:
         """Rows of (id, external_person_id, mdn, carrier_code, fields)."""
+        self._update(_UPDATE_FIELDS, rows, now)
+
+    def update_fields(self, rows: list[tuple], now: datetime) -> None:
+        """Rows of (id, fields): the common change, which leaves the MDN and id indexes be."""
+        self._update(("custom_fields",), rows, now)
+
+    def _update(self, names: tuple, rows: list[tuple], now: datetime) -> None:
         if not rows:
             return
+        json_at = len(names)  # custom_fields is last
         if self.postgres:
-            self._update_postgres(rows, now)
+            self._update_postgres(names, rows, now)
             return
         stamp = connection.ops.adapt_datetimefield_value(now)
-        assignments = ", ".join(f"{_COLUMN[name]} = %s" for name in _UPDATE_FIELDS)
-        params = [
-            (external_id, mdn, carrier, json.dumps(fields), stamp, pk)
-            for pk, external_id, mdn, carrier, fields in rows
-        ]
+        assignments = ", ".join(f"{_COLUMN[name]} = %s" for name in names)
+        params = [(*row[1:json_at], json.dumps(row[json_at]), stamp, row[0]) for row in rows]
         with connection.cursor() as cursor:
             cursor.executemany(
                 f'UPDATE "{TABLE}" SET {assignments}, updated_at = %s WHERE id = %s', params
             )
 
-    def _update_postgres(self, rows: list[tuple], now: datetime) -> None:
+    def _update_postgres(self, names: tuple, rows: list[tuple], now: datetime) -> None:
+        staging = f"{STAGING}_{len(names)}"
+        types = {"external_person_id": "varchar(128)", "mdn": "varchar(20)",
+                 "carrier_code": "varchar(20)", "custom_fields": "jsonb"}  # fmt: skip
+        columns = ", ".join(f"{name} {types[name]}" for name in names)
+        json_at = len(names)
         with connection.cursor() as cursor:
             # Session-local, emptied at every commit: concurrent imports never share it.
             cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {STAGING} (id bigint, "
-                "external_person_id varchar(128), mdn varchar(20), carrier_code varchar(20), "
-                "custom_fields jsonb) ON COMMIT DELETE ROWS"
+                f"CREATE TEMP TABLE IF NOT EXISTS {staging} (id bigint, {columns}) "
+                "ON COMMIT DELETE ROWS"
             )
-            cursor.execute(f"TRUNCATE {STAGING}")
+            cursor.execute(f"TRUNCATE {staging}")
             with (
                 connection.wrap_database_errors,
-                cursor.cursor.copy(f"COPY {STAGING} FROM STDIN") as copy,
+                cursor.cursor.copy(f"COPY {staging} FROM STDIN") as copy,
             ):
                 write = copy.write_row
-                for pk, external_id, mdn, carrier, fields in rows:
-                    write((pk, external_id, mdn, carrier, json.dumps(fields)))
-            assignments = ", ".join(f"{_COLUMN[name]} = s.{name}" for name in _UPDATE_FIELDS)
+                for row in rows:
+                    write((*row[:json_at], json.dumps(row[json_at])))
+            assignments = ", ".join(f"{_COLUMN[name]} = s.{name}" for name in names)
             cursor.execute(
                 f"UPDATE {TABLE} AS p SET {assignments}, updated_at = %s "
-                f"FROM {STAGING} AS s WHERE p.id = s.id",
+                f"FROM {staging} AS s WHERE p.id = s.id",
                 [now],
             )
