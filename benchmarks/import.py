@@ -104,13 +104,13 @@ def raw_insert(path: str, company_key: str, keep=None, stale: bool = False) -> i
     columns = ("company_id, person_key, external_person_id, mdn, custom_fields, "
                "created_at, updated_at")  # fmt: skip
     count = 0
-    keys = iter(())
     with open(path, encoding="utf-8", newline="") as source, transaction.atomic():
         reader = csv.reader(source)
         next(reader)
 
         def rows():
             nonlocal count
+            keys = iter(())
             for n, (mdn, external_id, first_name, tier, interests) in enumerate(reader):
                 if keep is not None and not keep(n):
                     continue
