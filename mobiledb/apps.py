@@ -9,3 +9,4 @@ class MobileDBConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401
+        from .imports import admin as imports_admin  # noqa: F401

@@ -2,7 +2,8 @@
 
 Every check is the shared one: MDNs by `normalize_mdn`, custom field values by
 `clean_custom_field_value`, unknown fields by `CustomFieldSchema.spec`, person ids and
-keys by the selectors' parsers. An empty cell is "leave unchanged" (seeds/004).
+keys by the selectors' parsers. An empty cell is "leave unchanged" (seeds/004). A cell the
+export guarded against formula injection (`'+1...`, `'=...`) is read without its apostrophe.
 """
 
 from __future__ import annotations
@@ -15,6 +16,19 @@ from .parser import FileLayout
 
 EXTERNAL_ID_MAX_LENGTH = Person._meta.get_field("external_person_id").max_length
 _IDENTITY_COLUMNS = ("person_id", "person_key", "external_person_id", "mdn", "vibes_device_id")
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def escape_cell(text: str) -> str:
+    """A cell that a spreadsheet would run as a formula, behind an apostrophe (export)."""
+    return "'" + text if text[:1] in _FORMULA_STARTS and text else text
+
+
+def unescape_cell(text: str) -> str:
+    """The reverse of escape_cell: `'=`, `'+`, `'-`, `'@` lose the apostrophe."""
+    return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_STARTS and text[1:2] else text
 
 
 class RowValues:
@@ -60,6 +74,8 @@ class RowReader:
             raise InvalidImportFileFormat(
                 f"The row has {len(cells)} values but the file has {self.width} columns"
             )
+        if any(cell[:1] == "'" for cell in cells):
+            cells = [unescape_cell(cell) for cell in cells]
         values = RowValues()
         at = self.person_id_at
         if at is not None and cells[at]:
