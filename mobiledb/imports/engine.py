@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 5000
 LEASE = timedelta(minutes=2)
 _DEADLOCK_RETRIES = 3
+_STATISTICS_EVERY = 50  # chunks between checks that the planner's statistics are fresh
 
 
 class ImportStopped(Exception):
@@ -76,7 +77,9 @@ class ImportRun:
             for _ in itertools.islice(records, self.person_import.records_done):
                 pass
             with _young_garbage_only():
-                for chunk in _chunks(records, self.chunk_size):
+                for number, chunk in enumerate(_chunks(records, self.chunk_size)):
+                    if number % _STATISTICS_EVERY == 0:
+                        self.applier.store.refresh_statistics()
                     self._commit(chunk, stream.tell())
                     gc.collect(1)
                     if self.on_chunk is not None:

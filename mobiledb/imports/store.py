@@ -62,6 +62,28 @@ class PersonStore:
             + (" FOR UPDATE" if self.postgres else "")
         )
 
+    def refresh_statistics(self) -> None:
+        """PostgreSQL: ANALYZE the person table when its statistics are missing or stale.
+
+        A bulk load outruns autovacuum; without statistics the planner reads a whole
+        company's persons for every chunk's lookup (160 ms instead of 2 ms per query).
+        """
+        if not self.postgres:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n_live_tup, n_mod_since_analyze, "
+                "COALESCE(last_analyze, last_autoanalyze) IS NULL "
+                "FROM pg_stat_user_tables WHERE relid = %s::regclass",
+                [TABLE],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return
+            live, modified, never = row
+            if never or modified > max(10_000, live // 5):
+                cursor.execute(f"ANALYZE {TABLE}")
+
     # --- reads -------------------------------------------------------------------------
 
     def find(self, field: str, values: list) -> list[tuple]:
@@ -181,6 +203,7 @@ class PersonStore:
                 write = copy.write_row
                 for row in rows:
                     write((*row[:json_at], json.dumps(row[json_at])))
+            cursor.execute(f"ANALYZE {staging}")  # a temp table is never auto-analyzed
             assignments = ", ".join(f"{_COLUMN[name]} = s.{name}" for name in names)
             cursor.execute(
                 f"UPDATE {TABLE} AS p SET {assignments}, updated_at = %s "
