@@ -23,9 +23,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, key, file, as_json: bool = False, **options):
         try:
-            person_import = person_import_create(company_key=key, file_path=file)
+            open(file, "rb").close()
         except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error}") from None
+            raise CommandError(f"Cannot read {file}: {error.strerror}") from None
+        person_import = person_import_create(company_key=key, file_path=file)
         person_import = person_import_run(person_import.pk)
         if as_json:
             self._print_json(person_import)
