@@ -76,6 +76,7 @@ class PersonImportAdmin(admin.ModelAdmin):
                     "updated", "failed", "created_at"]  # fmt: skip
     list_filter = ["status"]
     search_fields = ["file_name", "company_key"]
+    actions = ["resume_imports"]
     change_form_template = "admin/imports/personimport/change_form.html"
     change_list_template = "admin/imports/personimport/change_list.html"
     readonly_fields = ["company", "file_name", "file_size", "status", "rows", "created",
@@ -115,6 +116,16 @@ class PersonImportAdmin(admin.ModelAdmin):
     def progress_text(self, obj):
         progress = import_progress(obj)
         return f"{progress['rows']:,} rows ({progress['percent']:.0f}%)"
+
+    @admin.action(description="Resume selected imports (after a worker was lost)",
+                  permissions=["add"])  # fmt: skip
+    def resume_imports(self, request, queryset):
+        active = [pi for pi in queryset if pi.is_active]
+        for person_import in active:
+            person_import_enqueue(person_import)
+        self.message_user(
+            request, f"{len(active)} import(s) queued; each resumes after its last chunk."
+        )
 
     # --- upload ----------------------------------------------------------------------
 

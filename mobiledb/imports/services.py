@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -69,6 +70,19 @@ def person_import_run(import_id: int, *, token: str | None = None, on_chunk=None
     if person_import.started_at is None:
         person_import.started_at = timezone.now()
         PersonImport.objects.filter(pk=import_id).update(started_at=person_import.started_at)
+    try:
+        return _run(person_import, token, on_chunk, chunk_size)
+    except Exception:
+        # Anything unforeseen (the database went away, a bug): let a retry or a resume
+        # take over at once instead of waiting for the lease to expire.
+        with contextlib.suppress(DatabaseError):
+            PersonImport.objects.filter(pk=import_id, lease_token=token).update(
+                lease_expires_at=None
+            )
+        raise
+
+
+def _run(person_import: PersonImport, token: str, on_chunk, chunk_size) -> PersonImport:
     try:
         if person_import.company is None:
             raise InvalidSchemaName(

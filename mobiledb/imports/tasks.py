@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import DatabaseError
 from django.utils import timezone
 
 from .models import PersonImport
@@ -19,7 +20,12 @@ def person_import_task(self, import_id: int) -> None:
     person_import = PersonImport.objects.filter(pk=import_id).first()
     if person_import is None or not person_import.is_active:
         return
-    if person_import_run(import_id) is None:
+    try:
+        ran = person_import_run(import_id)
+    except DatabaseError as error:
+        # The database went away mid-import: committed chunks stay, the rest resumes.
+        raise self.retry(exc=error, countdown=30, max_retries=20) from None
+    if ran is None:
         person_import.refresh_from_db()
         if person_import.is_active and person_import.lease_expires_at:
             wait = (person_import.lease_expires_at - timezone.now()).total_seconds()

@@ -180,3 +180,18 @@ def test_export_of_another_company_is_not_found(staff, db):
     other = CompanyFactory()
 
     assert staff.get(f"{ADMIN}export/?company={other.pk}").status_code == 404
+
+
+def test_resume_action_requeues_an_active_import(
+    staff, standard_fields, tmp_path, eager_celery, django_capture_on_commit_callbacks
+):
+    person_import = _import_for(standard_fields.key, tmp_path)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(
+            ADMIN, {"action": "resume_imports", "_selected_action": [person_import.pk]}
+        )
+
+    assert response.status_code == 302
+    person_import.refresh_from_db()
+    assert person_import.status == PersonImport.Status.FINISHED

@@ -46,23 +46,25 @@ class Command(BaseCommand):
         )
 
     def _print_json(self, pi: PersonImport) -> None:
-        errors = (
-            PersonImportError.objects.filter(person_import=pi)
-            .order_by("row", "id")
-            .values_list("row", "error_class", "message")
-        )
-        body = {
+        """One JSON object; the errors list is streamed, so any number of them fits."""
+        head = {
             "rows": pi.rows,
             "created": pi.created,
             "updated": pi.updated,
             "failed": pi.failed,
             "error_report": pi.error_report_path,
-            "errors": [
-                {"row": row, "error_class": error_class, "message": message}
-                for row, error_class, message in errors.iterator(chunk_size=2000)
-            ],
         }
         if pi.status == PersonImport.Status.FAILED:
-            body["error_class"] = pi.error_class
-            body["message"] = pi.error_message
-        self.stdout.write(json.dumps(body))
+            head["error_class"] = pi.error_class
+            head["message"] = pi.error_message
+        errors = (
+            PersonImportError.objects.filter(person_import=pi)
+            .order_by("row", "id")
+            .values_list("row", "error_class", "message")
+        )
+        out = self.stdout
+        out.write(json.dumps(head)[:-1] + ', "errors": [', ending="")
+        for number, (row, error_class, message) in enumerate(errors.iterator(chunk_size=2000)):
+            entry = {"row": row, "error_class": error_class, "message": message}
+            out.write(("," if number else "") + json.dumps(entry), ending="")
+        out.write("]}")
