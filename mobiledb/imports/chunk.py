@@ -35,7 +35,8 @@ from .store import PersonStore
 class Subject:
     """A person as the chunk sees it; `original` is None for one created by the chunk.
 
-    `person_key` is as the database returned it (a UUID, or hex text on SQLite).
+    `person_key` (hex) and `created_at` are set for new persons only: callbacks read the
+    others' in one query, and only when a registration asks for a body.
     """
 
     __slots__ = ("id", "person_key", "external_person_id", "mdn", "carrier_code", "_stored",
@@ -137,11 +138,9 @@ class ChunkApplier:
             if values.mdn is not None:
                 mdns.add(values.mdn)
         find, remember = self.store.find, self._remember
-        for name, wanted in (
-            ("id", ids),
-            ("person_key", keys),
-            ("external_person_id", external_ids),
-        ):
+        key_pairs = self.store.find_keys(list(keys)) if keys else []
+        ids.update(pk for pk, _ in key_pairs)
+        for name, wanted in (("id", ids), ("external_person_id", external_ids)):
             if wanted:
                 for row in find(name, list(wanted)):
                     remember(row)
@@ -151,18 +150,14 @@ class ChunkApplier:
             for row in find("mdn", missing):
                 remember(row)
         self.new_mdns = mdns.difference(self.by_mdn)
-        self.by_key: dict[str, Subject] = {}
-        if keys:
-            key_text = self.store.person_key_text
-            self.by_key = {key_text(s.person_key): s for s in self.subjects}
+        self.by_key = {key: self.by_id[pk] for pk, key in key_pairs}
 
     def _remember(self, row: tuple) -> None:
-        pk, key, external_id, mdn, carrier, stored, created_at = row
+        pk, external_id, mdn, carrier, stored = row
         if pk in self.by_id:
             return
-        subject = Subject(pk, key, external_id, mdn, carrier, stored,
+        subject = Subject(pk, None, external_id, mdn, carrier, stored,
                           (external_id, mdn, carrier, stored))  # fmt: skip
-        subject.created_at = created_at
         self.subjects.append(subject)
         self.by_id[pk] = subject
         if external_id:

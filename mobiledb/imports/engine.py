@@ -123,6 +123,7 @@ class ImportRun:
         for subject, pk, key in zip(result.created, ids, keys, strict=True):
             subject.id = pk
             subject.person_key = key
+            subject.created_at = now
         # Changed rows first: an external id they give up may be taken by a new row.
         moved = [s for s in result.changed if s.identity_changed()]
         store.update(
@@ -136,7 +137,7 @@ class ImportRun:
              for s in result.created],
             now,
         )  # fmt: skip
-        emit_chunk_callbacks(self.company, result, now)
+        emit_chunk_callbacks(self.company, result, now, store)
         self._save(result, len(chunk), position)
 
     def _save(self, result: ChunkResult, records: int, position: int) -> None:

@@ -22,9 +22,7 @@ from ..models import Person
 TABLE = Person._meta.db_table
 _COLUMN = {f.name: f.column for f in Person._meta.concrete_fields}
 _BATCH = 2000
-_READ_COLUMNS = (
-    "id", "person_key", "external_person_id", "mdn", "carrier_code", "custom_fields", "created_at"
-)  # fmt: skip
+_READ_COLUMNS = ("id", "external_person_id", "mdn", "carrier_code", "custom_fields")
 _INSERT_FIELDS = (
     "id",
     "company",
@@ -53,9 +51,6 @@ class PersonStore:
         self.postgres = connection.vendor == "postgresql"
         self.native_uuid = connection.features.has_native_uuid_field
         columns = _columns(_READ_COLUMNS)
-        if not self.postgres:
-            # Text as stored: parsing every created_at would cost more than the rest of a read.
-            columns = columns.replace('"created_at"', 'CAST("created_at" AS TEXT)')
         # PostgreSQL: one array parameter (cheap to send and plan, whatever its length)
         # and the rows locked until the chunk commits; SQLite: IN lists, in batches, under
         # the write lock the transaction took at BEGIN IMMEDIATE.
@@ -110,6 +105,33 @@ class PersonStore:
                                [self.company_id, *batch])  # fmt: skip
                 found.extend(cursor.fetchall())
         return found
+
+    def find_keys(self, keys: list[str]) -> list[tuple[int, str]]:
+        """(id, person_key text) of the company's persons with one of `keys`."""
+        with connection.cursor() as cursor:
+            if self.postgres:
+                cursor.execute(
+                    f"SELECT id, person_key FROM {TABLE} WHERE company_id = %s "
+                    "AND person_key = ANY(%s::uuid[])",
+                    [self.company_id, keys],
+                )
+            else:
+                hex_keys = [uuid.UUID(key).hex for key in keys]
+                cursor.execute(
+                    f'SELECT id, person_key FROM "{TABLE}" WHERE company_id = %s '
+                    f"AND person_key IN ({', '.join(['%s'] * len(hex_keys))})",
+                    [self.company_id, *hex_keys],
+                )
+            return [(pk, self.person_key_text(key)) for pk, key in cursor.fetchall()]
+
+    def details(self, ids: list[int]) -> dict[int, tuple]:
+        """{id: (person_key UUID, created_at)}: what callbacks add to the rows a chunk read."""
+        return {
+            pk: (key, created_at)
+            for pk, key, created_at in Person.objects.filter(pk__in=ids).values_list(
+                "id", "person_key", "created_at"
+            )
+        }
 
     def person_key_text(self, value) -> str:
         return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(value))
