@@ -91,22 +91,30 @@ class ChunkApplier:
         self.reader = reader
         self.carrier_lookup = carrier_lookup
 
-    def apply(self, records: list[tuple[int, list[str]]]) -> ChunkResult:
-        result = ChunkResult()
-        parsed: list[tuple[int, RowValues | None, list[str]]] = []
+    def read(self, records: list[tuple[int, list[str]]]) -> tuple[list, list]:
+        """Check the records' cells (no database): (rows read, rows refused). Thread-safe."""
+        parsed: list[tuple[int, RowValues, list[str]]] = []
+        refused: list[tuple[int, DomainError, list[str]]] = []
         read = self.reader.read
         for line, cells in records:
             try:
                 parsed.append((line, read(cells), cells))
             except DomainError as error:
-                result.errors.append((line, error, cells))
+                # Without its traceback the error holds no frame: no reference cycle.
+                refused.append((line, error.with_traceback(None), cells))
+        return parsed, refused
+
+    def apply(self, records: list[tuple[int, list[str]]], checked=None) -> ChunkResult:
+        """Apply a chunk (`checked`: what read(records) gave, if done ahead)."""
+        parsed, refused = checked if checked is not None else self.read(records)
+        result = ChunkResult(errors=list(refused))
         self._load([values for _, values, _ in parsed])
         self._carriers = self._lookup_carriers()
         for line, values, cells in parsed:
             try:
                 created = self._apply_row(values)
             except DomainError as error:
-                result.errors.append((line, error, cells))
+                result.errors.append((line, error.with_traceback(None), cells))
                 continue
             if created:
                 result.created_rows += 1

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import timedelta
 
 from django.db import IntegrityError, OperationalError, transaction
@@ -31,6 +31,7 @@ from .carrier import carrier_lookup
 from .chunk import ChunkApplier, ChunkResult
 from .models import PersonImport, PersonImportError
 from .parser import PersonsFile, check_encoding
+from .readahead import read_ahead
 from .report import original_row
 from .rows import RowReader
 from .store import PersonStore
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 5000
 LEASE = timedelta(minutes=2)
 _DEADLOCK_RETRIES = 3
+_COLLECT_EVERY = 20  # chunks between young garbage collections
 _STATISTICS_EVERY = 50  # chunks between checks that the planner's statistics are fresh
 
 
@@ -76,20 +78,27 @@ class ImportRun:
             # Resume: the first `records_done` records are in the database already.
             for _ in itertools.islice(records, self.person_import.records_done):
                 pass
-            with _young_garbage_only():
-                for number, chunk in enumerate(_chunks(records, self.chunk_size)):
+            applier = self.applier
+
+            def check(chunk: list) -> tuple:
+                return chunk, applier.read(chunk), stream.tell()
+
+            ahead = read_ahead(_chunks(records, self.chunk_size), check)
+            with _young_garbage_only(), closing(ahead):  # closing: the thread stops with us
+                for number, (chunk, checked, position) in enumerate(ahead):
                     if number % _STATISTICS_EVERY == 0:
-                        self.applier.store.refresh_statistics()
-                    self._commit(chunk, stream.tell())
-                    gc.collect(1)
+                        applier.store.refresh_statistics()
+                    self._commit(chunk, position, checked)
+                    if number % _COLLECT_EVERY == _COLLECT_EVERY - 1:
+                        gc.collect(1)
                     if self.on_chunk is not None:
                         self.on_chunk(self.person_import)
 
-    def _commit(self, chunk: list, position: int) -> None:
+    def _commit(self, chunk: list, position: int, checked=None) -> None:
         for attempt in range(_DEADLOCK_RETRIES):
             try:
                 with transaction.atomic():
-                    self._apply(chunk, position)
+                    self._apply(chunk, position, checked)
                 self._committed()
                 return
             except IntegrityError:
@@ -114,8 +123,8 @@ class ImportRun:
                     self._save(result, 1, position)
             self._committed()
 
-    def _apply(self, chunk: list, position: int) -> None:
-        result = self.applier.apply(chunk)
+    def _apply(self, chunk: list, position: int, checked=None) -> None:
+        result = self.applier.apply(chunk, checked)
         now = timezone.now()
         store = self.applier.store
         ids = store.new_ids(len(result.created))
@@ -209,7 +218,8 @@ def _young_garbage_only():
 
     Rows make no reference cycles, so refcounting frees them; but the cyclic collector,
     triggered every 700 allocations, would walk every long-lived object again and again
-    and cost more than the import itself. A young collection per chunk mops up the rest.
+    and cost more than the import itself. A young collection now and then mops up the
+    rest (row errors are kept without their tracebacks, so they make no cycles either).
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -8,6 +8,8 @@ export guarded against formula injection (`'+1...`, `'=...`) is read without its
 
 from __future__ import annotations
 
+import operator
+
 from ..errors import InvalidExternalPersonId, InvalidImportFileFormat
 from ..models import Person
 from ..selectors import person_id_from_text, person_key_from_text
@@ -19,6 +21,7 @@ _IDENTITY_COLUMNS = ("person_id", "person_key", "external_person_id", "mdn", "vi
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@")
+_starts_with_apostrophe = operator.methodcaller("startswith", "'")
 
 
 def escape_cell(text: str) -> str:
@@ -74,7 +77,7 @@ class RowReader:
             raise InvalidImportFileFormat(
                 f"The row has {len(cells)} values but the file has {self.width} columns"
             )
-        if any(cell[:1] == "'" for cell in cells):
+        if any(map(_starts_with_apostrophe, cells)):
             cells = [unescape_cell(cell) for cell in cells]
         values = RowValues()
         at = self.person_id_at

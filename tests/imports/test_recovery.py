@@ -183,3 +183,23 @@ def test_created_and_changed_persons_emit_callbacks_in_bulk(old_person, run_impo
     assert body["custom_fields"]["tier"]["option_key"] == "gold"
     updated = dict(calls[1][1])
     assert updated[old_person.pk]["person"]["custom_fields"]["first_name"] == "Updated"
+
+
+def test_read_ahead_hands_over_errors_and_stops_its_thread():
+    import threading
+
+    from mobiledb.imports.readahead import read_ahead
+
+    def check(item):
+        if item == 3:
+            raise ValueError("bad item")
+        return item * 10
+
+    ahead = read_ahead(iter(range(100)), check, depth=1)
+    assert [next(ahead), next(ahead), next(ahead)] == [0, 10, 20]
+    with pytest.raises(ValueError):
+        next(ahead)
+    stopped = read_ahead(iter(range(100)), lambda item: item, depth=1)
+    next(stopped)
+    stopped.close()
+    assert not any(t.name == "persons-read-ahead" for t in threading.enumerate())
