@@ -63,7 +63,9 @@ def _text(stream: BinaryIO) -> io.TextIOWrapper:
 
 def _delimiter(value: str, name: str) -> str:
     text = value.strip()
-    text = _DELIMITER_WORDS.get(text.lower(), text) if text else value[:1]
+    # Whitespace itself: "Delimiter:\t", "Delimiter: \t", "Delimiter:  " (a space).
+    whitespace = value.lstrip(" ")[:1] or value[:1]
+    text = _DELIMITER_WORDS.get(text.lower(), text) if text else whitespace
     if len(text) != 1 or text in '\r\n"':
         raise InvalidImportFileFormat(f"{name} must be a single character, got '{value[:10]}'")
     return text

@@ -163,3 +163,19 @@ def test_error_report_has_the_original_row(standard_fields, run_import):
     assert lines[0] == "row,error_class,message,detail,original_row"
     assert lines[1].startswith("2,MobilePhoneErrors::InvalidMDNFormat,")
     assert lines[1].endswith('"123,""a,b"""')
+
+
+@pytest.mark.parametrize(
+    "header", ["Delimiter:\t", "Delimiter: \t", "delimiter: TAB", "Delimiter: \\t"]
+)
+def test_tab_delimiter_in_every_spelling(standard_fields, run_import, header):
+    run_import("ACME", f"{header}\n\nmdn\tfirst_name\n2295551234\tAnn\n")
+
+    assert fields_of("+12295551234") == {"first_name": "Ann"}
+
+
+def test_delimiter_of_two_characters_is_invalid(standard_fields, run_import):
+    result = run_import("ACME", "Delimiter: ;;\n\nmdn\n2295551234\n")
+
+    assert result.error_class == "PersonErrors::InvalidImportFileFormat"
+    assert "single character" in result.error_message
