@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -9,4 +11,7 @@ class MobileDBConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401
-        from .imports import admin as imports_admin  # noqa: F401
+
+        # issue 5: admin of lists/subscriptions/broadcasts, and the broadcast tasks
+        for module in ("admin_subscriptions", "tasks_broadcasts"):
+            import_module(f"{self.name}.{module}")

@@ -174,7 +174,13 @@ class Subscription(models.Model):
         max_length=32, choices=OptOutReason.choices, null=True, blank=True
     )
     # The acquisition campaign that brought it (campaigns app), if any.
-    acquisition_campaign_id = models.BigIntegerField(null=True, blank=True)
+    acquisition_campaign = models.ForeignKey(
+        "campaigns.AcquisitionCampaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subscriptions",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -207,5 +213,7 @@ class Subscription(models.Model):
         return f"{self.person.url}/subscriptions/{self.subscription_list_id}"
 
 
+# Broadcasts and outbound messages (issue 5) live in their own module.
+from .models_messaging import Broadcast, OutboundMessage  # noqa: E402, F401
 # The .persons import's models live in mobiledb/imports; imported here to register them.
 from .imports.models import PersonImport, PersonImportError  # noqa: E402,F401

@@ -6,6 +6,7 @@ import re
 import threading
 import uuid
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from vibesweb.tenancy.models import Company
@@ -58,20 +59,32 @@ _DIGITS = re.compile(r"^\d{1,18}$")
 
 def person_get(*, company: Company, id_or_key: str) -> Person:
     """A person by `person_id` (digits) or `person_key` (UUID); PersonNotFound, InvalidPersonID."""
-    queryset = Person.objects.filter(company=company)
     value = str(id_or_key).strip()
     if _DIGITS.match(value):
-        person = queryset.filter(pk=int(value)).first()
+        column, lookup = "id", int(value)
     else:
         try:
-            person_key = uuid.UUID(value)
+            column, lookup = "person_key", uuid.UUID(value)
         except ValueError:
             raise InvalidPersonID(f"Invalid person_id '{value[:64]}'") from None
-        person = queryset.filter(person_key=person_key).first()
+    person = _person_by_column(company, column, lookup)
     if person is None:
         raise PersonNotFound()
     person.company = company  # spare a query when building URLs
     return person
+
+
+def _person_by_column(company: Company, column: str, value) -> Person | None:
+    """One person by a unique column, via Model.objects.raw: this runs on every person
+    request and skips the ORM's query compilation (converters still apply)."""
+    quote = connection.ops.quote_name
+    field = Person._meta.get_field(column)
+    sql = (
+        f"SELECT * FROM {quote(Person._meta.db_table)} "
+        f"WHERE {quote('company_id')} = %s AND {quote(field.column)} = %s"
+    )
+    param = field.get_db_prep_value(value, connection)
+    return next(iter(Person.objects.raw(sql, [company.pk, param])), None)
 
 
 def person_get_by_external_id(*, company: Company, external_person_id: str) -> Person:

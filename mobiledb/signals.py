@@ -23,7 +23,9 @@ def custom_field_changed(sender, instance: CustomField, **kwargs) -> None:
 @receiver([post_save, post_delete], sender=CustomFieldOption)
 def custom_field_option_changed(sender, instance: CustomFieldOption, **kwargs) -> None:
     company_id = (
-        CustomField.objects.filter(pk=instance.field_id).values_list("company_id", flat=True).first()
+        CustomField.objects.filter(pk=instance.field_id)
+        .values_list("company_id", flat=True)
+        .first()
     )
     if company_id is not None:
         _bump(company_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vibesweb.settings")
 
@@ -13,5 +13,9 @@ app = Celery("vibesweb")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Separate queues so a ten-million-row import never delays a callback (SPEC section 2).
 QUEUES = ("default", "imports", "callbacks", "messaging")
-app.conf.task_queues = [Queue(name) for name in QUEUES]
+# Each queue has its own exchange and routing key: with a shared default binding a
+# message would be copied to every queue.
+app.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in QUEUES]
+app.conf.task_default_exchange = "default"
+app.conf.task_default_routing_key = "default"
 app.autodiscover_tasks()

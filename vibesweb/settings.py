@@ -132,7 +132,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "vibesweb.api.schema.PlatformAutoSchema",
     "EXCEPTION_HANDLER": "vibesweb.api.exceptions.errors_body_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": False,
@@ -148,6 +148,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["vibesweb.api.schema.drop_trailing_slash_duplicates"],
 }
 
 # Requests per second per company and rate class (seeds/003 "Rate Limiting").
@@ -200,3 +201,29 @@ LOGGING = {
 }
 
 LOGIN_URL = "admin:login"
+
+# --- Subscriptions, campaigns, messaging and broadcasts (issue 5) ---
+# Outbound SMS go through this backend (mobiledb.messaging); the default stores and logs.
+MESSAGE_BACKEND = env.str("MESSAGE_BACKEND", default="mobiledb.messaging.DatabaseMessageBackend")
+# A double opt-in participation not confirmed within this many seconds expires.
+ACQUISITION_PENDING_TTL_SECONDS = env.int("ACQUISITION_PENDING_TTL_SECONDS", default=24 * 3600)
+# Persons per broadcast batch (one `messaging` task each).
+BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=1000)
+# An in_progress broadcast with no progress for this long is resumed by the scheduler.
+BROADCAST_STALL_SECONDS = env.int("BROADCAST_STALL_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "broadcasts-start-due": {
+            "task": "mobiledb.broadcasts_start_due",
+            "schedule": env.float("BROADCAST_SCHEDULER_SECONDS", default=15.0),
+        },
+        "acquisition-expire-pending": {
+            "task": "campaigns.participations_expire",
+            "schedule": 60.0,
+        },
+        "acquisition-campaigns-roll-status": {
+            "task": "campaigns.campaigns_roll_status",
+            "schedule": 60.0,
+        },
+    }
+)

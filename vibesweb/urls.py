@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from campaigns.api import views as campaign_api_views
 from vibesweb.api import views as api_views
 from vibesweb.api.routing import api_path
 
@@ -14,6 +15,8 @@ company_routes = [
     *api_path("", api_views.CompanyDetailView.as_view(), "company-detail"),
     *api_path("heartbeat", api_views.CompanyHeartbeatView.as_view(), "company-heartbeat"),
     path("mobiledb/", include("mobiledb.api.urls")),
+    path("campaigns/", include("campaigns.api.urls")),
+    *api_path("events", campaign_api_views.InboundEventView.as_view(), "inbound-events"),
 ]
 
 urlpatterns = [

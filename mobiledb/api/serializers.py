@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import CustomField
@@ -9,7 +10,7 @@ from ..validation import format_mdn, format_platform_datetime
 
 
 class MobilePhoneInputSerializer(serializers.Serializer):
-    mdn = serializers.CharField(allow_null=True, required=False, trim_whitespace=True)
+    mdn = serializers.CharField(allow_null=True, allow_blank=True, required=False)
     carrier_code = serializers.CharField(
         allow_null=True, required=False, allow_blank=True, max_length=20
     )
@@ -46,7 +47,24 @@ class PersonOutputSerializer(serializers.Serializer):
     updated_at = serializers.SerializerMethodField()
     url = serializers.CharField()
 
-    def get_mobile_phone(self, person) -> MobilePhoneOutputSerializer | None:
+    def to_representation(self, person) -> dict:
+        # Hand-built: DRF's per-field machinery costs more than the query on this hot path.
+        # The declared fields above document the shape (OpenAPI) and must match.
+        return {
+            "person_id": person.pk,
+            "person_key": str(person.person_key),
+            "external_person_id": person.external_person_id,
+            "mobile_phone": self.get_mobile_phone(person),
+            "timezone": person.timezone,
+            "timezone_source": person.timezone_source,
+            "custom_fields": self.get_custom_fields(person),
+            "created_at": self.get_created_at(person),
+            "updated_at": self.get_updated_at(person),
+            "url": person.url,
+        }
+
+    @extend_schema_field(MobilePhoneOutputSerializer(allow_null=True))
+    def get_mobile_phone(self, person) -> dict | None:
         if not person.mdn:
             return None
         return {
@@ -54,6 +72,13 @@ class PersonOutputSerializer(serializers.Serializer):
             "carrier_code": person.carrier_code,
         }
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "By field name; selects as {id, name, option_key}",
+        }
+    )
     def get_custom_fields(self, person) -> dict:
         return self.context["schema"].render(person.custom_fields)
 
@@ -92,3 +117,11 @@ class TagInputSerializer(serializers.Serializer):
         if not attrs.get("tag") and not attrs.get("tags"):
             raise serializers.ValidationError({"tag": "Send 'tag' or 'tags'."})
         return attrs
+
+
+class TagSerializer(serializers.Serializer):
+    tag = serializers.CharField()
+
+
+class TagListSerializer(serializers.ListSerializer):
+    child = serializers.CharField()

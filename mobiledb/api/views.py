@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -26,6 +26,8 @@ from .serializers import (
     PersonInputSerializer,
     PersonOutputSerializer,
     TagInputSerializer,
+    TagListSerializer,
+    TagSerializer,
 )
 
 
@@ -124,6 +126,11 @@ class PersonDetailView(PersonsMixin, CompanyAPIView):
     patch = put
 
 
+@extend_schema_view(
+    get=extend_schema(responses=TagListSerializer),
+    post=extend_schema(request=TagInputSerializer, responses={201: TagListSerializer}),
+    delete=extend_schema(responses={204: None}),
+)
 class PersonTagListView(CompanyAPIView):
     """`/persons/:id/tags`: `GET` the tags, `POST` adds `tag` or `tags`, `DELETE` clears."""
 
@@ -131,7 +138,6 @@ class PersonTagListView(CompanyAPIView):
         person = person_get(company=self.company, id_or_key=person_id)
         return Response(list(person.tags.values_list("tag", flat=True)))
 
-    @extend_schema(request=TagInputSerializer)
     def post(self, request, company_key: str, person_id: str):
         body = validated(TagInputSerializer, request)
         person = person_get(company=self.company, id_or_key=person_id)
@@ -149,6 +155,11 @@ class PersonTagListView(CompanyAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    get=extend_schema(responses=TagSerializer),
+    put=extend_schema(request=None, responses={200: TagSerializer, 201: TagSerializer}),
+    delete=extend_schema(responses={204: None}),
+)
 class PersonTagDetailView(CompanyAPIView):
     """`/persons/:id/tags/:tag`: `GET` (404 if absent), `PUT` adds, `DELETE` removes."""
 

@@ -239,3 +239,19 @@ def export_response(company: Company, persons=None) -> StreamingHttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{company.key}.persons"'
     return response
+
+
+@admin.action(description="Export selected persons as a .persons file")
+def export_persons(modeladmin, request, queryset):
+    """Person changelist action: the selection (or the whole filter) of one company."""
+    company_ids = list(queryset.values_list("company_id", flat=True).distinct()[:2])
+    if len(company_ids) != 1:
+        modeladmin.message_user(
+            request, "Export persons of one company at a time: filter by company first.",
+            messages.ERROR,
+        )  # fmt: skip
+        return None
+    company = companies_for_user(request.user).filter(pk=company_ids[0]).first()
+    if company is None:
+        raise PermissionDenied
+    return export_response(company, queryset)

@@ -195,3 +195,22 @@ def test_resume_action_requeues_an_active_import(
     assert response.status_code == 302
     person_import.refresh_from_db()
     assert person_import.status == PersonImport.Status.FINISHED
+
+
+def test_person_changelist_action_exports_the_selection(standard_fields, db):
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser("root", "r@example.com", "pw")
+    client = Client()
+    client.force_login(admin_user)
+    kept = PersonFactory(company=standard_fields, mdn="+12295550001", external_person_id="K")
+    PersonFactory(company=standard_fields, mdn="+12295550002", external_person_id="L")
+
+    response = client.post(
+        "/admin/mobiledb/person/",
+        {"action": "export_persons", "_selected_action": [kept.pk]},
+    )
+
+    body = b"".join(response.streaming_content).decode()
+    assert "K,'+12295550001" in body
+    assert "+12295550002" not in body

@@ -98,9 +98,7 @@ def test_body_that_is_not_an_object_answers_400(api, raw):
 
 
 def test_wrong_content_type_answers_415(api):
-    response = api.post(
-        "/companies/ACME/mobiledb/persons", raw="a=1", content_type="text/plain"
-    )
+    response = api.post("/companies/ACME/mobiledb/persons", raw="a=1", content_type="text/plain")
     assert response.status_code == 415
     assert error_codes(response) == [ErrorCode.UNSUPPORTED_MEDIA_TYPE]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -47,6 +49,18 @@ def company_json(company: Company) -> dict:
     }
 
 
+class CompanyOutputSerializer(serializers.Serializer):
+    company_key = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+    mobiledb_url = serializers.CharField()
+
+
+class HeartbeatSerializer(serializers.Serializer):
+    status = serializers.CharField()
+
+
+@extend_schema_view(get=extend_schema(responses=HeartbeatSerializer, auth=[]))
 class HeartbeatView(VersionedAPIView):
     """`/heartbeat`: answers without touching tenant data (or any auth)."""
 
@@ -58,16 +72,19 @@ class HeartbeatView(VersionedAPIView):
         return Response({"status": "ok"})
 
 
+@extend_schema_view(get=extend_schema(responses=HeartbeatSerializer))
 class CompanyHeartbeatView(CompanyAPIView):
     def get(self, request, company_key: str):
         return Response({"status": "ok", "company_key": self.company.key})
 
 
+@extend_schema_view(get=extend_schema(responses=CompanyOutputSerializer(many=True)))
 class CompanyListView(VersionedAPIView):
     def get(self, request):
         return Response([company_json(c) for c in companies_for_user(request.user)])
 
 
+@extend_schema_view(get=extend_schema(responses=CompanyOutputSerializer))
 class CompanyDetailView(CompanyAPIView):
     def get(self, request, company_key: str):
         return Response(company_json(self.company))

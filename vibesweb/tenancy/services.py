@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import QuerySet
 
@@ -30,8 +31,25 @@ def api_user_create(*, company: Company, username: str, password: str, staff: bo
     if staff:
         user.is_staff = True
     user.save()
+    if staff:
+        user.groups.add(marketers_group())
     Membership.objects.get_or_create(user=user, company=company)
     return user
+
+
+MARKETER_APPS = ("mobiledb", "campaigns", "wallet", "callbacks")
+
+
+def marketers_group() -> Group:
+    """The group whose members may use the admin for their companies' data (every model
+    of the product's apps; companies view-only). Scoping to their companies is done by
+    the admin itself (vibesweb.tenancy.scoping)."""
+    group, _ = Group.objects.get_or_create(name="Marketers")
+    permissions = Permission.objects.filter(content_type__app_label__in=MARKETER_APPS) | (
+        Permission.objects.filter(content_type__app_label="tenancy", codename="view_company")
+    )
+    group.permissions.set(permissions)
+    return group
 
 
 def companies_for_user(user) -> QuerySet[Company]:

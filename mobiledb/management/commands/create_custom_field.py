@@ -18,9 +18,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--option", action="append", default=[], metavar="KEY=LABEL", help="repeat for selects"
         )
-        parser.add_argument(
-            "--charset", default="unicode", choices=CustomField.CharacterSet.values
-        )
+        parser.add_argument("--charset", default="unicode", choices=CustomField.CharacterSet.values)
         parser.add_argument("--max-length", type=int, default=None)
 
     def handle(self, *args, key, name, type, option, charset, max_length, **options):

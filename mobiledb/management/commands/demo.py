@@ -36,6 +36,7 @@ class Command(BaseCommand):
         )
         self._admin_login(company)
         api_user_create(company=company, username="demo-api", password="demo-api-password")
+        api_user_create(company=company, username="marketer", password="marketer", staff=True)
         for name, data_type, choices in DEMO_FIELDS:
             if not CustomField.objects.filter(company=company, name=name).exists():
                 custom_field_create(

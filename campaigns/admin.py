@@ -1,0 +1,141 @@
+"""Admin for acquisition campaigns, participations and inbound events, scoped per company.
+
+`ParticipationInline` is for the Person admin (the person's participations).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from mobiledb.admin_subscriptions import CompanyScopedInline, ScopedRelatedFieldListFilter
+from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
+
+from .models import AcquisitionCampaign, InboundEvent, Participation
+from .services.acquisition import keyword_problem, participation_confirm, participation_reject
+
+
+class AcquisitionCampaignForm(forms.ModelForm):
+    class Meta:
+        model = AcquisitionCampaign
+        fields = [
+            "company",
+            "name",
+            "keyword",
+            "short_code",
+            "subscription_lists",
+            "opt_in",
+            "status",
+            "start_date",
+            "end_date",
+            "confirmation_message",
+            "welcome_message",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        company = cleaned.get("company") or getattr(self.instance, "company", None)
+        if company is None:
+            return cleaned
+        lists = cleaned.get("subscription_lists") or []
+        if any(item.company_id != company.pk for item in lists):
+            raise ValidationError("Every subscription list must belong to the campaign's company.")
+        keyword = (cleaned.get("keyword") or "").strip().upper()
+        cleaned["keyword"] = keyword
+        if keyword and cleaned.get("status") in (
+            AcquisitionCampaign.Status.ACTIVE,
+            AcquisitionCampaign.Status.SCHEDULED,
+        ):
+            problem = keyword_problem(company=company, keyword=keyword, exclude_pk=self.instance.pk)
+            if problem:
+                self.add_error("keyword", problem)
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end <= start:
+            self.add_error("end_date", "end_date must be after start_date.")
+        return cleaned
+
+
+@admin.register(AcquisitionCampaign)
+class AcquisitionCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    form = AcquisitionCampaignForm
+    list_display = ["name", "company", "keyword", "opt_in", "status", "start_date", "end_date"]
+    list_filter = [CompanyListFilter, "status", "opt_in"]
+    search_fields = ["name", "keyword"]
+    filter_horizontal = ["subscription_lists"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["company"] if obj is not None else []
+
+
+@admin.register(Participation)
+class ParticipationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["person", "campaign", "status", "source", "participation_date", "expire_date"]
+    list_filter = [
+        CompanyListFilter,
+        "status",
+        "source",
+        ("campaign", ScopedRelatedFieldListFilter),
+    ]
+    list_select_related = ["person", "campaign"]
+    search_fields = ["person__mdn", "person__external_person_id"]
+    readonly_fields = [
+        "company",
+        "campaign",
+        "person",
+        "status",
+        "source",
+        "participation_date",
+        "expire_date",
+        "status_changed_at",
+    ]
+    actions = ["confirm_selected", "reject_selected"]
+
+    def has_add_permission(self, request, *args):
+        return False  # participants join by API or keyword
+
+    @admin.action(description="Confirm pending (as if the phone answered YES)")
+    def confirm_selected(self, request, queryset):
+        done = sum(
+            participation_confirm(participation=p)
+            for p in queryset.filter(status=Participation.Status.PENDING).select_related(
+                "campaign", "campaign__company", "person", "company"
+            )
+        )
+        self.message_user(request, f"Confirmed {done} participation(s).", messages.SUCCESS)
+
+    @admin.action(description="Reject pending")
+    def reject_selected(self, request, queryset):
+        done = sum(
+            participation_reject(participation=p)
+            for p in queryset.filter(status=Participation.Status.PENDING).select_related(
+                "campaign", "person", "company"
+            )
+        )
+        self.message_user(request, f"Rejected {done} participation(s).", messages.SUCCESS)
+
+
+@admin.register(InboundEvent)
+class InboundEventAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["received_at", "mdn", "short_code", "message", "outcome", "detail"]
+    list_filter = [CompanyListFilter, "outcome", "received_at"]
+    search_fields = ["mdn", "event_id", "message"]
+    raw_id_fields = ["person", "campaign"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ParticipationInline(CompanyScopedInline):
+    """A person's acquisition campaign participations (read-only)."""
+
+    model = Participation
+    fields = ["campaign", "status", "source", "participation_date", "expire_date"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, *args):
+        return False

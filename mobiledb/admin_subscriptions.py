@@ -1,0 +1,259 @@
+"""Admin for subscription lists, subscriptions, broadcasts and outbound messages.
+
+Scoped per company (vibesweb.tenancy.scoping). Writes go through the services,
+so the admin emits the same callbacks as the API. The inlines at the bottom are for
+the Person admin: `SubscriptionHistoryInline`, `OutboundMessageInline`.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+
+from vibesweb.errors import DomainError
+from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
+from vibesweb.tenancy.services import companies_for_user
+
+from .models import Broadcast, OutboundMessage, Subscription, SubscriptionList
+from .services import broadcasts as broadcast_services
+from .services import subscriptions as subscription_services
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A filter on a company-owned relation listing only the user's companies' rows."""
+
+    def field_choices(self, field, request, model_admin):
+        rows = field.related_model._default_manager.all()
+        if not request.user.is_superuser:
+            rows = rows.filter(company__in=companies_for_user(request.user))
+        return [(row.pk, str(row)) for row in rows[:500]]
+
+
+class CompanyScopedInline(CompanyScopedAdminMixin, admin.TabularInline):
+    extra = 0
+
+
+@admin.register(SubscriptionList)
+class SubscriptionListAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "company", "active_subscribers", "archived", "created_at"]
+    list_filter = [CompanyListFilter, "archived"]
+    search_fields = ["name"]
+    fields = ["company", "name", "description", "archived"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["company"] if obj is not None else []
+
+    def get_queryset(self, request):
+        active = Count("subscriptions", filter=Q(subscriptions__opt_out_date__isnull=True))
+        return super().get_queryset(request).annotate(active_subscribers=active)
+
+    @admin.display(description="active subscribers", ordering="active_subscribers")
+    def active_subscribers(self, obj: SubscriptionList) -> int:
+        return obj.active_subscribers
+
+    def save_model(self, request, obj, form, change):
+        # through the services: subscription_list_added / _updated callbacks, and
+        # archiving opts subscribers out with list_archived
+        if change:
+            stored = SubscriptionList.objects.get(pk=obj.pk)
+            archived = obj.archived
+            obj.archived = stored.archived
+            subscription_services.subscription_list_update(
+                subscription_list=obj,
+                name=obj.name,
+                description=obj.description,
+                archived=archived,
+            )
+        else:
+            created = subscription_services.subscription_list_create(
+                company=obj.company, name=obj.name, description=obj.description
+            )
+            obj.pk = created.pk
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "person",
+        "subscription_list",
+        "opt_in_date",
+        "opt_out_date",
+        "opt_out_reason",
+        "acquisition_campaign",
+    ]
+    list_filter = [
+        CompanyListFilter,
+        "opt_out_reason",
+        ("subscription_list", ScopedRelatedFieldListFilter),
+        "opt_in_date",
+    ]
+    list_select_related = ["person", "subscription_list", "acquisition_campaign"]
+    search_fields = ["person__mdn", "person__external_person_id"]
+    raw_id_fields = ["person"]
+    readonly_fields = [
+        "company",
+        "person",
+        "subscription_list",
+        "opt_in_date",
+        "opt_out_date",
+        "opt_out_reason",
+        "acquisition_campaign",
+        "created_at",
+    ]
+    actions = ["opt_out_selected"]
+
+    def has_add_permission(self, request, *args):
+        return False  # subscribe through the API, a campaign or the person's page
+
+    @admin.action(description="Opt out (admin_opt_out)")
+    def opt_out_selected(self, request, queryset):
+        done = 0
+        for subscription in queryset.filter(opt_out_date__isnull=True).select_related(
+            "person", "person__company", "subscription_list"
+        ):
+            subscription_services.subscription_opt_out(
+                person=subscription.person,
+                subscription_list=subscription.subscription_list,
+                reason=Subscription.OptOutReason.ADMIN_OPT_OUT,
+            )
+            done += 1
+        self.message_user(request, f"Opted out {done} subscription(s).", messages.SUCCESS)
+
+
+class BroadcastForm(forms.ModelForm):
+    class Meta:
+        model = Broadcast
+        fields = [
+            "company",
+            "name",
+            "send_scheduled_date",
+            "message_template",
+            "source_lists",
+            "filters",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        company = cleaned.get("company") or getattr(self.instance, "company", None)
+        if self.instance.pk and self.instance.status != Broadcast.Status.SCHEDULED:
+            raise ValidationError("Only a scheduled broadcast can be changed.")
+        lists = cleaned.get("source_lists") or []
+        if company is not None and any(item.company_id != company.pk for item in lists):
+            raise ValidationError("Every source list must belong to the broadcast's company.")
+        if company is None or not cleaned.get("send_scheduled_date"):
+            return cleaned
+        try:
+            cleaned["filters"] = broadcast_services.broadcast_validate(
+                company=company,
+                send_scheduled_date=cleaned["send_scheduled_date"],
+                message_template=cleaned.get("message_template") or "",
+                filters=cleaned.get("filters") or {},
+            )
+        except DomainError as error:
+            raise ValidationError(error.message) from None
+        return cleaned
+
+
+@admin.register(Broadcast)
+class BroadcastAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    form = BroadcastForm
+    list_display = [
+        "name",
+        "company",
+        "send_scheduled_date",
+        "status",
+        "audience_count",
+        "sent_count",
+        "failed_count",
+    ]
+    list_filter = [CompanyListFilter, "status", "send_scheduled_date"]
+    search_fields = ["name"]
+    readonly_fields = [
+        "status",
+        "audience_count",
+        "sent_count",
+        "failed_count",
+        "started_at",
+        "completed_at",
+        "error",
+    ]
+    actions = ["cancel_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["company"] if obj is not None else []
+        return [*fixed, *self.readonly_fields]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status != Broadcast.Status.SCHEDULED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.action(description="Cancel (also stops a broadcast being sent)")
+    def cancel_selected(self, request, queryset):
+        done = 0
+        for broadcast in queryset:
+            try:
+                broadcast_services.broadcast_cancel(broadcast=broadcast, only_scheduled=False)
+                done += 1
+            except DomainError:
+                pass
+        self.message_user(request, f"Canceled {done} broadcast(s).", messages.SUCCESS)
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "mdn", "kind", "short_code", "body", "broadcast", "backend"]
+    list_filter = [CompanyListFilter, "kind", "created_at"]
+    search_fields = ["mdn", "body"]
+    list_select_related = ["broadcast"]
+    raw_id_fields = ["person", "broadcast"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- inlines for the Person admin -------------------------------------------------------
+
+
+class SubscriptionHistoryInline(CompanyScopedInline):
+    """A person's subscriptions, opt-ins and opt-outs, newest first (read-only)."""
+
+    model = Subscription
+    verbose_name_plural = "subscriptions (history)"
+    fields = [
+        "subscription_list",
+        "opt_in_date",
+        "opt_out_date",
+        "opt_out_reason",
+        "acquisition_campaign",
+    ]
+    readonly_fields = fields
+    ordering = ["-opt_in_date", "-id"]
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, *args):
+        return False
+
+
+class OutboundMessageInline(CompanyScopedInline):
+    """The messages the person's phone received (read-only), newest first."""
+
+    model = OutboundMessage
+    verbose_name_plural = "messages received"
+    fields = ["created_at", "kind", "short_code", "body", "broadcast"]
+    readonly_fields = fields
+    ordering = ["-id"]
+    can_delete = False
+    max_num = 0
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-id")

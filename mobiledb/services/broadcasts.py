@@ -1,0 +1,388 @@
+"""Broadcasts: schedule, edit, cancel, and send to list subscribers in batches.
+
+Sending is claimed, batch by batch, with conditional UPDATEs on the broadcast row
+(status and `cursor_person_id`), so a duplicated or retried task never sends a batch
+twice, and a cancel takes effect at the next batch. The audience is re-read at every
+batch: only persons with an active subscription to a source list (deduplicated per
+person) and matching the custom field filters receive a message, so someone who opts
+out mid-send gets nothing afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.fields.json import KT
+from django.utils import timezone
+
+from vibesweb.errors import DomainError, ErrorCode, Forbidden
+from vibesweb.tenancy.models import Company
+
+from ..messaging import messages_send
+from ..models import Broadcast, OutboundMessage, Person, Subscription, SubscriptionList
+from ..selectors import custom_field_schema
+from ..validation import CustomFieldSchema, format_platform_datetime
+from .subscriptions import subscription_list_get
+
+logger = logging.getLogger(__name__)
+Status = Broadcast.Status
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
+_PERSON_PLACEHOLDERS = {"mdn", "external_person_id"}
+
+
+class BroadcastInThePast(DomainError):
+    code = ErrorCode.INVALID_VALUE
+    error_class = "BroadcastErrors::ScheduledInThePast"
+    default_message = "send_scheduled_date must be in the future"
+
+
+class BroadcastInvalid(DomainError):
+    code = ErrorCode.INVALID_VALUE
+    error_class = "BroadcastErrors::Invalid"
+
+
+class BroadcastNotEditable(Forbidden):
+    error_class = "BroadcastErrors::NotEditable"
+    default_message = "Only a scheduled broadcast can be changed or canceled"
+
+
+# --- payload ------------------------------------------------------------------------------
+
+
+def broadcast_payload(broadcast: Broadcast, *, company: Company) -> dict:
+    lists = sorted(broadcast.source_lists.all(), key=lambda item: item.pk)
+    return {
+        "id": str(broadcast.pk),
+        "name": broadcast.name,
+        "send_scheduled_date": format_platform_datetime(broadcast.send_scheduled_date),
+        "targeting": {
+            "message_template": broadcast.message_template,
+            "source_lists": [
+                {
+                    "id": str(item.pk),
+                    "url": f"/companies/{company.key}/mobiledb/subscription_lists/{item.pk}",
+                }
+                for item in lists
+            ],
+            "filters": broadcast.filters,
+        },
+        "status": broadcast.status,
+        "audience_count": broadcast.audience_count,
+        "sent_count": broadcast.sent_count,
+        "failed_count": broadcast.failed_count,
+        "started_at": format_platform_datetime(broadcast.started_at),
+        "completed_at": format_platform_datetime(broadcast.completed_at),
+        "created_at": format_platform_datetime(broadcast.created_at),
+        "updated_at": format_platform_datetime(broadcast.updated_at),
+        "url": f"/companies/{company.key}/mobiledb/broadcasts/{broadcast.pk}",
+    }
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _check_date(moment: datetime) -> None:
+    if moment <= timezone.now():
+        raise BroadcastInThePast(
+            f"send_scheduled_date {format_platform_datetime(moment)} is in the past"
+        )
+
+
+def _check_template(template: str, schema: CustomFieldSchema) -> None:
+    if not template or not template.strip():
+        raise BroadcastInvalid("targeting.message_template must not be empty")
+    for name in _PLACEHOLDER.findall(template):
+        if name not in _PERSON_PLACEHOLDERS:
+            schema.spec(name)  # CustomFieldNotFound (400) for an unknown field
+
+
+def _clean_filters(filters: dict, schema: CustomFieldSchema) -> dict:
+    if not isinstance(filters, dict):
+        raise BroadcastInvalid('targeting.filters must be an object such as {"tier": "gold"}')
+    if any(value is None for value in filters.values()):
+        raise BroadcastInvalid("targeting.filters: a filter value must not be null")
+    return schema.clean(filters)  # the one validation path for custom field values
+
+
+def _lists(company: Company, list_ids: list) -> list[SubscriptionList]:
+    if not list_ids:
+        raise BroadcastInvalid("targeting.source_lists must name at least one list")
+    found = []
+    for list_id in list_ids:
+        if isinstance(list_id, dict):
+            list_id = list_id.get("id")
+        found.append(subscription_list_get(company=company, list_id=list_id))
+    return found
+
+
+def broadcast_validate(
+    *, company: Company, send_scheduled_date: datetime, message_template: str, filters: dict
+) -> dict:
+    """The checks of broadcast_create for forms (the admin); returns the cleaned filters."""
+    schema = custom_field_schema(company)
+    _check_date(send_scheduled_date)
+    _check_template(message_template, schema)
+    return _clean_filters(filters or {}, schema)
+
+
+# --- schedule / edit / cancel -----------------------------------------------------------
+
+
+@transaction.atomic
+def broadcast_create(
+    *,
+    company: Company,
+    name: str,
+    send_scheduled_date: datetime,
+    message_template: str,
+    source_lists: list,
+    filters: dict | None = None,
+) -> Broadcast:
+    """Schedule a broadcast. Raises BroadcastInThePast (400), SubscriptionListNotFound
+    (404), CustomFieldNotFound / InvalidCustomFieldValue (400), BroadcastInvalid (400)."""
+    schema = custom_field_schema(company)
+    _check_date(send_scheduled_date)
+    _check_template(message_template, schema)
+    lists = _lists(company, source_lists)
+    broadcast = Broadcast.objects.create(
+        company=company,
+        name=name,
+        send_scheduled_date=send_scheduled_date,
+        message_template=message_template,
+        filters=_clean_filters(filters or {}, schema),
+    )
+    broadcast.source_lists.set(lists)
+    return broadcast
+
+
+@transaction.atomic
+def broadcast_update(*, broadcast: Broadcast, **changes) -> Broadcast:
+    """Change a scheduled broadcast (omitted fields stay); BroadcastNotEditable (403)
+    once it has started, plus broadcast_create's validation errors."""
+    broadcast = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
+    if broadcast.status != Status.SCHEDULED:
+        raise BroadcastNotEditable()
+    company = broadcast.company
+    schema = custom_field_schema(company)
+    if changes.get("name") is not None:
+        broadcast.name = changes["name"]
+    if changes.get("send_scheduled_date") is not None:
+        _check_date(changes["send_scheduled_date"])
+        broadcast.send_scheduled_date = changes["send_scheduled_date"]
+    if changes.get("message_template") is not None:
+        _check_template(changes["message_template"], schema)
+        broadcast.message_template = changes["message_template"]
+    if changes.get("filters") is not None:
+        broadcast.filters = _clean_filters(changes["filters"], schema)
+    if changes.get("source_lists") is not None:
+        broadcast.source_lists.set(_lists(company, changes["source_lists"]))
+    broadcast.save()
+    return broadcast
+
+
+def broadcast_cancel(*, broadcast: Broadcast, only_scheduled: bool = True) -> Broadcast:
+    """Cancel a broadcast. The API may cancel only a scheduled one (403 otherwise); the
+    admin also cancels one in progress: the batch being sent finishes, no later batch
+    starts."""
+    allowed = [Status.SCHEDULED] if only_scheduled else [Status.SCHEDULED, Status.IN_PROGRESS]
+    now = timezone.now()
+    changed = Broadcast.objects.filter(pk=broadcast.pk, status__in=allowed).update(
+        status=Status.CANCELED, completed_at=now, updated_at=now
+    )
+    if not changed:
+        raise BroadcastNotEditable()
+    broadcast.refresh_from_db()
+    return broadcast
+
+
+# --- audience and sending ---------------------------------------------------------------
+
+
+def broadcast_audience(broadcast: Broadcast) -> QuerySet[Person]:
+    """Persons with an MDN, an active subscription to a source list, matching the filters."""
+    list_ids = list(broadcast.source_lists.values_list("pk", flat=True))
+    active = Subscription.objects.filter(
+        person=OuterRef("pk"), subscription_list_id__in=list_ids, opt_out_date__isnull=True
+    )
+    persons = Person.objects.filter(company_id=broadcast.company_id, mdn__isnull=False).filter(
+        Exists(active)
+    )
+    return _with_filters(persons, broadcast)
+
+
+def _with_filters(persons: QuerySet[Person], broadcast: Broadcast) -> QuerySet[Person]:
+    schema = custom_field_schema(broadcast.company)
+    for name, value in (broadcast.filters or {}).items():
+        spec = schema.by_name.get(name)
+        if spec is not None and spec.data_type == "multi_select":
+            # matched on the JSON text of the stored list: portable to SQLite
+            persons = persons.annotate(**{f"_cf_{name}": KT(f"custom_fields__{name}")})
+            for key in value:
+                persons = persons.filter(**{f"_cf_{name}__contains": json.dumps(key)})
+        else:
+            persons = persons.filter(**{f"custom_fields__{name}": value})
+    return persons
+
+
+def broadcast_render(template: str, person: Person, schema: CustomFieldSchema) -> str:
+    """The template with {{field}} replaced by the person's values (empty when unset)."""
+
+    def value_of(match: re.Match) -> str:
+        name = match.group(1)
+        if name in _PERSON_PLACEHOLDERS:
+            return str(getattr(person, name) or "")
+        value = person.custom_fields.get(name)
+        spec = schema.by_name.get(name)
+        if value is None or spec is None:
+            return ""
+        if spec.data_type == "single_select":
+            option = spec.options.get(value)
+            return option.label if option else str(value)
+        if spec.data_type == "multi_select":
+            return ", ".join(spec.options[k].label if k in spec.options else k for k in value)
+        return str(value)
+
+    return _PLACEHOLDER.sub(value_of, template)
+
+
+def broadcast_start(*, broadcast_id: int, now: datetime | None = None) -> bool:
+    """Claim a due scheduled broadcast (scheduled -> in_progress) and queue its first
+    batch after commit. Returns whether this call started it (idempotent)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = Broadcast.objects.filter(
+            pk=broadcast_id, status=Status.SCHEDULED, send_scheduled_date__lte=now
+        ).update(status=Status.IN_PROGRESS, started_at=now, updated_at=now)
+        if not claimed:
+            return False
+        broadcast = Broadcast.objects.select_related("company").get(pk=broadcast_id)
+        audience = broadcast_audience(broadcast).count()
+        Broadcast.objects.filter(pk=broadcast_id).update(audience_count=audience)
+        transaction.on_commit(lambda: _queue_batch(broadcast_id))
+    logger.info("broadcast %s started: %s recipients", broadcast_id, audience)
+    return True
+
+
+def broadcasts_start_due(*, now: datetime | None = None) -> list[int]:
+    """The scheduler's sweep: start every due broadcast, resume stalled ones."""
+    now = now or timezone.now()
+    due = Broadcast.objects.filter(
+        status=Status.SCHEDULED, send_scheduled_date__lte=now
+    ).values_list("pk", flat=True)
+    started = [pk for pk in list(due[:500]) if broadcast_start(broadcast_id=pk, now=now)]
+    stalled_before = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
+    stalled = Broadcast.objects.filter(
+        status=Status.IN_PROGRESS, updated_at__lt=stalled_before
+    ).values_list("pk", flat=True)
+    for pk in stalled:
+        logger.warning("broadcast %s stalled: resuming", pk)
+        _queue_batch(pk)
+    return started
+
+
+def _queue_batch(broadcast_id: int) -> None:
+    from ..tasks_broadcasts import broadcast_send_batch  # noqa: PLC0415 (tasks import services)
+
+    broadcast_send_batch.delay(broadcast_id)
+
+
+def broadcast_send_next_batch(*, broadcast_id: int, batch_size: int | None = None) -> bool:
+    """Send the next batch of a broadcast in progress; returns whether more remain.
+
+    The batch is claimed by advancing `cursor_person_id` with a conditional UPDATE in
+    the same transaction as the messages, so a batch is sent exactly once; a canceled
+    broadcast sends nothing more. A backend failure marks the broadcast failed.
+    """
+    batch_size = batch_size or settings.BROADCAST_BATCH_SIZE
+    try:
+        with transaction.atomic():
+            return _send_batch(broadcast_id, batch_size)
+    except Exception as error:  # the backend refused: record it, never retry blindly
+        logger.exception("broadcast %s failed", broadcast_id)
+        now = timezone.now()
+        counts = Broadcast.objects.filter(pk=broadcast_id).values("audience_count", "sent_count")
+        row = counts.first() or {}
+        unsent = max((row.get("audience_count") or 0) - (row.get("sent_count") or 0), 0)
+        Broadcast.objects.filter(pk=broadcast_id, status=Status.IN_PROGRESS).update(
+            status=Status.FAILED,
+            failed_count=unsent,
+            error=f"{type(error).__name__}: {error}"[:2000],
+            completed_at=now,
+            updated_at=now,
+        )
+        return False
+
+
+def _next_subscriber_ids(broadcast: Broadcast, cursor: int, batch_size: int) -> list[int]:
+    """The next `batch_size` person ids after `cursor` with an active subscription to a
+    source list, deduplicated and ascending.
+
+    One ordered range scan of the partial index on active subscriptions per list, each
+    LIMITed: the smallest ids of the union are among the smallest ids of each list, so
+    every batch costs the same however far the cursor has gone, on any query plan.
+    """
+    ids: set[int] = set()
+    for list_id in broadcast.source_lists.values_list("pk", flat=True):
+        ids.update(
+            Subscription.objects.filter(
+                subscription_list_id=list_id, opt_out_date__isnull=True, person_id__gt=cursor
+            )
+            .order_by("person_id")
+            .values_list("person_id", flat=True)[:batch_size]
+        )
+    return sorted(ids)[:batch_size]
+
+
+def _send_batch(broadcast_id: int, batch_size: int) -> bool:
+    broadcast = Broadcast.objects.select_related("company").filter(pk=broadcast_id).first()
+    if broadcast is None or broadcast.status != Status.IN_PROGRESS:
+        return False
+    cursor = broadcast.cursor_person_id
+    candidate_ids = _next_subscriber_ids(broadcast, cursor, batch_size)
+    persons = list(
+        _with_filters(
+            Person.objects.filter(
+                pk__in=candidate_ids, company_id=broadcast.company_id, mdn__isnull=False
+            ),
+            broadcast,
+        )
+        .order_by("pk")
+        .only("pk", "mdn", "external_person_id", "custom_fields")
+    )
+    now = timezone.now()
+    done = len(candidate_ids) < batch_size
+    changes = {"updated_at": now, "sent_count": F("sent_count") + len(persons)}
+    if candidate_ids:
+        changes["cursor_person_id"] = candidate_ids[-1]
+    if done:
+        changes.update(status=Status.SENT, completed_at=now)
+    claimed = Broadcast.objects.filter(
+        pk=broadcast_id, status=Status.IN_PROGRESS, cursor_person_id=cursor
+    ).update(**changes)
+    if not claimed:
+        return False  # canceled meanwhile, or another worker sent this batch
+    schema = custom_field_schema(broadcast.company)
+    messages_send(
+        [
+            OutboundMessage(
+                company_id=broadcast.company_id,
+                person_id=person.pk,
+                mdn=person.mdn,
+                body=broadcast_render(broadcast.message_template, person, schema),
+                kind=OutboundMessage.Kind.BROADCAST,
+                broadcast_id=broadcast.pk,
+            )
+            for person in persons
+        ]
+    )
+    if done:
+        logger.info(
+            "broadcast %s sent to %s persons", broadcast_id, broadcast.sent_count + len(persons)
+        )
+    return not done

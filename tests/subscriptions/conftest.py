@@ -1,0 +1,1 @@
+from tests.subscriptions.helpers import emitted  # noqa: F401

@@ -1,0 +1,147 @@
+"""A real Celery worker with its scheduler (`worker -B -Q messaging`) sends a due broadcast
+in chained batches on the messaging queue, with exact counts."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SEED = """
+from datetime import timedelta
+from django.utils import timezone
+from mobiledb.models import Broadcast, Person, Subscription, SubscriptionList
+from vibesweb.tenancy.services import company_create
+company = company_create(key="WORKER", name="Worker")
+main = SubscriptionList.objects.create(company=company, name="main")
+now = timezone.now()
+for n in range(230):
+    person = Person.objects.create(company=company, mdn=f"+1612555{n:04d}")
+    opted_out = now if n % 10 == 0 else None
+    Subscription.objects.create(
+        company=company, person=person, subscription_list=main, opt_in_date=now,
+        opt_out_date=opted_out, opt_out_reason="user_opt_out" if opted_out else None,
+    )
+broadcast = Broadcast.objects.create(
+    company=company, name="now", send_scheduled_date=now - timedelta(seconds=1),
+    message_template="Hello",
+)
+broadcast.source_lists.set([main])
+"""
+
+STATE = """
+import json
+from mobiledb.models import Broadcast, OutboundMessage
+b = Broadcast.objects.get()
+gone = OutboundMessage.objects.filter(person__subscriptions__opt_out_date__isnull=False).count()
+print(json.dumps([b.status, b.sent_count, OutboundMessage.objects.count(), gone]))
+"""
+
+
+def scratch_database(tmp_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return f"sqlite:///{tmp_path / 'worker.sqlite3'}"
+    import psycopg  # noqa: PLC0415
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_broadcast_worker"
+    admin_url = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(path=f"/{name}").geturl()
+
+
+def child_env(tmp_path: Path) -> dict:
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "vibesweb.settings",
+        "DATABASE_URL": scratch_database(tmp_path),
+        "CELERY_BROKER_URL": broker if broker.startswith(("redis", "amqp")) else "filesystem://",
+        "VIBESWEB_VAR_DIR": str(tmp_path),
+        "SECRET_KEY": "broadcast-worker-test-secret-key",
+        "BROADCAST_SCHEDULER_SECONDS": "1",
+        "BROADCAST_BATCH_SIZE": "40",
+        "LOG_LEVEL": "WARNING",
+        # run from tmp_path: kombu's filesystem transport writes its control/ folder there
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=env["VIBESWEB_VAR_DIR"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.mark.worker
+def test_scheduler_and_worker_send_a_due_broadcast_in_batches(tmp_path):
+    env = child_env(tmp_path)
+    log = tmp_path / "worker.log"
+    manage(env, "migrate", "--no-input", "-v", "0")
+    if env["CELERY_BROKER_URL"].startswith(("redis", "amqp")):
+        subprocess.run(
+            [sys.executable, "-m", "celery", "-A", "vibesweb", "purge", "-f", "-Q", "messaging"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            timeout=60,
+        )
+    manage(env, "shell", "-c", SEED)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "vibesweb",
+            "worker",
+            "-B",
+            "-Q",
+            "messaging",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        state = None
+        while time.monotonic() < deadline:
+            state = json.loads(manage(env, "shell", "-c", STATE).strip().splitlines()[-1])
+            if state[0] == "sent":
+                break
+            time.sleep(1.5)
+        # 230 subscribers, every tenth opted out: 207 messages, in 6 batches of 40
+        assert state == ["sent", 207, 207, 0], log.read_text()[-3000:]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
