@@ -202,3 +202,9 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             )
         for field in Person._meta.concrete_fields:
             setattr(obj, field.attname, getattr(person, field.attname))
+
+
+# The .persons import's admin (mobiledb/imports) and its export action on the Person list.
+from .imports.admin import PersonImportAdmin, export_persons  # noqa: E402,F401
+
+PersonAdmin.actions = [*(PersonAdmin.actions or []), export_persons]

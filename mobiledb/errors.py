@@ -80,3 +80,39 @@ class PersonCreateRequiresIdentifier(DomainError):
     code = ErrorCode.PERSON_CREATE_REQUIRES_IDENTIFIER
     error_class = "PersonErrors::PersonCreateRequiresDeviceOrExternalPersonId"
     default_message = "Creating a Person requires a device or an external person id"
+
+
+# --- `.persons` import (seeds/004): carrier lookup and file-level errors -----------------
+
+
+class CarrierLookupTransientFailure(DomainError):
+    error_class = "CarrierLookupService::TransientLookupFailureError"
+    default_message = (
+        "A temporary issue with the carrier lookup service prevented the row from being "
+        "processed. Please try again later."
+    )
+
+
+class CarrierLookupPermanentFailure(DomainError):
+    error_class = "CarrierLookupService::PermanentLookupFailureError"
+    default_message = "The mdn supplied is not a valid mobile phone active on a valid carrier."
+
+
+class InvalidImportFileFormat(DomainError):
+    error_class = "PersonErrors::InvalidImportFileFormat"
+    default_message = "Couldn't find a person_id, external_person_id, mdn, or vives_device_id field"
+
+
+class InvalidSchemaName(DomainError):
+    error_class = "TenantEngine::SchemaErrors::InvalidSchemaNameError"
+    default_message = "Schema name for company (is null was not found)"
+
+
+class Unknown8BitEncodingDetected(DomainError):
+    error_class = "FileEngine::EncodingDetection::Unknown8BitEncodingDetected"
+    default_message = "The file is not UTF-8 or ASCII encoded"
+
+
+class InvalidExternalPersonId(DomainError):
+    error_class = "PersonErrors::InvalidExternalPersonId"
+    default_message = "Invalid external_person_id"

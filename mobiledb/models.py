@@ -213,5 +213,8 @@ class Subscription(models.Model):
         return f"{self.person.url}/subscriptions/{self.subscription_list_id}"
 
 
+# The .persons import's models live in mobiledb/imports; imported here to register them.
+from .imports.models import PersonImport, PersonImportError  # noqa: E402,F401
+
 # Broadcasts and outbound messages (issue 5) live in their own module.
 from .models_messaging import Broadcast, OutboundMessage  # noqa: E402, F401

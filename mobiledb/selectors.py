@@ -97,3 +97,19 @@ def person_get_by_external_id(*, company: Company, external_person_id: str) -> P
 
 def persons_of_company(company: Company) -> QuerySet[Person]:
     return Person.objects.filter(company=company)
+
+
+def person_id_from_text(value: str) -> int:
+    """A `person_id` written as text (an import cell); InvalidPersonID unless digits."""
+    text = value.strip()
+    if not _DIGITS.match(text):
+        raise InvalidPersonID(f"Invalid person_id '{text[:64]}'")
+    return int(text)
+
+
+def person_key_from_text(value: str) -> str:
+    """A `person_key` written as text, in its canonical lowercase form; InvalidPersonID."""
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        raise InvalidPersonID(f"Invalid person_key '{value.strip()[:64]}'") from None

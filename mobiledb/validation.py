@@ -251,7 +251,12 @@ def _clean_multi_select(
     spec: FieldSpec, value: Any, from_text: bool, delimiter: str = "|"
 ) -> list[str]:
     if from_text and isinstance(value, str):
-        value = [part for part in value.split(delimiter) if part != ""]
+        value = value.split(delimiter)
+        # Fast path (imports): every part a known key, none repeated, none empty.
+        options = spec.options
+        if all(part in options for part in value) and len(set(value)) == len(value):
+            return value
+        value = [part for part in value if part != ""]
     if not isinstance(value, list):
         raise _invalid(spec, "expected a list of option keys")
     keys: list[str] = []

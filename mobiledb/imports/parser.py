@@ -1,0 +1,164 @@
+"""Reading `.persons` files (SPEC section 7, seeds/004): header block, columns, records.
+
+Streaming throughout: the file is decoded and split incrementally, never read whole.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from ..errors import InvalidImportFileFormat, Unknown8BitEncodingDetected
+
+IDENTIFYING_COLUMNS = ("person_id", "person_key", "external_person_id", "mdn", "vibes_device_id")
+_HEADER_LINE = re.compile(r"^\s*(fields|delimiter|multi-select-delimiter)\s*:(.*)$", re.I)
+_ANY_HEADER_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_-]*)\s*:(.*)$")
+_DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "comma": ",", "pipe": "|", "semicolon": ";"}
+_BLOCK = 1 << 20
+# csv's default field limit (128 KiB) is plenty for a cell, and caps a runaway quote.
+csv.field_size_limit(1 << 20)
+
+
+@dataclass
+class FileLayout:
+    """What the header block (or the first row) says about the body."""
+
+    columns: list[str]
+    delimiter: str = ","
+    multi_select_delimiter: str = "|"
+    # Lines before the first data record (header block and column-name row).
+    lines_before_body: int = 0
+    header_values: dict[str, str] = field(default_factory=dict)
+
+
+def check_encoding(stream: BinaryIO) -> None:
+    """Raise Unknown8BitEncodingDetected unless the whole file is UTF-8 (ASCII is UTF-8).
+
+    Runs before any row is applied, so a bad byte late in the file changes nothing.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    stream.seek(0)
+    try:
+        while block := stream.read(_BLOCK):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        raise Unknown8BitEncodingDetected(
+            f"The file is not UTF-8 or ASCII encoded (byte 0x{error.object[error.start]:02x})"
+        ) from None
+    finally:
+        stream.seek(0)
+
+
+def _text(stream: BinaryIO) -> io.TextIOWrapper:
+    # utf-8-sig drops a byte order mark; newline="" lets csv see quoted line breaks.
+    return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+
+
+def _delimiter(value: str, name: str) -> str:
+    text = value.strip()
+    # Whitespace itself: "Delimiter:\t", "Delimiter: \t", "Delimiter:  " (a space).
+    whitespace = value.lstrip(" ")[:1] or value[:1]
+    text = _DELIMITER_WORDS.get(text.lower(), text) if text else whitespace
+    if len(text) != 1 or text in '\r\n"':
+        raise InvalidImportFileFormat(f"{name} must be a single character, got '{value[:10]}'")
+    return text
+
+
+def _read_header_block(text: io.TextIOWrapper) -> tuple[dict[str, str], int, str | None]:
+    """Header lines up to the empty line; returns (values, lines used, first body line)."""
+    first = text.readline()
+    if not _HEADER_LINE.match(first.rstrip("\r\n")):
+        return {}, 0, first
+    values: dict[str, str] = {}
+    used = 0
+    line = first
+    while line:
+        used += 1
+        stripped = line.rstrip("\r\n")
+        if stripped.strip() == "":
+            break  # seeds/004: the header block ends with an empty line
+        match = _ANY_HEADER_LINE.match(stripped)
+        if match is None:
+            raise InvalidImportFileFormat(
+                f"Header line {used} is not 'Name: value' (end the headers with an empty line)"
+            )
+        name = match.group(1).lower()
+        if name in {"fields", "delimiter", "multi-select-delimiter"}:
+            values[name] = match.group(2).strip() if name == "fields" else match.group(2)
+        line = text.readline()
+    return values, used, None
+
+
+def _columns_from_fields(fields_value: str, delimiter: str) -> list[str]:
+    # seeds/004: "a comma separated list"; a file that lists them with its own
+    # delimiter (and no comma) is read that way too.
+    split_on = "," if "," in fields_value or delimiter not in fields_value else delimiter
+    return next(csv.reader([fields_value], delimiter=split_on), [])
+
+
+def _check_columns(columns: list[str]) -> list[str]:
+    columns = [column.strip() for column in columns]
+    seen: set[str] = set()
+    for column in columns:
+        if not column:
+            raise InvalidImportFileFormat("A column has no name")
+        if column in seen:
+            raise InvalidImportFileFormat(f"Column '{column[:100]}' appears twice")
+        seen.add(column)
+    if not seen.intersection(IDENTIFYING_COLUMNS):
+        raise InvalidImportFileFormat()  # seeds/004: the file-level message, verbatim
+    return columns
+
+
+class PersonsFile:
+    """A `.persons` file opened for reading: `layout`, then `records()` once."""
+
+    def __init__(self, stream: BinaryIO):
+        self._text = _text(stream)
+        header, used, first_line = _read_header_block(self._text)
+        delimiter = _delimiter(header.get("delimiter", ","), "Delimiter")
+        multi = _delimiter(header.get("multi-select-delimiter", "|"), "Multi-Select-Delimiter")
+        lines = itertools.chain([first_line], self._text) if first_line else self._text
+        self._reader = csv.reader(lines, delimiter=delimiter, strict=False)
+        if "fields" in header:
+            columns = _columns_from_fields(header["fields"], delimiter)
+            before = used
+        else:
+            columns = self._first_row()
+            before = used + self._reader.line_num
+        self.layout = FileLayout(
+            columns=_check_columns(columns),
+            delimiter=delimiter,
+            multi_select_delimiter=multi,
+            lines_before_body=before,
+            header_values=header,
+        )
+        self._lines_before_reader = before - self._reader.line_num
+
+    def _first_row(self) -> list[str]:
+        for row in self._reader:
+            if row and any(cell.strip() for cell in row):
+                return row
+        raise InvalidImportFileFormat()
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """Non-empty data records in file order: (line it starts on, 1-based; cells)."""
+        reader = self._reader
+        offset = self._lines_before_reader
+        previous_end = reader.line_num
+        try:
+            for cells in reader:
+                start = previous_end + 1
+                previous_end = reader.line_num
+                if not cells or (len(cells) == 1 and cells[0] == ""):
+                    continue  # a blank line is not a record
+                yield start + offset, cells
+        except csv.Error as error:
+            raise InvalidImportFileFormat(f"Line {reader.line_num + offset}: {error}") from None

@@ -1,0 +1,146 @@
+"""Person import use cases: create, run (claim, apply, finish), cancel, resume."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from pathlib import Path
+
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from vibesweb.errors import DomainError
+from vibesweb.tenancy.models import Company
+
+from ..errors import InvalidSchemaName
+from .engine import LEASE, ImportRun, ImportStopped
+from .models import PersonImport
+from .report import write_error_report
+
+logger = logging.getLogger(__name__)
+Status = PersonImport.Status
+
+
+def person_import_create(
+    *, company_key: str, file_path: str, file_name: str | None = None, created_by=None
+) -> PersonImport:
+    """Record an import of the file at `file_path` (not started: see person_import_run)."""
+    path = Path(file_path).resolve()
+    return PersonImport.objects.create(
+        company=Company.objects.filter(key=company_key).first(),
+        company_key=company_key,
+        file_path=str(path),
+        file_name=file_name or path.name,
+        file_size=path.stat().st_size if path.exists() else 0,
+        created_by=created_by,
+    )
+
+
+def person_import_claim(import_id: int) -> str | None:
+    """Take the lease of a pending or abandoned running import; its token, or None.
+
+    A conditional UPDATE, so two workers never run the same import: the lease of a live
+    run is renewed with every chunk, and one that stopped renewing (a killed worker)
+    expires after LEASE and may be taken over.
+    """
+    token = secrets.token_hex(16)
+    now = timezone.now()
+    claimed = (
+        PersonImport.objects.filter(pk=import_id, status__in=[Status.PENDING, Status.RUNNING])
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .update(lease_token=token, lease_expires_at=now + LEASE, status=Status.RUNNING)
+    )
+    return token if claimed == 1 else None
+
+
+def person_import_run(import_id: int, *, token: str | None = None, on_chunk=None,
+                      chunk_size: int | None = None) -> PersonImport | None:  # fmt: skip
+    """Run (or resume) an import to its end; None when another worker holds it.
+
+    Idempotent and resumable: it continues after the last committed chunk. A file-level
+    error ends it as failed with the error's class and message; rows already applied by
+    earlier chunks stay (each was applied completely).
+    """
+    token = token or person_import_claim(import_id)
+    if token is None:
+        return None
+    person_import = PersonImport.objects.get(pk=import_id)
+    if person_import.started_at is None:
+        person_import.started_at = timezone.now()
+        PersonImport.objects.filter(pk=import_id).update(started_at=person_import.started_at)
+    try:
+        return _run(person_import, token, on_chunk, chunk_size)
+    except Exception:
+        # Anything unforeseen (the database went away, a bug): let a retry or a resume
+        # take over at once instead of waiting for the lease to expire.
+        with contextlib.suppress(DatabaseError):
+            PersonImport.objects.filter(pk=import_id, lease_token=token).update(
+                lease_expires_at=None
+            )
+        raise
+
+
+def _run(person_import: PersonImport, token: str, on_chunk, chunk_size) -> PersonImport:
+    try:
+        if person_import.company is None:
+            raise InvalidSchemaName(
+                f"Schema name for company {person_import.company_key} (is null was not found)"
+            )
+        options = {"chunk_size": chunk_size} if chunk_size else {}
+        ImportRun(person_import, lease_token=token, on_chunk=on_chunk, **options).run()
+    except ImportStopped:
+        person_import.refresh_from_db()
+        if person_import.cancel_requested and person_import.lease_token == token:
+            _finish(person_import, Status.CANCELED)
+        return person_import
+    except DomainError as error:
+        _finish(person_import, Status.FAILED, error)
+        return person_import
+    except FileNotFoundError:
+        _finish(person_import, Status.FAILED, message="The import file is no longer there")
+        return person_import
+    _finish(person_import, Status.FINISHED)
+    return person_import
+
+
+def _finish(person_import: PersonImport, status: str, error: DomainError | None = None,
+            message: str = "") -> None:  # fmt: skip
+    person_import.refresh_from_db()
+    person_import.status = status
+    person_import.finished_at = timezone.now()
+    person_import.lease_expires_at = None
+    if error is not None:
+        person_import.error_class = error.error_class
+        person_import.error_message = error.message
+    elif message:
+        person_import.error_class = "FileEngine::FileNotFound"
+        person_import.error_message = message
+    person_import.error_report_path = write_error_report(person_import)
+    person_import.save()
+
+
+@transaction.atomic
+def person_import_cancel(person_import: PersonImport) -> None:
+    """Ask a pending or running import to stop after its current chunk (applied stay)."""
+    PersonImport.objects.filter(pk=person_import.pk).update(cancel_requested=True)
+    # Nobody is running a pending import: cancel it at once.
+    pending = PersonImport.objects.filter(pk=person_import.pk, status=Status.PENDING).update(
+        status=Status.CANCELED, finished_at=timezone.now()
+    )
+    if not pending:
+        PersonImport.objects.filter(
+            Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=timezone.now()),
+            pk=person_import.pk,
+            status=Status.RUNNING,
+        ).update(status=Status.CANCELED, finished_at=timezone.now())
+    person_import.refresh_from_db()
+
+
+def person_import_enqueue(person_import: PersonImport) -> None:
+    """Run the import on the `imports` queue once the current transaction commits."""
+    from .tasks import person_import_task  # noqa: PLC0415
+
+    import_id = person_import.pk
+    transaction.on_commit(lambda: person_import_task.delay(import_id))

@@ -1,0 +1,205 @@
+"""Atomic rows and chunks, checkpoints, resume, re-runs, cancel, leases, callbacks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mobiledb.imports import store as store_module
+from mobiledb.imports.models import PersonImport
+from mobiledb.imports.services import (
+    person_import_cancel,
+    person_import_claim,
+    person_import_create,
+    person_import_run,
+)
+from mobiledb.models import Person
+from tests.factories import PersonFactory
+
+from .conftest import errors_of
+
+CONTENT = (
+    "external_person_id,mdn,first_name,tier\n"
+    "E1,2295550001,Ann,gold\n"
+    "E2,2295550002,Bob,silver\n"
+    "E3,2295550003,Cy,gold\n"
+    "OLD,,Updated,silver\n"
+    "E5,2295550005,Di,gold\n"
+    "E6,2295550006,Ed,silver\n"
+)
+
+
+def state() -> list[tuple]:
+    return sorted(
+        Person.objects.values_list("external_person_id", "mdn", "custom_fields", "carrier_code")
+    )
+
+
+@pytest.fixture
+def old_person(standard_fields):
+    return PersonFactory(company=standard_fields, external_person_id="OLD", mdn="+12295550004",
+                         custom_fields={"first_name": "Before"})  # fmt: skip
+
+
+def test_rerunning_a_file_reaches_the_same_state(old_person, run_import):
+    first = run_import("ACME", CONTENT + "E7,bad,X,gold\n", chunk_size=4)
+    after_first = state()
+
+    second = run_import("ACME", CONTENT + "E7,bad,X,gold\n", chunk_size=3)
+
+    assert (first.created, first.updated, first.failed) == (5, 1, 1)
+    assert (second.created, second.updated, second.failed) == (0, 6, 1)
+    assert state() == after_first
+
+
+class Crash(Exception):
+    pass
+
+
+def test_crash_in_the_middle_of_a_chunk_leaves_no_partial_row(old_person, run_import, monkeypatch):
+    inserts = {"n": 0}
+    real_insert = store_module.PersonStore.insert
+
+    def insert_then_crash(self, rows, now):
+        inserts["n"] += 1
+        if inserts["n"] == 2:  # second chunk: its update of OLD is written, then we die
+            raise Crash()
+        return real_insert(self, rows, now)
+
+    monkeypatch.setattr(store_module.PersonStore, "insert", insert_then_crash)
+
+    with pytest.raises(Crash):
+        run_import("ACME", CONTENT, chunk_size=3)
+
+    person_import = PersonImport.objects.get()
+    assert (person_import.records_done, person_import.created) == (3, 3)
+    assert Person.objects.get(external_person_id="OLD").custom_fields == {"first_name": "Before"}
+    assert not Person.objects.filter(external_person_id="E5").exists()
+
+    # The worker is gone; once its lease expires the import resumes after chunk one.
+    monkeypatch.setattr(store_module.PersonStore, "insert", real_insert)
+    PersonImport.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    resumed = person_import_run(person_import.pk, chunk_size=3)
+
+    assert resumed.status == PersonImport.Status.FINISHED
+    assert (resumed.rows, resumed.created, resumed.updated, resumed.failed) == (6, 5, 1, 0)
+    assert Person.objects.get(external_person_id="OLD").custom_fields == {
+        "first_name": "Updated",
+        "tier": "silver",
+    }
+    assert Person.objects.count() == 6
+
+
+def test_a_live_lease_is_not_taken_over(standard_fields, tmp_path):
+    path = tmp_path / "a.persons"
+    path.write_text("mdn\n2295550001\n")
+    person_import = person_import_create(company_key="ACME", file_path=str(path))
+
+    assert person_import_claim(person_import.pk) is not None
+    assert person_import_claim(person_import.pk) is None
+    assert person_import_run(person_import.pk) is None
+    PersonImport.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert person_import_claim(person_import.pk) is not None
+
+
+def test_cancel_stops_after_the_current_chunk(standard_fields, run_import):
+    def cancel_after_first_chunk(person_import):
+        person_import_cancel(person_import)
+
+    from mobiledb.imports import services
+
+    path_content = "mdn\n" + "".join(f"229555{n:04d}\n" for n in range(10))
+    original_run = services.ImportRun.__init__
+
+    def with_callback(self, *args, **kwargs):
+        kwargs["on_chunk"] = cancel_after_first_chunk
+        original_run(self, *args, **kwargs)
+
+    services.ImportRun.__init__ = with_callback
+    try:
+        result = run_import("ACME", path_content, chunk_size=4)
+    finally:
+        services.ImportRun.__init__ = original_run
+
+    assert result.status == PersonImport.Status.CANCELED
+    assert (result.rows, Person.objects.count()) == (4, 4)
+
+
+def test_cancel_of_a_pending_import_is_immediate(standard_fields, tmp_path):
+    path = tmp_path / "a.persons"
+    path.write_text("mdn\n2295550001\n")
+    person_import = person_import_create(company_key="ACME", file_path=str(path))
+
+    person_import_cancel(person_import)
+
+    assert person_import.status == PersonImport.Status.CANCELED
+    assert person_import_run(person_import.pk) is None
+    assert Person.objects.count() == 0
+
+
+def test_a_concurrent_writer_fails_only_the_affected_row(standard_fields, run_import, monkeypatch):
+    PersonFactory(company=standard_fields, mdn="+12295550002", external_person_id="X")
+    real_find = store_module.PersonStore.find
+    stale = {"reads": 1}
+
+    def find_before_the_other_writer(self, field, values):
+        rows = real_find(self, field, values)
+        if field == "mdn" and stale["reads"]:
+            stale["reads"] -= 1  # the other writer commits X right after this read
+            rows = [row for row in rows if row[3] != "+12295550002"]
+        return rows
+
+    monkeypatch.setattr(store_module.PersonStore, "find", find_before_the_other_writer)
+
+    result = run_import("ACME", "external_person_id,mdn\nE1,2295550001\nE2,2295550002\n")
+
+    assert (result.created, result.failed) == (1, 1)
+    assert errors_of(result) == [
+        (3, "PersonErrors::MobilePhoneAlreadyAssigned", "Mobile Phone Already Assigned")
+    ]
+    assert Person.objects.get(mdn="+12295550002").external_person_id == "X"
+
+
+def test_created_and_changed_persons_emit_callbacks_in_bulk(old_person, run_import, monkeypatch):
+    calls = []
+
+    def record(*, company, callback_type, items):
+        calls.append((callback_type, [(pk, body(2)) for pk, body in items]))
+
+    monkeypatch.setattr("mobiledb.imports.callbacks.callback_events_emit_bulk", record)
+
+    run_import("ACME", CONTENT)
+    run_import("ACME", CONTENT)  # nothing changes the second time: no event
+
+    assert [callback_type for callback_type, _ in calls] == ["person_updated", "person_added"][::-1]
+    added = dict(calls[0][1])
+    assert len(added) == 5
+    ann = Person.objects.get(external_person_id="E1")
+    body = added[ann.pk]["person"]
+    assert body["person_key"] == str(ann.person_key)
+    assert body["mobile_phone"]["mdn"] == "+12295550001"
+    assert body["custom_fields"]["tier"]["option_key"] == "gold"
+    updated = dict(calls[1][1])
+    assert updated[old_person.pk]["person"]["custom_fields"]["first_name"] == "Updated"
+
+
+def test_read_ahead_hands_over_errors_and_stops_its_thread():
+    import threading
+
+    from mobiledb.imports.readahead import read_ahead
+
+    def check(item):
+        if item == 3:
+            raise ValueError("bad item")
+        return item * 10
+
+    ahead = read_ahead(iter(range(100)), check, depth=1)
+    assert [next(ahead), next(ahead), next(ahead)] == [0, 10, 20]
+    with pytest.raises(ValueError):
+        next(ahead)
+    stopped = read_ahead(iter(range(100)), lambda item: item, depth=1)
+    next(stopped)
+    stopped.close()
+    assert not any(t.name == "persons-read-ahead" for t in threading.enumerate())
