@@ -8,7 +8,7 @@ from .services.delivery import deliveries_drain
 from .services.operations import callback_events_prune, deliveries_sweep
 
 
-@shared_task(name="callbacks.deliver_pending", queue="callbacks", ignore_result=True)
+@shared_task(name="callbacks.deliver_pending", ignore_result=True)
 def deliver_pending() -> int:
     """Send due deliveries batch after batch for up to CALLBACK_DRAIN_SECONDS (enqueuing a
     helper task when a batch is full, and a successor if time runs out).
@@ -18,13 +18,13 @@ def deliver_pending() -> int:
     return deliveries_drain()
 
 
-@shared_task(name="callbacks.sweep", queue="callbacks", ignore_result=True)
+@shared_task(name="callbacks.sweep", ignore_result=True)
 def sweep() -> dict:
     """Periodic: re-open stranded claims and enqueue delivery of anything due."""
     return deliveries_sweep()
 
 
-@shared_task(name="callbacks.prune", queue="callbacks", ignore_result=True)
+@shared_task(name="callbacks.prune", ignore_result=True)
 def prune() -> int:
     """Periodic: delete settled events past the retention period (one batch)."""
     return callback_events_prune()

@@ -115,11 +115,17 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         # The person's history across the product, read-only (issue 5's inlines).
+        from callbacks.admin import PersonCallbackEventInline
         from campaigns.admin import ParticipationInline
 
         from .admin_subscriptions import OutboundMessageInline, SubscriptionHistoryInline
 
-        history = [SubscriptionHistoryInline, ParticipationInline, OutboundMessageInline]
+        history = [
+            SubscriptionHistoryInline,
+            ParticipationInline,
+            OutboundMessageInline,
+            PersonCallbackEventInline,
+        ]
         return [*self.inlines, *history] if obj is not None else self.inlines
 
     def get_search_results(self, request, queryset, search_term):

@@ -11,13 +11,13 @@ from celery import shared_task
 from .services import broadcasts
 
 
-@shared_task(name="mobiledb.broadcasts_start_due", queue="messaging")
+@shared_task(name="mobiledb.broadcasts_start_due")
 def broadcasts_start_due() -> list[int]:
     """Scheduler: start every due broadcast and resume stalled ones (idempotent)."""
     return broadcasts.broadcasts_start_due()
 
 
-@shared_task(name="mobiledb.broadcast_send_batch", queue="messaging")
+@shared_task(name="mobiledb.broadcast_send_batch")
 def broadcast_send_batch(broadcast_id: int) -> bool:
     """Send one batch of a broadcast and queue the next (a batch is claimed once)."""
     more = broadcasts.broadcast_send_next_batch(broadcast_id=broadcast_id)

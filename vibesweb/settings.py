@@ -204,7 +204,14 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Tasks name their queue in their decorator (imports, callbacks, messaging, default).
+# Each kind of work has its own queue, so a ten-million-row import never delays a
+# callback (SPEC section 2); anything unrouted goes to "default".
+CELERY_TASK_ROUTES = {
+    "callbacks.*": {"queue": "callbacks"},
+    "mobiledb.imports.*": {"queue": "imports"},
+    "mobiledb.broadcast*": {"queue": "messaging"},
+    "campaigns.*": {"queue": "default"},
+}
 # Periodic work run by the scheduler (`celery -A vibesweb beat`, or `worker -B`):
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["callbacks-sweep"] = {

@@ -10,7 +10,7 @@ from .models import PersonImport
 from .services import person_import_run
 
 
-@shared_task(bind=True, queue="imports", acks_late=True, max_retries=None)
+@shared_task(bind=True, acks_late=True, max_retries=None)
 def person_import_task(self, import_id: int) -> None:
     """Run or resume import `import_id`. Idempotent: a redelivered task resumes it.
 

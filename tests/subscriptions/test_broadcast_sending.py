@@ -196,8 +196,10 @@ def test_empty_audience_completes_with_zero(company):
 
 
 def test_broadcast_tasks_run_on_the_messaging_queue():
-    assert broadcast_send_batch.queue == "messaging"
-    assert start_task.queue == "messaging"
+    from vibesweb.celery import app
+
+    for task in (broadcast_send_batch, start_task):
+        assert app.amqp.router.route({}, task.name)["queue"].name == "messaging"
 
 
 def test_scheduler_entries_are_in_the_beat_schedule(settings):

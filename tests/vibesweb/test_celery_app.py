@@ -12,3 +12,17 @@ def test_a_task_for_a_queue_is_routed_to_that_queue_only():
     route = app.amqp.router.route({"queue": "callbacks"}, "callbacks.tasks.deliver")
     assert route["queue"].name == "callbacks"
     assert route["queue"].routing_key == "callbacks"
+
+
+def test_each_kind_of_work_runs_on_its_own_queue():
+    app.loader.import_default_modules()
+    expected = {
+        "callbacks.deliver_pending": "callbacks",
+        "callbacks.sweep": "callbacks",
+        "mobiledb.imports.tasks.person_import_task": "imports",
+        "mobiledb.broadcast_send_batch": "messaging",
+        "campaigns.participations_expire": "default",
+    }
+    for task_name, queue in expected.items():
+        assert task_name in app.tasks
+        assert app.amqp.router.route({}, task_name)["queue"].name == queue, task_name

@@ -1,0 +1,8 @@
+"""The mobile database's Celery tasks, gathered here for Celery's autodiscovery."""
+
+from __future__ import annotations
+
+from .imports.tasks import person_import_task
+from .tasks_broadcasts import broadcast_send_batch, broadcasts_start_due
+
+__all__ = ["broadcast_send_batch", "broadcasts_start_due", "person_import_task"]
