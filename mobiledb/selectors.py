@@ -87,6 +87,30 @@ def _person_by_column(company: Company, column: str, value) -> Person | None:
     return next(iter(Person.objects.raw(sql, [company.pk, param])), None)
 
 
+def persons_by_identity(
+    company: Company, *, mdn: str | None, external_person_id: str | None, lock: bool = False
+) -> list[Person]:
+    """The persons holding `mdn` or `external_person_id` (at most two), in one raw query,
+    locked FOR UPDATE where the database can (the add path's merge decision)."""
+    quote = connection.ops.quote_name
+    clauses, params = [], [company.pk]
+    if mdn:
+        clauses.append(f"{quote('mdn')} = %s")
+        params.append(mdn)
+    if external_person_id:
+        clauses.append(f"{quote('external_person_id')} = %s")
+        params.append(external_person_id)
+    if not clauses:
+        return []
+    sql = (
+        f"SELECT * FROM {quote(Person._meta.db_table)} "
+        f"WHERE {quote('company_id')} = %s AND ({' OR '.join(clauses)})"
+    )
+    if lock and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return list(Person.objects.raw(sql, params))
+
+
 def person_get_by_external_id(*, company: Company, external_person_id: str) -> Person:
     person = Person.objects.filter(company=company, external_person_id=external_person_id).first()
     if person is None:

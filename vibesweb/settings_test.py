@@ -16,4 +16,8 @@ API_RATE_LIMITS_ENABLED = False
 DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": None}
+else:
+    # Threads of live-server tests must not keep sessions open past a test, or the
+    # test database cannot be dropped at the end of the run.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 REST_FRAMEWORK = {**REST_FRAMEWORK}

@@ -21,6 +21,7 @@ from ..errors import (
     PersonCreateRequiresIdentifier,
 )
 from ..models import Person
+from ..selectors import persons_by_identity
 
 
 class _Unset:
@@ -74,9 +75,10 @@ def person_add(
 def _person_add_once(
     *, company, mdn, external_person_id, carrier_code, timezone, custom_fields
 ) -> tuple[Person, bool]:
-    existing = None
-    if mdn:
-        existing = Person.objects.select_for_update().filter(company=company, mdn=mdn).first()
+    candidates = persons_by_identity(
+        company, mdn=mdn, external_person_id=external_person_id, lock=True
+    )
+    existing = next((p for p in candidates if mdn and p.mdn == mdn), None)
     if existing is not None:
         if (
             external_person_id
@@ -93,7 +95,7 @@ def _person_add_once(
             custom_fields=custom_fields,
         )
         return person, False
-    if external_person_id and _external_id_taken(company, external_person_id, exclude=None):
+    if external_person_id and any(p.external_person_id == external_person_id for p in candidates):
         raise ExternalIdAlreadyAssigned(
             f"external_person_id '{external_person_id}' is already assigned to another person"
         )
