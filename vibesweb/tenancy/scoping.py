@@ -20,9 +20,10 @@ def scope_queryset(queryset: QuerySet, user, company_path: str) -> QuerySet:
         return queryset
     if queryset.model is Company:
         return queryset.filter(memberships__user=user)
-    # `company IN (the user's companies)` rather than a join through memberships: the
-    # join makes the database sort millions of rows before the first page.
-    member_of = Membership.objects.filter(user=user).values("company_id")
+    # `company IN (1, 2)` with the ids as literals, rather than a join through
+    # memberships or a subquery: with either, the planner cannot see it is (usually) one
+    # company and sorts millions of rows before the first page.
+    member_of = list(Membership.objects.filter(user=user).values_list("company_id", flat=True))
     return queryset.filter(**{f"{company_path}__in": member_of})
 
 
