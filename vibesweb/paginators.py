@@ -18,4 +18,5 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        # Unordered: the count needs no sort, only the first CAP+1 matching rows.
+        return self.object_list.order_by()[: self.CAP + 1].count()
