@@ -78,7 +78,9 @@ class CustomFieldOption(models.Model):
 class Person(models.Model):
     """Anyone the brand interacts with; `id` is the platform's `person_id`."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="persons")
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="persons", db_index=False
+    )
     person_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     external_person_id = models.CharField(max_length=128, null=True, blank=True)
     mdn = models.CharField("MDN", max_length=20, null=True, blank=True, help_text="E.164")
