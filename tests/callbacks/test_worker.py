@@ -11,9 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+
+from tests.worker_process import worker_env
 
 from .receiver import Answer, Receiver
 
@@ -39,39 +40,15 @@ print(json.dumps(sorted(CallbackDelivery.objects.values_list("state", flat=True)
 """
 
 
-def scratch_database(tmp_path: Path) -> str:
-    """A database of this test's own: a file for SQLite, a fresh one on PostgreSQL."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return f"sqlite:///{tmp_path / 'worker.sqlite3'}"
-    import psycopg  # noqa: PLC0415
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_worker_test"
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return parts._replace(path=f"/{name}").geturl()
-
-
 def child_env(tmp_path: Path) -> dict:
-    broker = os.environ.get("CELERY_BROKER_URL", "")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "vibesweb.settings",
-        "DATABASE_URL": scratch_database(tmp_path),
-        "CELERY_BROKER_URL": broker if broker.startswith(("redis", "amqp")) else "filesystem://",
-        "VIBESWEB_VAR_DIR": str(tmp_path),
-        "SECRET_KEY": "worker-fault-test-secret-key",
-        "CALLBACK_ALLOW_PRIVATE_DESTINATIONS": "on",
-        "CALLBACK_SWEEP_SECONDS": "1",
-        "CALLBACK_STALE_SECONDS": "3",
-        "CALLBACK_BATCH_SIZE": "5",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("PYTEST_CURRENT_TEST", None)
-    return env
+    return worker_env(
+        tmp_path,
+        suffix="worker_test",
+        CALLBACK_ALLOW_PRIVATE_DESTINATIONS="on",
+        CALLBACK_SWEEP_SECONDS="1",
+        CALLBACK_STALE_SECONDS="3",
+        CALLBACK_BATCH_SIZE="5",
+    )
 
 
 def manage(env: dict, *args: str) -> str:

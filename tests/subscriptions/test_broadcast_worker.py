@@ -11,9 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+
+from tests.worker_process import worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,38 +49,13 @@ print(json.dumps([b.status, b.sent_count, OutboundMessage.objects.count(), gone]
 """
 
 
-def scratch_database(tmp_path: Path) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return f"sqlite:///{tmp_path / 'worker.sqlite3'}"
-    import psycopg  # noqa: PLC0415
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_broadcast_worker"
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return parts._replace(path=f"/{name}").geturl()
-
-
 def child_env(tmp_path: Path) -> dict:
-    broker = os.environ.get("CELERY_BROKER_URL", "")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "vibesweb.settings",
-        "DATABASE_URL": scratch_database(tmp_path),
-        "CELERY_BROKER_URL": broker if broker.startswith(("redis", "amqp")) else "filesystem://",
-        "VIBESWEB_VAR_DIR": str(tmp_path),
-        "SECRET_KEY": "broadcast-worker-test-secret-key",
-        "BROADCAST_SCHEDULER_SECONDS": "1",
-        "BROADCAST_BATCH_SIZE": "40",
-        "LOG_LEVEL": "WARNING",
-        # run from tmp_path: kombu's filesystem transport writes its control/ folder there
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("PYTEST_CURRENT_TEST", None)
-    return env
+    return worker_env(
+        tmp_path,
+        suffix="broadcast_worker",
+        BROADCAST_SCHEDULER_SECONDS="1",
+        BROADCAST_BATCH_SIZE="40",
+    )
 
 
 def manage(env: dict, *args: str) -> str:
