@@ -111,3 +111,19 @@ def errors_of(response) -> list[dict]:
 
 def error_codes(response) -> list[int]:
     return [entry["code"] for entry in errors_of(response)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_database_sessions(django_db_setup, django_db_blocker):
+    """Threads of race and live-server tests may leave PostgreSQL sessions open; end them
+    so the test database can be dropped at the end of the run."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
