@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
+import psycopg
 from django.db import connection
 
 from ..models import Person
@@ -224,12 +225,16 @@ class PersonStore:
         columns = [[row[0] for row in rows]]
         columns += [[row[at] for row in rows] for at in range(1, json_at)]
         columns.append([json.dumps(row[json_at]) for row in rows])
-        arrays = ", ".join(["%s::bigint[]", *(f"%s::{types[name]}" for name in names)])
+        arrays = ", ".join(["%b::bigint[]", *(f"%b::{types[name]}" for name in names)])
         assignments = ", ".join(
             f"{_COLUMN[name]} = v.{name}" + ("::jsonb" if name == "custom_fields" else "")
             for name in names
         )
-        with connection.cursor() as cursor:
+        # The arrays travel in binary (%b) through a psycopg cursor on the same connection
+        # and transaction: as text, every JSON string is quoted and escaped element by
+        # element, which cost ten times more than sending it.
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(
                 f"UPDATE {TABLE} AS p SET {assignments}, updated_at = %s "
                 f"FROM unnest({arrays}) AS v(id, {', '.join(names)}) WHERE p.id = v.id",
