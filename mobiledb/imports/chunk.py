@@ -13,6 +13,10 @@ new and changed persons are written in bulk. Rules (seeds/004, SPEC section 7):
 - an MDN is never changed once set (MdnChangeNotAllowed) nor taken from another person
   (MobilePhoneAlreadyAssigned); an external id is never taken (PG::UniqueViolation);
 - a new MDN passes the carrier lookup; empty cells change nothing.
+
+The lookup and the apply are separate steps so the engine can run them apart: on
+PostgreSQL it looks the next chunk up and applies it in a thread while this chunk is
+written, then corrects the lookup with this chunk's final state (`carry`): see engine.
 """
 
 from __future__ import annotations
@@ -40,9 +44,10 @@ class Subject:
     """
 
     __slots__ = ("id", "person_key", "external_person_id", "mdn", "carrier_code", "_stored",
-                 "_fields", "_original_fields", "original", "created_at")  # fmt: skip
+                 "_fields", "_original_fields", "original", "created_at", "version")  # fmt: skip
 
-    def __init__(self, pk, person_key, external_person_id, mdn, carrier_code, stored, original):
+    def __init__(self, pk, person_key, external_person_id, mdn, carrier_code, stored, original,
+                 version=None):  # fmt: skip
         self.id = pk
         self.person_key = person_key
         self.external_person_id = external_person_id
@@ -53,6 +58,9 @@ class Subject:
         self._original_fields = None
         self.original = original
         self.created_at = None
+        # The row version the chunk read (PostgreSQL's xmin): its write is refused if the
+        # row changed since (see PersonStore.update).
+        self.version = version
 
     @property
     def fields(self) -> dict:
@@ -73,6 +81,19 @@ class Subject:
         """Anything but custom fields changed (external id, MDN, carrier)."""
         return self.original[:3] != (self.external_person_id, self.mdn, self.carrier_code)
 
+    def carried(self, version) -> Subject:
+        """A copy for the next chunk's view: this subject's state now is its original there.
+
+        Reads only, never materializes `fields`: the writer may be reading this subject.
+        """
+        stored = self._fields if self._fields is not None else self._stored
+        copy = Subject(self.id, self.person_key, self.external_person_id, self.mdn,
+                       self.carrier_code, stored,
+                       (self.external_person_id, self.mdn, self.carrier_code, stored),
+                       version)  # fmt: skip
+        copy.created_at = self.created_at
+        return copy
+
 
 @dataclass
 class ChunkResult:
@@ -81,6 +102,22 @@ class ChunkResult:
     created_rows: int = 0
     updated_rows: int = 0
     errors: list[tuple[int, DomainError, list[str]]] = field(default_factory=list)
+
+    def carry(self, written_version) -> list[Subject]:
+        """The persons this chunk writes, as the next chunk must see them once written.
+
+        Only these: the next chunk's lookup sees everything committed before this chunk.
+        `written_version`: the row version this chunk's writes give (its transaction id).
+        """
+        return [s.carried(written_version) for s in (*self.created, *self.changed)]
+
+
+@dataclass
+class Found:
+    """What the database holds for a chunk's identifiers: rows of PersonStore.find."""
+
+    rows: list[tuple] = field(default_factory=list)
+    key_pairs: list[tuple[int, str]] = field(default_factory=list)
 
 
 class ChunkApplier:
@@ -104,11 +141,21 @@ class ChunkApplier:
                 refused.append((line, error.with_traceback(None), cells))
         return parsed, refused
 
-    def apply(self, records: list[tuple[int, list[str]]], checked=None) -> ChunkResult:
-        """Apply a chunk (`checked`: what read(records) gave, if done ahead)."""
+    def apply(self, records: list[tuple[int, list[str]]], checked=None, found: Found | None = None,
+              carried: list[Subject] | None = None) -> ChunkResult:  # fmt: skip
+        """Apply a chunk to an in-memory view of its persons (no write).
+
+        `checked`: what read(records) gave, if done ahead. `found`: lookup() of it, if done
+        already (else it is looked up now, rows locked); `carried`: the previous chunk's
+        persons, when `found` was read before that chunk was written.
+        """
         parsed, refused = checked if checked is not None else self.read(records)
         result = ChunkResult(errors=list(refused))
-        self._load([values for _, values, _ in parsed])
+        if found is None:
+            found = self.lookup(parsed, lock=True)
+        self._load(found, carried or ())
+        mdns = {values.mdn for _, values, _ in parsed if values.mdn is not None}
+        self.new_mdns = mdns.difference(self.by_mdn)
         self._carriers = self._lookup_carriers()
         for line, values, cells in parsed:
             try:
@@ -130,13 +177,10 @@ class ChunkApplier:
 
     # --- loading -----------------------------------------------------------------------
 
-    def _load(self, rows: list[RowValues]) -> None:
-        self.subjects: list[Subject] = []
-        self.by_id: dict[int, Subject] = {}
-        self.by_external_id: dict[str, Subject] = {}
-        self.by_mdn: dict[str, Subject] = {}
+    def lookup(self, parsed: list, *, lock: bool) -> Found:
+        """Read the persons a chunk's rows name, in one query per kind of identifier."""
         ids, keys, external_ids, mdns = set(), set(), set(), set()
-        for values in rows:
+        for _, values, _ in parsed:
             if values.person_id is not None:
                 ids.add(values.person_id)
             if values.person_key is not None:
@@ -145,33 +189,42 @@ class ChunkApplier:
                 external_ids.add(values.external_person_id)
             if values.mdn is not None:
                 mdns.add(values.mdn)
-        find, remember = self.store.find, self._remember
-        key_pairs = self.store.find_keys(list(keys)) if keys else []
-        ids.update(pk for pk, _ in key_pairs)
+        store = self.store
+        found = Found()
+        found.key_pairs = store.find_keys(list(keys)) if keys else []
+        ids.update(pk for pk, _ in found.key_pairs)
         for name, wanted in (("id", ids), ("external_person_id", external_ids)):
             if wanted:
-                for row in find(name, list(wanted)):
-                    remember(row)
+                found.rows.extend(store.find(name, list(wanted), lock=lock))
         # Most MDNs belong to persons found already (a row names both): ask for the rest.
-        missing = [mdn for mdn in mdns if mdn not in self.by_mdn]
-        if missing:
-            for row in find("mdn", missing):
-                remember(row)
-        self.new_mdns = mdns.difference(self.by_mdn)
-        self.by_key = {key: self.by_id[pk] for pk, key in key_pairs}
+        mdns.difference_update(row[2] for row in found.rows)
+        if mdns:
+            found.rows.extend(store.find("mdn", list(mdns), lock=lock))
+        return found
 
-    def _remember(self, row: tuple) -> None:
-        pk, external_id, mdn, carrier, stored = row
-        if pk in self.by_id:
-            return
-        subject = Subject(pk, None, external_id, mdn, carrier, stored,
-                          (external_id, mdn, carrier, stored))  # fmt: skip
+    def _load(self, found: Found, carried) -> None:
+        self.subjects: list[Subject] = []
+        self.by_id: dict[int, Subject] = {}
+        self.by_external_id: dict[str, Subject] = {}
+        self.by_mdn: dict[str, Subject] = {}
+        # The previous chunk's persons first: where `found` predates its writes, its rows
+        # of those persons are stale, and the persons it created are missing.
+        for subject in carried:
+            self._add(subject)
+        for pk, external_id, mdn, carrier, stored, version in found.rows:
+            if pk not in self.by_id:
+                original = (external_id, mdn, carrier, stored)
+                self._add(Subject(pk, None, external_id, mdn, carrier, stored, original, version))
+        self.by_key = {key: self.by_id[pk] for pk, key in found.key_pairs if pk in self.by_id}
+
+    def _add(self, subject: Subject) -> None:
         self.subjects.append(subject)
-        self.by_id[pk] = subject
-        if external_id:
-            self.by_external_id[external_id] = subject
-        if mdn:
-            self.by_mdn[mdn] = subject
+        if subject.id is not None:
+            self.by_id[subject.id] = subject
+        if subject.external_person_id:
+            self.by_external_id.setdefault(subject.external_person_id, subject)
+        if subject.mdn:
+            self.by_mdn.setdefault(subject.mdn, subject)
 
     def _lookup_carriers(self) -> dict:
         if not self.new_mdns:

@@ -5,6 +5,15 @@ events and the import's checkpoint (counters and `records_done`), so whatever ha
 to the worker the database shows whole chunks only, and a resumed run skips exactly the
 records already applied. A chunk the bulk path cannot write (a unique constraint broken
 by a concurrent writer) is replayed one row per transaction.
+
+On PostgreSQL the chunks flow through a pipeline, so the database and Python work at
+the same time instead of in turn: while chunk K is written, chunk K+1 (already looked
+up, in K's transaction before K's writes) is applied in a thread. That lookup cannot
+see K's writes, so K's final view is carried over and wins over it (ChunkResult.carry).
+Rows are not locked between a lookup and its write: each update names the row version
+it read and is refused if another writer changed the row meanwhile; a chunk whose
+write fails so is applied again the safe way, with its rows locked (`_commit`), and the
+pipeline restarts after it. SQLite has one writer at a time and goes chunk by chunk.
 """
 
 from __future__ import annotations
@@ -15,8 +24,10 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
@@ -34,7 +45,7 @@ from .parser import PersonsFile, check_encoding
 from .readahead import read_ahead
 from .report import original_row
 from .rows import RowReader
-from .store import PersonStore
+from .store import PersonStore, RowChanged
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +58,13 @@ _STATISTICS_EVERY = 50  # chunks between checks that the planner's statistics ar
 
 class ImportStopped(Exception):
     """The checkpoint could not be written: canceled, or another worker took the lease."""
+
+
+@dataclass
+class _Chunk:
+    records: list
+    checked: tuple  # ChunkApplier.read(records)
+    position: int  # of the file after the chunk
 
 
 def _unique_violation(error: IntegrityError) -> DomainError:
@@ -66,6 +84,7 @@ class ImportRun:
         self.chunk_size = chunk_size
         self.on_chunk = on_chunk
         self.company = person_import.company
+        self._chunks_done = 0
 
     def run(self) -> None:
         """Raises a DomainError for a file-level problem (nothing after it is applied)."""
@@ -85,14 +104,79 @@ class ImportRun:
 
             ahead = read_ahead(_chunks(records, self.chunk_size), check)
             with _young_garbage_only(), closing(ahead):  # closing: the thread stops with us
-                for number, (chunk, checked, position) in enumerate(ahead):
-                    if number % _STATISTICS_EVERY == 0:
-                        applier.store.refresh_statistics()
-                    self._commit(chunk, position, checked)
-                    if number % _COLLECT_EVERY == _COLLECT_EVERY - 1:
-                        gc.collect(1)
-                    if self.on_chunk is not None:
-                        self.on_chunk(self.person_import)
+                chunks = (_Chunk(*item) for item in ahead)
+                if applier.store.postgres:
+                    self._run_pipelined(chunks)
+                else:
+                    for chunk in chunks:
+                        self._commit(chunk.records, chunk.position, chunk.checked)
+                        self._after_chunk()
+
+    def _after_chunk(self) -> None:
+        self._chunks_done += 1
+        if self._chunks_done % _STATISTICS_EVERY == 0:
+            self.applier.store.refresh_statistics()
+        if self._chunks_done % _COLLECT_EVERY == 0:
+            gc.collect(1)
+        if self.on_chunk is not None:
+            self.on_chunk(self.person_import)
+
+    def _run_pipelined(self, chunks: Iterator[_Chunk]) -> None:
+        """Write each chunk while the next one is applied in a thread (PostgreSQL)."""
+        store = self.applier.store
+        store.refresh_statistics()
+        with ThreadPoolExecutor(1, thread_name_prefix="persons-apply") as executor:
+            current, applying = None, None  # the chunk to write next, its apply
+            for upcoming in itertools.chain(chunks, [None]):
+                if current is not None:
+                    result, now, prepared = applying.result()
+                    applying = None
+                    try:
+                        with transaction.atomic():
+                            version = store.begin_chunk()
+                            if prepared is None:  # more new persons than ids reserved
+                                self._assign_ids(result, now)
+                            if upcoming is not None:
+                                # Looked up before this chunk's writes: carry them over.
+                                applying = self._start_apply(executor, upcoming, result, version)
+                            self._write(result, len(current.records), current.position, now,
+                                        prepared)  # fmt: skip
+                        self._committed()
+                    except (RowChanged, IntegrityError, OperationalError):
+                        logger.info("import %s: chunk applied again with its rows locked",
+                                    self.person_import.pk)  # fmt: skip
+                        if applying is not None:
+                            applying.result()  # let it end: it reads the result we drop
+                            applying = None
+                        self._commit(current.records, current.position, current.checked)
+                    self._after_chunk()
+                if applying is None and upcoming is not None:
+                    applying = self._start_apply(executor, upcoming)
+                current = upcoming
+
+    def _start_apply(self, executor: ThreadPoolExecutor, chunk: _Chunk,
+                     previous: ChunkResult | None = None, version: str | None = None
+                     ) -> Future:  # fmt: skip
+        """Look `chunk` up now, then apply it and prepare its writes in the thread.
+
+        `previous`: the chunk being written in this transaction, as it will be once
+        written (its row version: `version`). Ids for the chunk's new persons are reserved
+        now, one per row the lookup did not find: the thread has no database access.
+        """
+        applier = self.applier
+        parsed = chunk.checked[0]
+        found = applier.lookup(parsed, lock=False)
+        reserved = applier.store.new_ids(max(0, len(parsed) - len(found.rows)))
+
+        def apply() -> tuple:
+            carried = previous.carry(version) if previous is not None else None
+            result = applier.apply(chunk.records, chunk.checked, found, carried)
+            now = timezone.now()
+            if not self._assign_ids(result, now, reserved):
+                return result, now, None
+            return result, now, applier.store.prepare_writes(*_write_rows(result), now)
+
+        return executor.submit(apply)
 
     def _commit(self, chunk: list, position: int, checked=None) -> None:
         for attempt in range(_DEADLOCK_RETRIES):
@@ -107,7 +191,7 @@ class ImportRun:
                 logger.info("import %s: chunk replayed row by row", self.person_import.pk)
                 self._commit_row_by_row(chunk, position)
                 return
-            except OperationalError:
+            except (OperationalError, RowChanged):
                 if attempt == _DEADLOCK_RETRIES - 1:
                     raise
                 logger.warning("import %s: chunk retried", self.person_import.pk, exc_info=True)
@@ -124,30 +208,47 @@ class ImportRun:
             self._committed()
 
     def _apply(self, chunk: list, position: int, checked=None) -> None:
+        """Apply and write a chunk, its rows locked from the lookup on (the safe way)."""
+        self.applier.store.begin_chunk()
         result = self.applier.apply(chunk, checked)
         now = timezone.now()
-        store = self.applier.store
-        ids = store.new_ids(len(result.created))
-        keys = new_person_keys(len(result.created))
+        self._assign_ids(result, now)
+        self._write(result, len(chunk), position, now)
+
+    def _assign_ids(self, result: ChunkResult, now: datetime, reserved: list[int] | None = None
+                    ) -> bool:  # fmt: skip
+        """Ids, keys and creation time of the chunk's new persons.
+
+        From `reserved` when given (no database; False if they do not suffice), else new.
+        """
+        count = len(result.created)
+        if reserved is None:
+            ids = self.applier.store.new_ids(count)
+        elif len(reserved) >= count:
+            ids = reserved[:count]
+        else:
+            return False
+        keys = new_person_keys(count)
         for subject, pk, key in zip(result.created, ids, keys, strict=True):
             subject.id = pk
             subject.person_key = key
             subject.created_at = now
-        # Changed rows first: an external id they give up may be taken by a new row.
-        moved = [s for s in result.changed if s.identity_changed()]
-        store.update(
-            [(s.id, s.external_person_id, s.mdn, s.carrier_code, s.fields) for s in moved], now
-        )
-        store.update_fields(
-            [(s.id, s.fields) for s in result.changed if not s.identity_changed()], now
-        )
-        store.insert(
-            [(s.id, s.person_key, s.external_person_id, s.mdn, s.carrier_code, s.fields)
-             for s in result.created],
-            now,
-        )  # fmt: skip
+        return True
+
+    def _write(self, result: ChunkResult, records: int, position: int, now: datetime,
+               prepared: tuple | None = None) -> None:  # fmt: skip
+        """The chunk's persons, callbacks and checkpoint (`prepared`: store.prepare_writes)."""
+        store = self.applier.store
+        if prepared is not None:
+            store.execute_writes(prepared)
+        else:
+            moved, changed, created = _write_rows(result)
+            # Changed rows first: an external id they give up may be taken by a new row.
+            store.update(moved, now)
+            store.update_fields(changed, now)
+            store.insert(created, now)
         emit_chunk_callbacks(self.company, result, now, store)
-        self._save(result, len(chunk), position)
+        self._save(result, records, position)
 
     def _save(self, result: ChunkResult, records: int, position: int) -> None:
         """Error rows and the checkpoint, in the chunk's transaction; ImportStopped if lost."""
@@ -189,6 +290,19 @@ class ImportRun:
         pi.updated += updated
         pi.failed += failed
         pi.bytes_done = position
+
+
+def _write_rows(result: ChunkResult) -> tuple[list, list, list]:
+    """Rows for PersonStore.update, update_fields and insert."""
+    moved, changed = [], []
+    for s in result.changed:
+        if s.identity_changed():
+            moved.append((s.id, s.external_person_id, s.mdn, s.carrier_code, s.fields, s.version))
+        else:
+            changed.append((s.id, s.fields, s.version))
+    created = [(s.id, s.person_key, s.external_person_id, s.mdn, s.carrier_code, s.fields)
+               for s in result.created]  # fmt: skip
+    return moved, changed, created
 
 
 def new_person_keys(count: int) -> list[str]:

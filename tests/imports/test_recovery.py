@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from mobiledb.imports import engine as engine_module
 from mobiledb.imports import store as store_module
 from mobiledb.imports.models import PersonImport
 from mobiledb.imports.services import (
@@ -59,16 +62,16 @@ class Crash(Exception):
 
 
 def test_crash_in_the_middle_of_a_chunk_leaves_no_partial_row(old_person, run_import, monkeypatch):
-    inserts = {"n": 0}
-    real_insert = store_module.PersonStore.insert
+    chunks = {"n": 0}
+    real_emit = engine_module.emit_chunk_callbacks
 
-    def insert_then_crash(self, rows, now):
-        inserts["n"] += 1
-        if inserts["n"] == 2:  # second chunk: its update of OLD is written, then we die
+    def emit_then_crash(*args):
+        chunks["n"] += 1
+        if chunks["n"] == 2:  # second chunk: its persons are written, then we die
             raise Crash()
-        return real_insert(self, rows, now)
+        return real_emit(*args)
 
-    monkeypatch.setattr(store_module.PersonStore, "insert", insert_then_crash)
+    monkeypatch.setattr(engine_module, "emit_chunk_callbacks", emit_then_crash)
 
     with pytest.raises(Crash):
         run_import("ACME", CONTENT, chunk_size=3)
@@ -79,7 +82,7 @@ def test_crash_in_the_middle_of_a_chunk_leaves_no_partial_row(old_person, run_im
     assert not Person.objects.filter(external_person_id="E5").exists()
 
     # The worker is gone; once its lease expires the import resumes after chunk one.
-    monkeypatch.setattr(store_module.PersonStore, "insert", real_insert)
+    monkeypatch.setattr(engine_module, "emit_chunk_callbacks", real_emit)
     PersonImport.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     resumed = person_import_run(person_import.pk, chunk_size=3)
 
@@ -144,11 +147,11 @@ def test_a_concurrent_writer_fails_only_the_affected_row(standard_fields, run_im
     real_find = store_module.PersonStore.find
     stale = {"reads": 1}
 
-    def find_before_the_other_writer(self, field, values):
-        rows = real_find(self, field, values)
+    def find_before_the_other_writer(self, field, values, **options):
+        rows = real_find(self, field, values, **options)
         if field == "mdn" and stale["reads"]:
             stale["reads"] -= 1  # the other writer commits X right after this read
-            rows = [row for row in rows if row[3] != "+12295550002"]
+            rows = [row for row in rows if row[2] != "+12295550002"]
         return rows
 
     monkeypatch.setattr(store_module.PersonStore, "find", find_before_the_other_writer)
@@ -203,3 +206,71 @@ def test_read_ahead_hands_over_errors_and_stops_its_thread():
     next(stopped)
     stopped.close()
     assert not any(t.name == "persons-read-ahead" for t in threading.enumerate())
+
+
+def test_later_chunks_see_what_earlier_chunks_did_at_every_boundary(standard_fields, run_import):
+    # Chunks of 2: each row names a person the row before it created, changed or gave an
+    # external id to. On PostgreSQL the next chunk is looked up before the previous one is
+    # written, so this proves its view is carried over (and on SQLite, chunk by chunk).
+    content = (
+        "external_person_id,mdn,first_name,tier\n"
+        "A,2295550001,Ann,gold\n"  # chunk 1 creates A
+        ",2295550009,Zed,\n"  # chunk 1 creates a person with an MDN only
+        "A,,Anne,\n"  # chunk 2 updates A, created by chunk 1
+        "Z,2295550009,,silver\n"  # chunk 2 gives the MDN-only person external id Z
+        "Z,,,gold\n"  # chunk 3 finds Z by the id chunk 2 gave
+        "A,2295550002,,\n"  # chunk 3: A's MDN cannot change
+        ",2295550001,,silver\n"  # chunk 4 finds A by MDN
+        "B,2295550009,,\n"  # chunk 4: the MDN is Z's, B is new: refused
+    )
+
+    result = run_import("ACME", content, chunk_size=2)
+
+    assert (result.created, result.updated, result.failed) == (2, 4, 2)
+    assert errors_of(result) == [
+        (7, "PersonErrors::MdnChangeNotAllowed", "mdn change not allowed"),
+        (9, "PersonErrors::MobilePhoneAlreadyAssigned", "Mobile Phone Already Assigned"),
+    ]
+    assert state() == [
+        ("A", "+12295550001", {"first_name": "Anne", "tier": "silver"}, None),
+        ("Z", "+12295550009", {"first_name": "Zed", "tier": "gold"}, None),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_person_another_writer_changes_mid_chunk_keeps_both_changes(
+    standard_fields, run_import, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite imports under its write lock: no other writer can come between")
+    PersonFactory(company=standard_fields, external_person_id="OLD",
+                  custom_fields={"first_name": "Before"})  # fmt: skip
+    real_execute = store_module.PersonStore.execute_writes
+    other_writer_ran = []
+
+    def another_writer_first(self, prepared):
+        if not other_writer_ran:
+            # A separate connection (its own thread) commits a change to OLD after the
+            # import read OLD and before it writes OLD.
+            def write():
+                Person.objects.filter(external_person_id="OLD").update(
+                    custom_fields={"first_name": "Before", "tier": "silver"}
+                )
+                connection.close()
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            writer.join()
+            other_writer_ran.append(True)
+        return real_execute(self, prepared)
+
+    monkeypatch.setattr(store_module.PersonStore, "execute_writes", another_writer_first)
+
+    result = run_import("ACME", "external_person_id,first_name\nOLD,After\nNEW,New\n")
+
+    assert (result.created, result.updated, result.failed) == (1, 1, 0)
+    assert Person.objects.get(external_person_id="OLD").custom_fields == {
+        "first_name": "After",
+        "tier": "silver",
+    }
+    assert other_writer_ran == [True]
