@@ -237,9 +237,11 @@ class PersonStore:
         """
         stamp = now.isoformat()
         head = f"\t{self.company_id}\t"
+        # An MDN is E.164 (validation.normalize_mdn): nothing in it needs escaping. JSON
+        # from orjson holds no raw tab or newline: only its backslashes need doubling.
         lines = [
-            f"{pk}{head}{key}\t{_copy_text(external_id)}\t{_copy_text(mdn)}\t"
-            f"{_copy_text(carrier)}\t{_copy_text(_json(fields))}\t{stamp}\t{stamp}\n"
+            f"{pk}{head}{key}\t{_copy_text(external_id)}\t{mdn or NULL}\t"
+            f"{_copy_text(carrier)}\t{_copy_json(_json(fields))}\t{stamp}\t{stamp}\n"
             for pk, key, external_id, mdn, carrier, fields in rows
         ]
         return "".join(lines).encode()
@@ -339,6 +341,18 @@ class PersonStore:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+NULL = "\\N"
+
+
 def _copy_text(value: str | None) -> str:
     """A value as COPY's text format writes it: \\N for NULL, separators escaped."""
-    return "\\N" if value is None else value.translate(_COPY_ESCAPES)
+    if value is None:
+        return NULL
+    # Tab, newline and carriage return are not printable; most values have none of four.
+    if "\\" in value or not value.isprintable():
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+def _copy_json(text: str) -> str:
+    return text.replace("\\", "\\\\") if "\\" in text else text

@@ -179,3 +179,15 @@ def test_delimiter_of_two_characters_is_invalid(standard_fields, run_import):
 
     assert result.error_class == "PersonErrors::InvalidImportFileFormat"
     assert "single character" in result.error_message
+
+
+def test_backslashes_tabs_and_quotes_in_cells_arrive_unchanged(standard_fields, run_import):
+    # The PostgreSQL path writes new persons as COPY text, where these characters are special.
+    content = 'external_person_id,first_name\n"back\\slash\ttab","say ""hi"" \\ \\n there"\n'
+
+    result = run_import("ACME", content)
+
+    assert (result.created, result.failed) == (1, 0)
+    person = Person.objects.get()
+    assert person.external_person_id == "back\\slash\ttab"
+    assert person.custom_fields == {"first_name": 'say "hi" \\ \\n there'}
