@@ -39,7 +39,7 @@ from ..errors import ExternalIdAlreadyAssigned, MobilePhoneAlreadyAssigned
 from ..selectors import custom_field_schema
 from .callbacks import emit_chunk_callbacks
 from .carrier import carrier_lookup
-from .chunk import ChunkApplier, ChunkResult
+from .chunk import ChunkApplier, ChunkResult, Found
 from .models import PersonImport, PersonImportError
 from .parser import PersonsFile, check_encoding
 from .readahead import read_ahead
@@ -129,6 +129,9 @@ class ImportRun:
             current, applying = None, None  # the chunk to write next, its apply
             for upcoming in itertools.chain(chunks, [None]):
                 if current is not None:
+                    # Look the next chunk up while this one is still being applied: it
+                    # needs what is committed so far, and this chunk carried over.
+                    looked_up = self._look_up(upcoming) if upcoming is not None else None
                     result, now, prepared = applying.result()
                     applying = None
                     try:
@@ -137,8 +140,8 @@ class ImportRun:
                             if prepared is None:  # more new persons than ids reserved
                                 self._assign_ids(result, now)
                             if upcoming is not None:
-                                # Looked up before this chunk's writes: carry them over.
-                                applying = self._start_apply(executor, upcoming, result, version)
+                                applying = self._submit_apply(executor, upcoming, looked_up,
+                                                              result, version)  # fmt: skip
                             self._write(result, len(current.records), current.position, now,
                                         prepared)  # fmt: skip
                         self._committed()
@@ -151,22 +154,28 @@ class ImportRun:
                         self._commit(current.records, current.position, current.checked)
                     self._after_chunk()
                 if applying is None and upcoming is not None:
-                    applying = self._start_apply(executor, upcoming)
+                    applying = self._submit_apply(executor, upcoming, self._look_up(upcoming))
                 current = upcoming
 
-    def _start_apply(self, executor: ThreadPoolExecutor, chunk: _Chunk,
-                     previous: ChunkResult | None = None, version: str | None = None
-                     ) -> Future:  # fmt: skip
-        """Look `chunk` up now, then apply it and prepare its writes in the thread.
+    def _look_up(self, chunk: _Chunk) -> tuple[Found, list[int]]:
+        """The persons `chunk` names, unlocked, and ids reserved for its new persons.
 
-        `previous`: the chunk being written in this transaction, as it will be once
-        written (its row version: `version`). Ids for the chunk's new persons are reserved
-        now, one per row the lookup did not find: the thread has no database access.
+        One id per row the lookup did not find: the apply thread has no database access.
+        """
+        parsed = chunk.checked[0]
+        found = self.applier.lookup(parsed, lock=False)
+        return found, self.applier.store.new_ids(max(0, len(parsed) - len(found.rows)))
+
+    def _submit_apply(self, executor: ThreadPoolExecutor, chunk: _Chunk, looked_up: tuple,
+                      previous: ChunkResult | None = None, version: str | None = None
+                      ) -> Future:  # fmt: skip
+        """Apply `chunk` and prepare its writes in the thread.
+
+        `previous`: the chunk being written meanwhile, which `looked_up` does not see yet;
+        it is carried over as it will be once written (its row version: `version`).
         """
         applier = self.applier
-        parsed = chunk.checked[0]
-        found = applier.lookup(parsed, lock=False)
-        reserved = applier.store.new_ids(max(0, len(parsed) - len(found.rows)))
+        found, reserved = looked_up
 
         def apply() -> tuple:
             carried = previous.carry(version) if previous is not None else None
