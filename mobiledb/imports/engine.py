@@ -7,8 +7,8 @@ records already applied. A chunk the bulk path cannot write (a unique constraint
 by a concurrent writer) is replayed one row per transaction.
 
 On PostgreSQL the chunks flow through a pipeline, so the database and Python work at
-the same time instead of in turn: while chunk K is written, chunk K+1 (already looked
-up, in K's transaction before K's writes) is applied in a thread. That lookup cannot
+the same time instead of in turn: while chunk K is written, chunk K+1 (looked up once
+K-1 committed, while K was still being applied) is applied in a thread. That lookup cannot
 see K's writes, so K's final view is carried over and wins over it (ChunkResult.carry).
 Rows are not locked between a lookup and its write: each update names the row version
 it read and is refused if another writer changed the row meanwhile; a chunk whose
