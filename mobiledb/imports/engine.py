@@ -103,6 +103,7 @@ class ImportRun:
                 return chunk, applier.read(chunk), stream.tell()
 
             ahead = read_ahead(_chunks(records, self.chunk_size), check)
+            applier.store.refresh_statistics()
             with _young_garbage_only(), closing(ahead):  # closing: the thread stops with us
                 chunks = (_Chunk(*item) for item in ahead)
                 if applier.store.postgres:
@@ -124,7 +125,6 @@ class ImportRun:
     def _run_pipelined(self, chunks: Iterator[_Chunk]) -> None:
         """Write each chunk while the next one is applied in a thread (PostgreSQL)."""
         store = self.applier.store
-        store.refresh_statistics()
         with ThreadPoolExecutor(1, thread_name_prefix="persons-apply") as executor:
             current, applying = None, None  # the chunk to write next, its apply
             for upcoming in itertools.chain(chunks, [None]):
@@ -138,7 +138,7 @@ class ImportRun:
                         with transaction.atomic():
                             version = store.begin_chunk()
                             if prepared is None:  # more new persons than ids reserved
-                                self._assign_ids(result, now)
+                                self._assign_ids(result, now, store.new_ids(len(result.created)))
                             if upcoming is not None:
                                 applying = self._submit_apply(executor, upcoming, looked_up,
                                                               result, version)  # fmt: skip
@@ -181,8 +181,9 @@ class ImportRun:
             carried = previous.carry(version) if previous is not None else None
             result = applier.apply(chunk.records, chunk.checked, found, carried)
             now = timezone.now()
-            if not self._assign_ids(result, now, reserved):
+            if len(reserved) < len(result.created):
                 return result, now, None
+            self._assign_ids(result, now, reserved[: len(result.created)])
             return result, now, applier.store.prepare_writes(*_write_rows(result), now)
 
         return executor.submit(apply)
@@ -221,28 +222,17 @@ class ImportRun:
         self.applier.store.begin_chunk()
         result = self.applier.apply(chunk, checked)
         now = timezone.now()
-        self._assign_ids(result, now)
+        self._assign_ids(result, now, self.applier.store.new_ids(len(result.created)))
         self._write(result, len(chunk), position, now)
 
-    def _assign_ids(self, result: ChunkResult, now: datetime, reserved: list[int] | None = None
-                    ) -> bool:  # fmt: skip
-        """Ids, keys and creation time of the chunk's new persons.
-
-        From `reserved` when given (no database; False if they do not suffice), else new.
-        """
-        count = len(result.created)
-        if reserved is None:
-            ids = self.applier.store.new_ids(count)
-        elif len(reserved) >= count:
-            ids = reserved[:count]
-        else:
-            return False
-        keys = new_person_keys(count)
+    @staticmethod
+    def _assign_ids(result: ChunkResult, now: datetime, ids: list[int]) -> None:
+        """Ids, keys and creation time of the chunk's new persons (one id each)."""
+        keys = new_person_keys(len(result.created))
         for subject, pk, key in zip(result.created, ids, keys, strict=True):
             subject.id = pk
             subject.person_key = key
             subject.created_at = now
-        return True
 
     def _write(self, result: ChunkResult, records: int, position: int, now: datetime,
                prepared: tuple | None = None) -> None:  # fmt: skip
@@ -251,11 +241,7 @@ class ImportRun:
         if prepared is not None:
             store.execute_writes(prepared)
         else:
-            moved, changed, created = _write_rows(result)
-            # Changed rows first: an external id they give up may be taken by a new row.
-            store.update(moved, now)
-            store.update_fields(changed, now)
-            store.insert(created, now)
+            store.write(*_write_rows(result), now)
         emit_chunk_callbacks(self.company, result, now, store)
         self._save(result, records, position)
 
@@ -302,7 +288,7 @@ class ImportRun:
 
 
 def _write_rows(result: ChunkResult) -> tuple[list, list, list]:
-    """Rows for PersonStore.update, update_fields and insert."""
+    """The rows PersonStore.write takes: moved, changed, created."""
     moved, changed = [], []
     for s in result.changed:
         if s.identity_changed():

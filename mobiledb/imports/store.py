@@ -210,14 +210,27 @@ class PersonStore:
             highest = max(highest, row[0] if row else 0)
         return list(range(highest + 1, highest + 1 + count))
 
-    def insert(self, rows: list[tuple], now: datetime) -> None:
-        """Rows of (id, person_key as 32 hex digits, external_person_id, mdn, carrier, fields)."""
+    def write(self, moved: list, changed: list, created: list, now: datetime) -> None:
+        """A chunk's persons: identity changes, custom-field changes, then new persons.
+
+        moved: rows of (id, external_person_id, mdn, carrier_code, fields, version);
+        changed: rows of (id, fields, version), the common change, leaving the MDN index
+        be; created: rows of (id, person_key as 32 hex digits, external_person_id, mdn,
+        carrier, fields). Changed rows go first: an external id they give up may be taken
+        by a new row. RowChanged (PostgreSQL) if a row's version is no longer `version`:
+        another writer changed it since it was read, and the chunk must be applied again.
+        """
+        if self.postgres:
+            self.execute_writes(self.prepare_writes(moved, changed, created, now))
+            return
+        self._update_sqlite(_UPDATE_FIELDS, moved, now)
+        self._update_sqlite(("custom_fields",), changed, now)
+        self._insert_sqlite(created, now)
+
+    def _insert_sqlite(self, rows: list[tuple], now: datetime) -> None:
         if not rows:
             return
         company_id = self.company_id
-        if self.postgres:
-            self.execute_insert(self.prepare_insert(rows, now))
-            return
         stamp = connection.ops.adapt_datetimefield_value(now)
         params = [
             (pk, company_id, key, external_id, mdn, carrier, _json(fields), stamp, stamp)
@@ -229,8 +242,20 @@ class PersonStore:
                 f'INSERT INTO "{TABLE}" ({_columns(_INSERT_FIELDS)}) VALUES ({marks})', params
             )
 
-    def prepare_insert(self, rows: list[tuple], now: datetime) -> bytes:
-        """PostgreSQL: insert()'s rows as the data of a text-format COPY (no database).
+    def _update_sqlite(self, names: tuple, rows: list[tuple], now: datetime) -> None:
+        if not rows:
+            return
+        json_at = len(names)  # custom_fields is last
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        assignments = ", ".join(f"{_COLUMN[name]} = %s" for name in names)
+        params = [(*row[1:json_at], _json(row[json_at]), stamp, row[0]) for row in rows]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE "{TABLE}" SET {assignments}, updated_at = %s WHERE id = %s', params
+            )
+
+    def _prepare_insert(self, rows: list[tuple], now: datetime) -> bytes:
+        """PostgreSQL: new persons as the data of a text-format COPY (no database).
 
         Built in one go, a line per row, instead of row by row through the COPY protocol's
         per-value adaptation: the writer then only sends it.
@@ -246,7 +271,7 @@ class PersonStore:
         ]
         return "".join(lines).encode()
 
-    def execute_insert(self, payload: bytes) -> None:
+    def _execute_insert(self, payload: bytes) -> None:
         if not payload:
             return
         copy_sql = f"COPY {TABLE} ({_columns(_INSERT_FIELDS)}) FROM STDIN"
@@ -255,51 +280,21 @@ class PersonStore:
             copy.write(payload)
 
     def prepare_writes(self, moved: list, changed: list, created: list, now: datetime) -> tuple:
-        """PostgreSQL: update(moved), update_fields(changed), insert(created), ready to send."""
+        """PostgreSQL: write()'s statements, ready to send (no database): execute_writes."""
         return (
-            self.prepare_update(_UPDATE_FIELDS, moved, now),
-            self.prepare_update(("custom_fields",), changed, now),
-            self.prepare_insert(created, now) if created else b"",
+            self._prepare_update(_UPDATE_FIELDS, moved, now),
+            self._prepare_update(("custom_fields",), changed, now),
+            self._prepare_insert(created, now),
         )
 
     def execute_writes(self, prepared: tuple) -> None:
         moved, changed, created = prepared
-        self.execute_update(moved)
-        self.execute_update(changed)
-        self.execute_insert(created)
+        self._execute_update(moved)
+        self._execute_update(changed)
+        self._execute_insert(created)
 
-    def update(self, rows: list[tuple], now: datetime) -> None:
-        """Rows of (id, external_person_id, mdn, carrier_code, fields, version).
-
-        RowChanged (PostgreSQL) if a row's version is no longer `version`: another writer
-        changed it since it was read, and the chunk must be applied again.
-        """
-        self._update(_UPDATE_FIELDS, rows, now)
-
-    def update_fields(self, rows: list[tuple], now: datetime) -> None:
-        """Rows of (id, fields, version): the common change, leaving the MDN index be."""
-        self._update(("custom_fields",), rows, now)
-
-    def _update(self, names: tuple, rows: list[tuple], now: datetime) -> None:
-        if not rows:
-            return
-        json_at = len(names)  # custom_fields is last
-        if self.postgres:
-            self._update_postgres(names, rows, now)
-            return
-        stamp = connection.ops.adapt_datetimefield_value(now)
-        assignments = ", ".join(f"{_COLUMN[name]} = %s" for name in names)
-        params = [(*row[1:json_at], _json(row[json_at]), stamp, row[0]) for row in rows]
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f'UPDATE "{TABLE}" SET {assignments}, updated_at = %s WHERE id = %s', params
-            )
-
-    def _update_postgres(self, names: tuple, rows: list[tuple], now: datetime) -> None:
-        self.execute_update(self.prepare_update(names, rows, now))
-
-    def prepare_update(self, names: tuple, rows: list[tuple], now: datetime) -> tuple | None:
-        """PostgreSQL: the UPDATE of `names` for `rows` (no database), for execute_update.
+    def _prepare_update(self, names: tuple, rows: list[tuple], now: datetime) -> tuple | None:
+        """PostgreSQL: the UPDATE of `names` for `rows` (no database), for _execute_update.
 
         One statement, the new values as array parameters: no staging table to fill,
         truncate and analyze per chunk (the planner's default guess for unnest, 100 rows,
@@ -327,7 +322,7 @@ class PersonStore:
         )
         return sql, [now, *columns], len(rows)
 
-    def execute_update(self, prepared: tuple | None) -> None:
+    def _execute_update(self, prepared: tuple | None) -> None:
         """RowChanged if fewer rows than asked matched their version."""
         if prepared is None:
             return
