@@ -242,7 +242,9 @@ class PersonStore:
         with connection.cursor() as cursor:
             if self.postgres:
                 if self._sequence is None:
-                    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')::regclass::oid", [TABLE])
+                    cursor.execute(
+                        "SELECT pg_get_serial_sequence(%s, 'id')::regclass::oid", [TABLE]
+                    )
                     self._sequence = cursor.fetchone()[0]
                 # The sequence by oid: pg_get_serial_sequence() in the select list would
                 # run once per id, doubling the cost of reserving them.
