@@ -22,6 +22,7 @@ import gc
 import itertools
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -103,7 +104,12 @@ class ImportRun:
             store = applier.store
             store.refresh_statistics()
             # closing: the read-ahead thread stops with us.
-            with _no_cyclic_garbage_collection(), store.index_probes_only(), closing(ahead):
+            with (
+                _no_cyclic_garbage_collection(),
+                _quick_thread_switches(),
+                store.index_probes_only(),
+                closing(ahead),
+            ):
                 chunks = (_Chunk(*item) for item in ahead)
                 if store.postgres:
                     self._run_pipelined(chunks)
@@ -332,6 +338,23 @@ def _no_cyclic_garbage_collection():
     finally:
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def _quick_thread_switches():
+    """Hand the interpreter between the import's threads every 1 ms instead of 5 ms.
+
+    The thread that drives the database waits for each statement with the interpreter
+    released, and when the answer comes, a thread applying rows holds it: the database
+    then sits idle until the next switch, a dozen times per chunk. (Measured: 1.5-2 s
+    of 30 per million rows on PostgreSQL.)
+    """
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.001))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def _chunks(records: Iterator, size: int) -> Iterator[list]:

@@ -87,7 +87,7 @@ class PersonStore:
             # lagged a growing table, and such a scan took 5 times longer (and 3 processes).
             read = ", ".join(f"p.{name}" for name in columns.split(", "))
             self._select = (
-                f"SELECT {read} FROM unnest(%b::{{array}}) AS wanted(value) "
+                f"SELECT {read} FROM unnest({{array}}) AS wanted(value) "
                 f"JOIN {table} AS p ON p.{_COLUMN['company']} = %s AND p.{{column}} = wanted.value"
             )
         else:
@@ -177,13 +177,13 @@ class PersonStore:
         """Rows of _READ_COLUMNS and the row version, whose `field` is one of `values`."""
         column = _COLUMN[field]
         if self.postgres:
-            array = {"id": "bigint[]", "person_key": "uuid[]"}.get(field, "text[]")
-            select = self._select.format(column=column, array=array)
+            element = {"id": "bigint", "person_key": "uuid"}.get(field, "text")
             # Sorted, the probes walk the index in order and share its pages.
-            values = sorted(values)
+            array, param = _array(sorted(values), element)
+            select = self._select.format(column=column, array=array)
             with _binary_cursor() as cursor:
                 cursor.execute(select + (" FOR UPDATE OF p" if lock else ""),
-                               [values, self.company_id])  # fmt: skip
+                               [param, self.company_id])  # fmt: skip
                 return cursor.fetchall()
         with connection.cursor() as cursor:
             if field == "person_key":
@@ -352,24 +352,23 @@ class PersonStore:
         """
         if not rows:
             return None
-        types = {"external_person_id": "text[]", "mdn": "text[]", "carrier_code": "text[]",
-                 "custom_fields": "text[]"}  # fmt: skip
         json_at = len(names)
-        columns = [[row[0] for row in rows]]
-        columns += [[row[at] for row in rows] for at in range(1, json_at)]
-        columns.append([_json(row[json_at]) for row in rows])
-        columns.append([row[json_at + 1] for row in rows])
-        arrays = ", ".join(["%b::bigint[]", *(f"%b::{types[name]}" for name in names),
-                            "%b::text[]"])  # fmt: skip
+        ids = _array([row[0] for row in rows], "bigint")
+        values = [_array([row[at] for row in rows], "text") for at in range(1, json_at)]
+        values.append(_array([_json(row[json_at]) for row in rows], "text"))
+        versions = _array([row[json_at + 1] for row in rows], "text")
+        arrays = [ids, *values, versions]
         assignments = ", ".join(
             f"{_COLUMN[name]} = v.{name}" + ("::jsonb" if name == "custom_fields" else "")
             for name in names
         )
         sql = (
             f"UPDATE {TABLE} AS p SET {assignments}, updated_at = %s "
-            f"FROM unnest({arrays}) AS v(id, {', '.join(names)}, version) "
-            "WHERE p.id = v.id AND (v.version IS NULL OR p.xmin::text = v.version)"
+            f"FROM unnest({', '.join(array for array, _ in arrays)}) "
+            f"AS v(id, {', '.join(names)}, version) "
+            "WHERE p.id = v.id AND (v.version IS NULL OR p.xmin = v.version::xid)"
         )
+        columns = [param for _, param in arrays]
         return sql, [now, *columns], len(rows)
 
     def _execute_update(self, prepared: tuple | None) -> None:
@@ -381,6 +380,30 @@ class PersonStore:
             cursor.execute(sql, params)
             if cursor.rowcount != expected:
                 raise RowChanged()
+
+
+# Arrays travel as one text parameter that the server splits, when their values allow:
+# joining is nearly free, where psycopg adapts every element of a list (on the thread
+# that drives the database, while the database waits). Values holding the separators
+# (control characters that no MDN, JSON text or id holds) or empty go as binary arrays.
+_SEPARATOR = "\x1f"
+_NULL_MARK = "\x1e"
+
+
+def _array(values: list, element: str) -> tuple[str, object]:
+    """(SQL, parameter) of an array of `element` holding `values` (strings, ints or None)."""
+    if element == "bigint":
+        return "string_to_array(%s, ',')::bigint[]", ",".join(map(str, values))
+    nulls = values.count(None)
+    texts = [_NULL_MARK if value is None else value for value in values] if nulls else values
+    joined = _SEPARATOR.join(texts)
+    if (
+        joined.count(_SEPARATOR) == len(values) - 1
+        and joined.count(_NULL_MARK) == nulls
+        and "" not in texts
+    ):
+        return f"string_to_array(%s, E'\\x1f', E'\\x1e')::{element}[]", joined
+    return f"%b::{element}[]", values
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

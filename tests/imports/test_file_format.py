@@ -191,3 +191,38 @@ def test_backslashes_tabs_and_quotes_in_cells_arrive_unchanged(standard_fields, 
     person = Person.objects.get()
     assert person.external_person_id == "back\\slash\ttab"
     assert person.custom_fields == {"first_name": 'say "hi" \\ \\n there'}
+
+
+def test_control_characters_in_identifiers_find_and_update_the_same_persons(
+    standard_fields, run_import
+):
+    # On PostgreSQL a chunk's lookups and updates send their values joined by control
+    # characters; values that hold those characters must still find their persons.
+    content = (
+        'external_person_id,mdn,first_name\n"unit\x1fsep",,Ann\n'
+        '"record\x1esep",,Bob\n"plain",2295551235,Cy\n'
+    )
+    run_import("ACME", content)
+
+    result = run_import("ACME", content.replace("Ann", "Annie").replace("Bob", "Bobby"))
+
+    assert (result.created, result.updated, result.failed) == (0, 3, 0)
+    assert Person.objects.get(external_person_id="unit\x1fsep").custom_fields == {
+        "first_name": "Annie"
+    }
+    assert Person.objects.get(external_person_id="record\x1esep").custom_fields == {
+        "first_name": "Bobby"
+    }
+    assert Person.objects.count() == 3
+
+
+def test_a_person_gaining_an_identity_keeps_its_empty_ones_empty(standard_fields, run_import):
+    # An update of external id, MDN and carrier sends NULLs for the ones still unset.
+    run_import("ACME", "mdn,first_name\n2295551234,Ann\n")
+
+    result = run_import("ACME", "mdn,external_person_id\n2295551234,CRM-1\n")
+
+    assert (result.updated, result.failed) == (1, 0)
+    ann = Person.objects.get()
+    assert (ann.external_person_id, ann.mdn) == ("CRM-1", "+12295551234")
+    assert ann.custom_fields == {"first_name": "Ann"}
