@@ -57,14 +57,19 @@ def _django(database_url: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vibesweb.settings")
     os.environ.setdefault("VIBESWEB_VAR_DIR", tempfile.mkdtemp(prefix="bench-var-"))
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-benchmark-only-secret-key")
+    os.environ.setdefault("CALLBACK_ALLOW_PRIVATE_DESTINATIONS", "on")  # --callbacks: loopback
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
 
 
-def child_prepare(database_url: str, path: str, rows: int) -> dict:
-    """Fresh schema, company BENCH with the custom fields, half the persons seeded raw."""
+def child_prepare(database_url: str, path: str, rows: int, callbacks: bool = False) -> dict:
+    """Fresh schema, company BENCH with the custom fields, half the persons seeded raw.
+
+    `callbacks`: BENCH also registers person_added and person_updated callbacks, so the
+    import writes an event and a delivery per person to the outbox (nothing is sent).
+    """
     from django.core.management import call_command
 
     _django(database_url)
@@ -83,6 +88,12 @@ def child_prepare(database_url: str, path: str, rows: int) -> dict:
         options=[(i, i.title()) for i in INTERESTS],
     )  # fmt: skip
     company_create(key="REFERENCE", name="Raw insert reference")
+    if callbacks:
+        from callbacks.services.registrations import registration_create
+
+        for callback_type in ("person_added", "person_updated"):
+            registration_create(company=company, callback_type=callback_type,
+                                url="http://127.0.0.1:9/persons", api_version=2)  # fmt: skip
     # Seed every second person with older values: the import's updates really change them.
     seeded = raw_insert(path, "BENCH", keep=lambda n: n % 2 == 0, stale=True)
     return {"seeded": seeded}
@@ -195,16 +206,19 @@ def child_reference(database_url: str, path: str) -> dict:
     return {"rows": count, "seconds": time.perf_counter() - started, **clock.elapsed()}
 
 
-def run_child(step: str, database_url: str, path: Path, rows: int = 0) -> dict:
+def run_child(step: str, database_url: str, path: Path, rows: int = 0,
+              callbacks: bool = False) -> dict:  # fmt: skip
     command = [sys.executable, __file__, "--child", step, "--url", database_url,
                "--file", str(path), "--rows", str(rows)]  # fmt: skip
+    if callbacks:
+        command.append("--callbacks")
     output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def _child_main(step: str, url: str, path: str, rows: int) -> None:
+def _child_main(step: str, url: str, path: str, rows: int, callbacks: bool) -> None:
     result = {
-        "prepare": lambda: child_prepare(url, path, rows),
+        "prepare": lambda: child_prepare(url, path, rows, callbacks),
         "import": lambda: child_import(url, path),
         "reference": lambda: child_reference(url, path),
     }[step]()
@@ -248,9 +262,15 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--url")
     parser.add_argument("--file")
+    parser.add_argument(
+        "--callbacks",
+        action="store_true",
+        help="also import with person_added/person_updated callbacks registered and report "
+        "the slowdown (budget: at most 20%%, issue 4)",
+    )
     args = parser.parse_args()
     if args.child:
-        _child_main(args.child, args.url, args.file, args.rows)
+        _child_main(args.child, args.url, args.file, args.rows, args.callbacks)
         return
     workdir = Path(tempfile.mkdtemp(prefix="bench-import-"))
     big, small = workdir / "bench.persons", workdir / "bench-small.persons"

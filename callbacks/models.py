@@ -121,6 +121,30 @@ class CallbackEvent(models.Model):
         return f"{self.callback_type} {self.id}"
 
 
+class PersonEventBatch(models.Model):
+    """Many person events recorded at once (an import chunk), not yet events of their own.
+
+    The outbox row of a bulk change: written in the change's transaction with the ids of
+    the persons it created or changed and the registrations open then. The callbacks
+    queue turns it into one CallbackEvent per person (its body the person as it is then)
+    with its deliveries, and deletes it (services.batches): an import of millions of
+    persons writes one small row per chunk instead of two rows and a body per person.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    callback_type = models.CharField(max_length=40)
+    registration_ids = models.JSONField(default=list)
+    person_ids = models.JSONField(default=list)
+    event_date = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.callback_type} batch {self.pk}"
+
+
 class CallbackDelivery(models.Model):
     """One event for one registration; claimed with a conditional UPDATE by the workers."""
 

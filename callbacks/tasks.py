@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .services.batches import person_event_batches_expand
 from .services.delivery import deliveries_drain
 from .services.operations import callback_events_prune, deliveries_sweep
 
@@ -16,6 +17,15 @@ def deliver_pending() -> int:
     Safe to run any number of times concurrently: rows are claimed, never shared.
     """
     return deliveries_drain()
+
+
+@shared_task(name="callbacks.expand_person_event_batches", ignore_result=True)
+def expand_person_event_batches() -> int:
+    """Turn recorded batches of person events (imports) into events and deliveries.
+
+    Safe to run any number of times concurrently: each batch is claimed by one task.
+    """
+    return person_event_batches_expand()
 
 
 @shared_task(name="callbacks.sweep", ignore_result=True)

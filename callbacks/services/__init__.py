@@ -12,8 +12,11 @@ Contract (stable):
   example `{"subscription": {...}}`), with MDNs formatted for that API version; the
   subsystem adds `callback_id`, `event_id`, `callback_type`, `event_type`, `event_date`
   and `delivery_attempt`. It is called only when a registration exists.
-- `callback_events_emit_bulk(...)` is the same for many subjects at once (imports);
+- `callback_events_emit_bulk(...)` is the same for many subjects at once;
   `person_events_emit_bulk(...)` does it for persons.
+- `person_events_emit_batch(...)` records person events of a bulk change (imports) as
+  one outbox row, expanded into events and deliveries by the callbacks queue
+  (services.batches).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Iterable
 
 from ..payloads import person_body
 from ..types import CALLBACK_TYPES
+from .batches import person_events_emit_batch
 from .events import BodyBuilder, callback_event_emit, callback_events_emit_bulk
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "person_added_emit",
     "person_updated_emit",
     "person_events_emit_bulk",
+    "person_events_emit_batch",
 ]
 
 

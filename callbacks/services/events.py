@@ -34,14 +34,14 @@ def open_registrations(company_id: int, callback_type: str, now=None) -> list:
     return list(CallbackRegistration.objects.raw(sql, [company_id, callback_type, moment, moment]))
 
 
-def _checked_type(callback_type: str) -> str:
+def checked_type(callback_type: str) -> str:
     canonical = canonical_type(callback_type)
     if canonical is None:
         raise ValueError(f"unknown callback type {callback_type!r}")
     return canonical
 
 
-def _event_rows(*, company, callback_type, registrations, body, person_id, scope, now):
+def event_rows(*, company, callback_type, registrations, body, person_id, scope, now):
     """The event and its deliveries for one subject, or (None, []) if no scope matches."""
     bodies = {str(v): body(v) for v in sorted({r.api_version for r in registrations})}
     if any(r.scope for r in registrations):
@@ -89,12 +89,12 @@ def callback_event_emit(
     Returns the event, or None when nothing is registered. Raises ValueError for an
     unknown type.
     """
-    callback_type = _checked_type(callback_type)
+    callback_type = checked_type(callback_type)
     now = timezone.now()
     registrations = open_registrations(company.pk, callback_type, now)
     if not registrations:
         return None
-    event, deliveries = _event_rows(
+    event, deliveries = event_rows(
         company=company,
         callback_type=callback_type,
         registrations=registrations,
@@ -120,7 +120,7 @@ def callback_events_emit_bulk(
     BULK_CHUNK; `items` is not consumed when nothing is registered. Returns the number
     of events written.
     """
-    callback_type = _checked_type(callback_type)
+    callback_type = checked_type(callback_type)
     registrations = open_registrations(company.pk, callback_type)
     if not registrations:
         return 0
@@ -137,7 +137,7 @@ def _emit_chunk(company, callback_type, registrations, chunk) -> int:
     now = timezone.now()
     events, deliveries = [], []
     for person_id, body in chunk:
-        event, rows = _event_rows(
+        event, rows = event_rows(
             company=company,
             callback_type=callback_type,
             registrations=registrations,

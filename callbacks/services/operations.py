@@ -9,8 +9,15 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from ..models import CallbackDelivery, CallbackEvent, CallbackRegistration, DeliveryAttempt
+from ..models import (
+    CallbackDelivery,
+    CallbackEvent,
+    CallbackRegistration,
+    DeliveryAttempt,
+    PersonEventBatch,
+)
 from ..payloads import sample_body
+from .batches import enqueue_expansion_now
 from .events import enqueue_delivery_now, enqueue_delivery_on_commit
 from .registrations import RegistrationEnded
 
@@ -18,7 +25,8 @@ State = CallbackDelivery.State
 
 
 def deliveries_sweep() -> dict:
-    """Re-open claims held too long (a killed worker) and enqueue delivery if any is due.
+    """Re-open claims held too long (a killed worker), enqueue delivery if any is due and
+    the expansion of person event batches if any is left.
 
     Run by the scheduler every CALLBACK_SWEEP_SECONDS, so a lost broker message or a
     dead worker only delays delivery. Idempotent.
@@ -31,7 +39,10 @@ def deliveries_sweep() -> dict:
     due = CallbackDelivery.objects.filter(state=State.PENDING, next_attempt_at__lte=now).exists()
     if due:
         enqueue_delivery_now()
-    return {"reopened": reopened, "due": due}
+    batches = PersonEventBatch.objects.exists()
+    if batches:  # a lost expansion task, or a worker killed while expanding
+        enqueue_expansion_now()
+    return {"reopened": reopened, "due": due, "batches": batches}
 
 
 def deliveries_redeliver(*, deliveries) -> int:

@@ -243,7 +243,7 @@ class ImportRun:
             store.execute_writes(prepared)
         else:
             store.write(*_write_rows(result), now)
-        emit_chunk_callbacks(self.company, result, now, store)
+        emit_chunk_callbacks(self.company, result, now)
         self._save(result, records, position)
 
     def _save(self, result: ChunkResult, records: int, position: int) -> None:

@@ -215,15 +215,6 @@ class PersonStore:
                 )
             return [(pk, self.person_key_text(key)) for pk, key in cursor.fetchall()]
 
-    def details(self, ids: list[int]) -> dict[int, tuple]:
-        """{id: (person_key UUID, created_at)}: what callbacks add to the rows a chunk read."""
-        return {
-            pk: (key, created_at)
-            for pk, key, created_at in Person.objects.filter(pk__in=ids).values_list(
-                "id", "person_key", "created_at"
-            )
-        }
-
     def person_key_text(self, value) -> str:
         return str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(value))
 

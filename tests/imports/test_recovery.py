@@ -165,29 +165,6 @@ def test_a_concurrent_writer_fails_only_the_affected_row(standard_fields, run_im
     assert Person.objects.get(mdn="+12295550002").external_person_id == "X"
 
 
-def test_created_and_changed_persons_emit_callbacks_in_bulk(old_person, run_import, monkeypatch):
-    calls = []
-
-    def record(*, company, callback_type, items):
-        calls.append((callback_type, [(pk, body(2)) for pk, body in items]))
-
-    monkeypatch.setattr("mobiledb.imports.callbacks.callback_events_emit_bulk", record)
-
-    run_import("ACME", CONTENT)
-    run_import("ACME", CONTENT)  # nothing changes the second time: no event
-
-    assert [callback_type for callback_type, _ in calls] == ["person_updated", "person_added"][::-1]
-    added = dict(calls[0][1])
-    assert len(added) == 5
-    ann = Person.objects.get(external_person_id="E1")
-    body = added[ann.pk]["person"]
-    assert body["person_key"] == str(ann.person_key)
-    assert body["mobile_phone"]["mdn"] == "+12295550001"
-    assert body["custom_fields"]["tier"]["option_key"] == "gold"
-    updated = dict(calls[1][1])
-    assert updated[old_person.pk]["person"]["custom_fields"]["first_name"] == "Updated"
-
-
 def test_read_ahead_hands_over_errors_and_stops_its_thread():
     import threading
 

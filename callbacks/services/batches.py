@@ -1,0 +1,151 @@
+"""Person events recorded in bulk (imports): one outbox row per chunk, expanded later.
+
+A chunk of an import creates or changes thousands of persons. Building each event's
+body (the person JSON per API version) and writing an event and its deliveries per
+person made an import with callbacks registered seven times slower. Instead the chunk
+records one PersonEventBatch in its own transaction, with the ids of its persons and the
+registrations open then (so the outbox stays exact: the batch exists if and only if the
+chunk committed), and the callbacks queue expands every batch into the CallbackEvents
+and deliveries `callback_event_emit` would have written, oldest first, one batch per
+transaction; delivery then goes on as for any event.
+
+An event's body is the person as the expansion reads it, moments after the change: the
+same state unless the person changed again meanwhile, and then the newer one (which a
+later event of that change also carries). A person deleted meanwhile gets no event.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from mobiledb.models import Person
+
+from ..models import CallbackDelivery, CallbackEvent, CallbackRegistration, PersonEventBatch
+from ..payloads import person_body
+from .events import checked_type, enqueue_delivery_on_commit, event_rows, open_registrations
+
+logger = logging.getLogger(__name__)
+
+PERSON_TYPES = ("person_added", "person_updated")
+
+
+def person_events_emit_batch(
+    *, company, callback_type: str, person_ids: list[int], event_date: datetime
+) -> int:
+    """Record `callback_type` events for the persons `person_ids` (current transaction).
+
+    Returns the number of events to come (0 when nothing is registered); their expansion
+    is enqueued after commit.
+    """
+    callback_type = checked_type(callback_type)
+    if callback_type not in PERSON_TYPES:
+        raise ValueError(f"{callback_type} events are not recorded in batches")
+    if not person_ids:
+        return 0
+    registrations = open_registrations(company.pk, callback_type, event_date)
+    if not registrations:
+        return 0
+    PersonEventBatch.objects.create(
+        company=company,
+        callback_type=callback_type,
+        registration_ids=[registration.pk for registration in registrations],
+        person_ids=person_ids,
+        event_date=event_date,
+    )
+    enqueue_expansion_on_commit()
+    return len(person_ids)
+
+
+def person_event_batches_expand(*, seconds: float | None = None) -> int:
+    """Expand pending batches, oldest first, for up to `seconds`; returns events written.
+
+    Safe to run concurrently: each batch is claimed by one transaction, which writes its
+    events and deliveries and deletes it. Time running out enqueues a successor.
+    """
+    budget = settings.CALLBACK_DRAIN_SECONDS if seconds is None else seconds
+    deadline = time.monotonic() + budget
+    written = 0
+    while time.monotonic() < deadline:
+        expanded = _expand_oldest()
+        if expanded is None:
+            return written
+        written += expanded
+    enqueue_expansion_now()
+    return written
+
+
+def _expand_oldest() -> int | None:
+    """Expand the oldest unclaimed batch in one transaction; None when there is none."""
+    with transaction.atomic():
+        pending = PersonEventBatch.objects.select_related("company").order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True, of=("self",))
+        # SQLite: the transaction began IMMEDIATE, holding the only write lock.
+        batch = pending.first()
+        if batch is None:
+            return None
+        events, deliveries = _events_of(batch)
+        batch.delete()
+        CallbackEvent.objects.bulk_create(events)
+        CallbackDelivery.objects.bulk_create(deliveries)
+        if events:
+            enqueue_delivery_on_commit()
+        return len(events)
+
+
+def _events_of(batch: PersonEventBatch) -> tuple[list, list]:
+    registrations = list(CallbackRegistration.objects.filter(pk__in=batch.registration_ids))
+    if not registrations:  # deleted since: nobody to deliver to
+        return [], []
+    from mobiledb.selectors import custom_field_schema  # noqa: PLC0415
+
+    company = batch.company
+    schema = custom_field_schema(company)
+    persons = Person.objects.filter(company=company).in_bulk(batch.person_ids)
+    events, deliveries = [], []
+    for pk in batch.person_ids:
+        person = persons.get(pk)
+        if person is None:  # deleted since the change: nobody left to describe
+            continue
+        person.company = company  # its url needs it; never one query per person
+
+        def body(api_version: int, person=person) -> dict:
+            return person_body(person, schema=schema, api_version=api_version)
+
+        event, rows = event_rows(
+            company=company,
+            callback_type=batch.callback_type,
+            registrations=registrations,
+            body=body,
+            person_id=pk,
+            scope=None,
+            now=batch.event_date,
+        )
+        if event is not None:
+            events.append(event)
+            deliveries.extend(rows)
+    return events, deliveries
+
+
+def enqueue_expansion_on_commit() -> None:
+    """Enqueue one expansion task after the current transaction commits (once)."""
+    if connection.in_atomic_block and any(
+        func is enqueue_expansion_now for _, func, _ in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(enqueue_expansion_now)
+
+
+def enqueue_expansion_now() -> None:
+    """Queue one expansion task now; a broker outage is logged (the sweep covers it)."""
+    from ..tasks import expand_person_event_batches  # noqa: PLC0415
+
+    try:
+        expand_person_event_batches.delay()
+    except Exception:  # a broker outage only delays the events: the sweep expands them
+        logger.warning("callbacks: could not enqueue batch expansion", exc_info=True)
