@@ -1,6 +1,6 @@
 """Person import benchmark (SPEC section 9): rows/s, peak RSS, ratio to a raw bulk insert.
 
-    .venv/bin/python benchmarks/import.py [--rows 1000000] [--db sqlite,postgres]
+    .venv/bin/python benchmarks/import.py [--rows 1000000] [--db sqlite,postgres] [--callbacks]
 
 Generates a `.persons` file (mdn, external_person_id, 3 custom fields incl. a
 multi-select), seeds half of its persons so the import is half creates and half
@@ -8,7 +8,10 @@ updates, then on each database, each step in a fresh process:
 - imports the file with the engine (`person_import_run`, as the task and the command do);
 - imports a tenth of it, to show peak memory is flat in file size;
 - times the physical reference: the same rows read from the same file and written raw
-  into the same table (`executemany` in one transaction on SQLite, `COPY` on PostgreSQL).
+  into the same table (`executemany` in one transaction on SQLite, `COPY` on PostgreSQL);
+- with `--callbacks`, imports the file again with person_added and person_updated
+  callbacks registered (every person recorded in the callbacks outbox) and reports the
+  slowdown (budget: at most 20%).
 PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/vibesweb_imp_bench),
 dropped and recreated. Budget: >= 30,000 rows/s, >= 1/3 of the reference, < 250 MB.
 """
@@ -35,6 +38,7 @@ INTERESTS = ["shoes", "bags", "sale", "news"]
 FIRST_NAMES = ["Ann", "Bob", "Chen", "Dana", "Eli", "Fay", "Gus", "Hana"]
 BUDGET_RATE = 30_000
 BUDGET_RSS_MB = 250
+BUDGET_CALLBACK_SLOWDOWN = 0.20
 
 
 def generate(path: Path, rows: int) -> None:
@@ -244,7 +248,8 @@ def _fresh_database(kind: str, workdir: Path, label: str) -> str:
     return PG_URL
 
 
-def bench(kind: str, file_big: Path, file_small: Path, rows: int, workdir: Path) -> dict:
+def bench(kind: str, file_big: Path, file_small: Path, rows: int, workdir: Path,
+          callbacks: bool) -> dict:  # fmt: skip
     results = {}
     for label, path, count in (("small", file_small, rows // 10), ("full", file_big, rows)):
         url = _fresh_database(kind, workdir, f"{kind}-{label}")
@@ -252,7 +257,26 @@ def bench(kind: str, file_big: Path, file_small: Path, rows: int, workdir: Path)
         results[label] = run_child("import", url, path)
         if label == "full":
             results["reference"] = run_child("reference", url, path)
+    if callbacks:
+        url = _fresh_database(kind, workdir, f"{kind}-callbacks")
+        run_child("prepare", url, file_big, rows, callbacks=True)
+        results["callbacks"] = run_child("import", url, file_big)
     return results
+
+
+def callbacks_report(kind: str, full: dict, with_callbacks: dict | None) -> tuple[str, bool]:
+    """The slowdown with callbacks registered (issue 4: at most 20%), if measured."""
+    if with_callbacks is None:
+        return "", True
+    seconds = with_callbacks["seconds"]
+    slowdown = seconds / full["seconds"] - 1
+    passed = slowdown <= BUDGET_CALLBACK_SLOWDOWN and with_callbacks["failed"] == 0
+    rate = with_callbacks["rows"] / seconds
+    line = (
+        f"[{kind}] with person_added/person_updated callbacks registered: {seconds:.1f}s = "
+        f"{rate:,.0f} rows/s, {slowdown:+.0%} (budget <= +{BUDGET_CALLBACK_SLOWDOWN:.0%})\n"
+    )
+    return line, passed
 
 
 def main() -> None:
@@ -281,15 +305,17 @@ def main() -> None:
           f"in {time.perf_counter() - started:.1f}s: {big}")  # fmt: skip
     ok = True
     for kind in args.db.split(","):
-        r = bench(kind, big, small, args.rows, workdir)
+        r = bench(kind, big, small, args.rows, workdir, args.callbacks)
         full, small_run, ref = r["full"], r["small"], r["reference"]
         rate = full["rows"] / full["seconds"]
         ref_rate = ref["rows"] / ref["seconds"]
         ratio = rate / ref_rate
         import_cpu = full["client_cpu"] + full["server_cpu"]
         ref_cpu = ref["client_cpu"] + ref["server_cpu"]
+        callbacks_line, callbacks_passed = callbacks_report(kind, full, r.get("callbacks"))
         passed = (rate >= BUDGET_RATE and ratio >= 1 / 3 and full["peak_rss_mb"] < BUDGET_RSS_MB
-                  and full["failed"] == 0 and full["status"] == "finished")  # fmt: skip
+                  and full["failed"] == 0 and full["status"] == "finished"
+                  and callbacks_passed)  # fmt: skip
         ok = ok and passed
         print(
             f"\n[{kind}] import of {full['rows']:,} rows ({full['created']:,} created, "
@@ -305,6 +331,7 @@ def main() -> None:
             f"[{kind}] peak RSS: {full['peak_rss_mb']:.0f} MB at {full['rows']:,} rows, "
             f"{small_run['peak_rss_mb']:.0f} MB at {small_run['rows']:,} rows "
             f"(budget < {BUDGET_RSS_MB} MB, flat)\n"
+            f"{callbacks_line}"
             f"[{kind}] {'PASS' if passed else 'FAIL'}"
         )
     sys.exit(0 if ok else 1)
