@@ -80,22 +80,39 @@ def person_event_batches_expand(*, seconds: float | None = None) -> int:
 
 
 def _expand_oldest() -> int | None:
-    """Expand the oldest unclaimed batch in one transaction; None when there is none."""
+    """Expand the oldest unclaimed batch; None when there is none.
+
+    PostgreSQL: claimed with its row locked (others skip it) in the transaction that
+    writes its events. SQLite has one writer at a time: the events are built first, and
+    the short transaction that writes them claims the batch by deleting it, so building
+    thousands of bodies never holds the write lock an import or the API waits for.
+    """
+    pending = PersonEventBatch.objects.select_related("company").order_by("id")
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            batch = pending.select_for_update(skip_locked=True, of=("self",)).first()
+            if batch is None:
+                return None
+            return _write(batch, *_events_of(batch))
+    batch = pending.first()
+    if batch is None:
+        return None
+    events, deliveries = _events_of(batch)
     with transaction.atomic():
-        pending = PersonEventBatch.objects.select_related("company").order_by("id")
-        if connection.features.has_select_for_update_skip_locked:
-            pending = pending.select_for_update(skip_locked=True, of=("self",))
-        # SQLite: the transaction began IMMEDIATE, holding the only write lock.
-        batch = pending.first()
-        if batch is None:
-            return None
-        events, deliveries = _events_of(batch)
-        batch.delete()
-        CallbackEvent.objects.bulk_create(events)
-        CallbackDelivery.objects.bulk_create(deliveries)
-        if events:
-            enqueue_delivery_on_commit()
-        return len(events)
+        return _write(batch, events, deliveries)
+
+
+def _write(batch: PersonEventBatch, events: list, deliveries: list) -> int:
+    """Delete the batch and write its events (in the caller's transaction); 0 if another
+    worker expanded it first."""
+    deleted, _ = PersonEventBatch.objects.filter(pk=batch.pk).delete()
+    if not deleted:
+        return 0
+    CallbackEvent.objects.bulk_create(events)
+    CallbackDelivery.objects.bulk_create(deliveries)
+    if events:
+        enqueue_delivery_on_commit()
+    return len(events)
 
 
 def _events_of(batch: PersonEventBatch) -> tuple[list, list]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
 
 from callbacks.models import CallbackDelivery, CallbackEvent, PersonEventBatch
 from callbacks.payloads import person_body
+from callbacks.services import batches as batches_module
 from callbacks.services.batches import person_event_batches_expand
 from callbacks.services.delivery import deliveries_drain
 from callbacks.services.operations import deliveries_sweep
@@ -108,6 +110,29 @@ def test_a_person_deleted_before_expansion_gets_no_event(old_person, registratio
 
     assert person_event_batches_expand() == 5
     assert PersonEventBatch.objects.count() == 0
+
+
+def test_a_batch_another_worker_expanded_meanwhile_is_not_expanded_twice(
+    old_person, registrations, run_import, monkeypatch
+):
+    run_import("ACME", CONTENT)
+    monkeypatch.setattr(connection.features, "has_select_for_update_skip_locked", False)
+    build = batches_module._events_of
+
+    def build_while_another_worker_expands(batch):
+        built = build(batch)
+        monkeypatch.setattr(batches_module, "_events_of", build)
+        batches_module._expand_oldest()  # the other worker, on the same batch
+        return built
+
+    monkeypatch.setattr(batches_module, "_events_of", build_while_another_worker_expands)
+
+    person_event_batches_expand()
+
+    assert CallbackEvent.objects.count() == 6
+    assert sorted(CallbackEvent.objects.values_list("person_id", flat=True)) == sorted(
+        Person.objects.values_list("id", flat=True)
+    )
 
 
 def test_the_sweep_expands_batches_a_lost_task_left(
