@@ -4,6 +4,7 @@ queue into the events and deliveries a single change would have written."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.db import connection
@@ -169,3 +170,34 @@ def test_imported_persons_reach_a_real_receiver(standard_fields, run_import):
     ann = next(p["person"] for p in payloads if p["person"]["mobile_phone"]["mdn"].endswith("1"))
     assert ann["custom_fields"]["tier"]["option_key"] == "gold"
     assert ann["person_key"] == str(Person.objects.get(mdn="+12295550001").person_key)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_imports_expands_and_delivers(standard_fields, tmp_path):
+    from celery.contrib.testing.worker import start_worker
+
+    from mobiledb.imports.services import person_import_create
+    from mobiledb.imports.tasks import person_import_task
+    from vibesweb.celery import app
+
+    receiver = Receiver().start()
+    CallbackRegistrationFactory(company=standard_fields, url=receiver.url, api_version=2)
+    path = tmp_path / "a.persons"
+    path.write_text("mdn\n" + "".join(f"229555{n:04d}\n" for n in range(50)))
+    person_import = person_import_create(company_key="ACME", file_path=str(path))
+    try:
+        with start_worker(app, queues=["imports", "callbacks"], perform_ping_check=False,
+                          pool="solo"):  # fmt: skip
+            person_import_task.delay(person_import.pk)
+            deadline = time.monotonic() + 30
+            while len(receiver.received) < 50 and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        receiver.stop()
+
+    mdns = {
+        json.loads(request.body)["person"]["mobile_phone"]["mdn"] for request in receiver.received
+    }
+    assert mdns == {f"+1229555{n:04d}" for n in range(50)}
+    assert PersonEventBatch.objects.count() == 0
