@@ -251,3 +251,28 @@ def test_a_person_another_writer_changes_mid_chunk_keeps_both_changes(
         "tier": "silver",
     }
     assert other_writer_ran == [True]
+
+
+@pytest.mark.postgres_only
+def test_lookups_are_planned_as_index_probes_and_the_session_is_left_as_it_was(
+    standard_fields, run_import, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner settings are PostgreSQL's")
+    plans = []
+    find = store_module.PersonStore.find
+
+    def find_noting_the_planner(self, field, values, *, lock=True):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_hashjoin")
+            plans.append(cursor.fetchone()[0])
+        return find(self, field, values, lock=lock)
+
+    monkeypatch.setattr(store_module.PersonStore, "find", find_noting_the_planner)
+
+    run_import("ACME", "external_person_id,mdn\nE1,2295550001\n")
+
+    assert plans and set(plans) == {"off"}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_hashjoin")
+        assert cursor.fetchone()[0] == "on"
