@@ -103,13 +103,24 @@ class ChunkResult:
     updated_rows: int = 0
     errors: list[tuple[int, DomainError, list[str]]] = field(default_factory=list)
 
-    def carry(self, written_version) -> list[Subject]:
-        """The persons this chunk writes, as the next chunk must see them once written.
+    def carry(self, written_version, found: Found) -> list[Subject]:
+        """The persons this chunk writes that the next chunk needs, as they will be once
+        written.
 
-        Only these: the next chunk's lookup sees everything committed before this chunk.
-        `written_version`: the row version this chunk's writes give (its transaction id).
+        Only these: the next chunk's lookup (`found`) sees everything committed before
+        this chunk. Needed are the persons that lookup found (its rows of them are stale)
+        and those the next chunk names by an id, external id or MDN they have now (the
+        persons this chunk created, and the uniqueness checks); the rest would only cost
+        a copy each. `written_version`: the row version this chunk's writes give (its
+        transaction id).
         """
-        return [s.carried(written_version) for s in (*self.created, *self.changed)]
+        ids, external_ids, mdns = found.named
+        ids = ids.union(row[0] for row in found.rows)
+        return [
+            s.carried(written_version)
+            for s in (*self.created, *self.changed)
+            if s.id in ids or s.external_person_id in external_ids or s.mdn in mdns
+        ]
 
 
 @dataclass
@@ -118,6 +129,8 @@ class Found:
 
     rows: list[tuple] = field(default_factory=list)
     key_pairs: list[tuple[int, str]] = field(default_factory=list)
+    # What the chunk names: (person ids, incl. those of its person keys; external ids; MDNs).
+    named: tuple[set, set, set] = (frozenset(), frozenset(), frozenset())
 
 
 class ChunkApplier:
@@ -196,6 +209,7 @@ class ChunkApplier:
         for name, wanted in (("id", ids), ("external_person_id", external_ids)):
             if wanted:
                 found.rows.extend(store.find(name, list(wanted), lock=lock))
+        found.named = (ids, external_ids, set(mdns))
         # Most MDNs belong to persons found already (a row names both): ask for the rest.
         mdns.difference_update(row[2] for row in found.rows)
         if mdns:

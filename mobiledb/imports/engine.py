@@ -30,7 +30,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -111,7 +111,10 @@ class ImportRun:
                 closing(ahead),
             ):
                 chunks = (_Chunk(*item) for item in ahead)
-                if store.postgres:
+                # Inside a caller's transaction each chunk is a savepoint, whose rows carry
+                # the savepoint's transaction id rather than the one a chunk's row version
+                # names (begin_chunk): every pipelined write would be refused and redone.
+                if store.postgres and not connection.in_atomic_block:
                     self._run_pipelined(chunks)
                 else:
                     for chunk in chunks:
@@ -179,7 +182,7 @@ class ImportRun:
         found, reserved = looked_up
 
         def apply() -> tuple:
-            carried = previous.carry(version) if previous is not None else None
+            carried = previous.carry(version, found) if previous is not None else None
             result = applier.apply(chunk.records, chunk.checked, found, carried)
             now = timezone.now()
             if len(reserved) < len(result.created):

@@ -185,10 +185,14 @@ def test_read_ahead_hands_over_errors_and_stops_its_thread():
     assert not any(t.name == "persons-read-ahead" for t in threading.enumerate())
 
 
-def test_later_chunks_see_what_earlier_chunks_did_at_every_boundary(standard_fields, run_import):
+@pytest.mark.django_db(transaction=True)
+def test_later_chunks_see_what_earlier_chunks_did_at_every_boundary(
+    standard_fields, run_import, caplog
+):
     # Chunks of 2: each row names a person the row before it created, changed or gave an
     # external id to. On PostgreSQL the next chunk is looked up before the previous one is
     # written, so this proves its view is carried over (and on SQLite, chunk by chunk).
+    # Outside a test transaction, as an import runs: inside one, chunks go one by one.
     content = (
         "external_person_id,mdn,first_name,tier\n"
         "A,2295550001,Ann,gold\n"  # chunk 1 creates A
@@ -212,6 +216,24 @@ def test_later_chunks_see_what_earlier_chunks_did_at_every_boundary(standard_fie
         ("A", "+12295550001", {"first_name": "Anne", "tier": "silver"}, None),
         ("Z", "+12295550009", {"first_name": "Zed", "tier": "gold"}, None),
     ]
+    assert "applied again" not in caplog.text  # the carried view was right the first time
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_sees_an_external_id_the_chunk_before_gave_up(standard_fields, run_import, caplog):
+    # Chunk 1 moves OLD's external id from A to B; chunk 2 names A, which is free again.
+    # On PostgreSQL chunk 2 was looked up before chunk 1 wrote: it found OLD under A.
+    old = PersonFactory(company=standard_fields, external_person_id="A",
+                        custom_fields={"first_name": "Before"})  # fmt: skip
+    content = f"person_id,external_person_id,first_name\n{old.pk},B,\n,A,New\n"
+
+    result = run_import("ACME", content, chunk_size=1)
+
+    assert (result.created, result.updated, result.failed) == (1, 1, 0)
+    old.refresh_from_db()
+    assert (old.external_person_id, old.custom_fields) == ("B", {"first_name": "Before"})
+    assert Person.objects.get(external_person_id="A").custom_fields == {"first_name": "New"}
+    assert "applied again" not in caplog.text  # the carried view was right the first time
 
 
 @pytest.mark.django_db(transaction=True)
