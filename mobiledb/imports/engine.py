@@ -13,7 +13,8 @@ see K's writes, so K's final view is carried over and wins over it (ChunkResult.
 Rows are not locked between a lookup and its write: each update names the row version
 it read and is refused if another writer changed the row meanwhile; a chunk whose
 write fails so is applied again the safe way, with its rows locked (`_commit`), and the
-pipeline restarts after it. SQLite has one writer at a time and goes chunk by chunk.
+pipeline restarts after it. SQLite has one writer at a time and goes chunk by chunk, as
+does PostgreSQL inside a caller's transaction.
 """
 
 from __future__ import annotations

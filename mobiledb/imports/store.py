@@ -338,8 +338,8 @@ class PersonStore:
         """PostgreSQL: the UPDATE of `names` for `rows` (no database), for _execute_update.
 
         One statement, the new values as array parameters: no staging table to fill,
-        truncate and analyze per chunk (the planner's default guess for unnest, 100 rows,
-        already picks the primary key index).
+        truncate and analyze per chunk (the run's planner settings, index_probes_only,
+        make it a probe of the primary key per row).
         """
         if not rows:
             return None
