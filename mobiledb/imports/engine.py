@@ -44,7 +44,6 @@ from .carrier import carrier_lookup
 from .chunk import ChunkApplier, ChunkResult, Found
 from .models import PersonImport, PersonImportError
 from .parser import PersonsFile, check_encoding
-from .readahead import read_ahead
 from .report import original_row
 from .rows import RowReader
 from .store import PersonStore, RowChanged
@@ -106,18 +105,13 @@ class ImportRun:
             # savepoint's transaction id rather than the one a chunk's row version names
             # (begin_chunk): every pipelined write would be refused and redone.
             pipelined = store.postgres and not connection.in_atomic_block
-            chunks = _chunks(records, self.chunk_size)
-            # The pipeline reads and checks the next chunks in a thread while its own
-            # thread drives the database. Chunk by chunk, the same thread does better:
-            # SQLite's calls release the interpreter for microseconds at a time, and a
-            # reading thread that takes it in between made the import 15% slower.
-            checked = read_ahead(chunks, check) if pipelined else (check(c) for c in chunks)
+            checked = (check(chunk) for chunk in _chunks(records, self.chunk_size))
             store.refresh_statistics()
             with (
                 _no_cyclic_garbage_collection(),
                 _quick_thread_switches(),
                 store.index_probes_only(),
-                closing(checked),  # the read-ahead thread stops with us
+                closing(checked),
             ):
                 if pipelined:
                     self._run_pipelined(checked)
@@ -132,11 +126,26 @@ class ImportRun:
             self.on_chunk(self.person_import)
 
     def _run_pipelined(self, chunks: Iterator[_Chunk]) -> None:
-        """Write each chunk while the next one is applied in a thread (PostgreSQL)."""
+        """Write each chunk while the next one is applied in a thread (PostgreSQL).
+
+        That thread also reads and checks the chunks, the next one queued after each
+        apply: two threads share the interpreter, the one driving the database and the
+        one doing the Python work (a third, reading ahead, cost more in hand-overs of the
+        interpreter than it overlapped).
+        """
         store = self.applier.store
-        with ThreadPoolExecutor(1, thread_name_prefix="persons-apply") as executor:
+        executor = ThreadPoolExecutor(1, thread_name_prefix="persons-apply")
+        try:
+            reading = executor.submit(next, chunks, None)
             current, applying = None, None  # the chunk to write next, its apply
-            for upcoming in itertools.chain(chunks, [None]):
+            failure = None
+            while True:
+                try:
+                    upcoming = reading.result()
+                except DomainError as error:  # further on in the file: write what came before
+                    failure, upcoming = error, None
+                if upcoming is not None:
+                    reading = executor.submit(next, chunks, None)
                 if current is not None:
                     # Look the next chunk up while this one is still being applied: it
                     # needs what is committed so far, and this chunk carried over.
@@ -165,6 +174,12 @@ class ImportRun:
                 if applying is None and upcoming is not None:
                     applying = self._submit_apply(executor, upcoming, self._look_up(upcoming))
                 current = upcoming
+                if upcoming is None:
+                    if failure is not None:
+                        raise failure
+                    return
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def _look_up(self, chunk: _Chunk) -> tuple[Found, list[int]]:
         """The persons `chunk` names, unlocked, and ids reserved for its new persons.

@@ -165,26 +165,6 @@ def test_a_concurrent_writer_fails_only_the_affected_row(standard_fields, run_im
     assert Person.objects.get(mdn="+12295550002").external_person_id == "X"
 
 
-def test_read_ahead_hands_over_errors_and_stops_its_thread():
-    import threading
-
-    from mobiledb.imports.readahead import read_ahead
-
-    def check(item):
-        if item == 3:
-            raise ValueError("bad item")
-        return item * 10
-
-    ahead = read_ahead(iter(range(100)), check, depth=1)
-    assert [next(ahead), next(ahead), next(ahead)] == [0, 10, 20]
-    with pytest.raises(ValueError):
-        next(ahead)
-    stopped = read_ahead(iter(range(100)), lambda item: item, depth=1)
-    next(stopped)
-    stopped.close()
-    assert not any(t.name == "persons-read-ahead" for t in threading.enumerate())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_later_chunks_see_what_earlier_chunks_did_at_every_boundary(
     standard_fields, run_import, caplog
@@ -298,3 +278,18 @@ def test_lookups_are_planned_as_index_probes_and_the_session_is_left_as_it_was(
     with connection.cursor() as cursor:
         cursor.execute("SHOW enable_hashjoin")
         assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_error_deep_in_the_file_keeps_earlier_chunks_and_leaves_no_thread(
+    standard_fields, run_import
+):
+    huge = "x" * (2 * 1024 * 1024)  # past the CSV reader's cell limit
+    content = "mdn,first_name\n2295550001,Ann\n2295550002,Bob\n2295550003," + huge + "\n"
+
+    result = run_import("ACME", content, chunk_size=2)
+
+    assert result.status == PersonImport.Status.FAILED
+    assert result.error_class == "PersonErrors::InvalidImportFileFormat"
+    assert Person.objects.count() == 2  # the first chunk committed before the error
+    assert not any(t.name.startswith("persons-apply") for t in threading.enumerate())
