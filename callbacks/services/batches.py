@@ -27,7 +27,13 @@ from mobiledb.models import Person
 
 from ..models import CallbackDelivery, CallbackEvent, CallbackRegistration, PersonEventBatch
 from ..payloads import person_body
-from .events import checked_type, enqueue_delivery_on_commit, event_rows, open_registrations
+from .events import (
+    checked_type,
+    enqueue_delivery_on_commit,
+    enqueue_once_on_commit,
+    event_rows,
+    open_registrations,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -151,11 +157,7 @@ def _events_of(batch: PersonEventBatch) -> tuple[list, list]:
 
 def enqueue_expansion_on_commit() -> None:
     """Enqueue one expansion task after the current transaction commits (once)."""
-    if connection.in_atomic_block and any(
-        func is enqueue_expansion_now for _, func, _ in connection.run_on_commit
-    ):
-        return
-    transaction.on_commit(enqueue_expansion_now)
+    enqueue_once_on_commit(enqueue_expansion_now)
 
 
 def enqueue_expansion_now() -> None:

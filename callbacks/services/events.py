@@ -154,13 +154,18 @@ def _emit_chunk(company, callback_type, registrations, chunk) -> int:
     return len(events)
 
 
-def enqueue_delivery_on_commit() -> None:
-    """Enqueue one delivery task after the current transaction commits (once per transaction)."""
+def enqueue_once_on_commit(enqueue: Callable[[], None]) -> None:
+    """Call `enqueue` after the current transaction commits, once per transaction."""
     if connection.in_atomic_block and any(
-        func is enqueue_delivery_now for _, func, _ in connection.run_on_commit
+        func is enqueue for _, func, _ in connection.run_on_commit
     ):
         return
-    transaction.on_commit(enqueue_delivery_now)
+    transaction.on_commit(enqueue)
+
+
+def enqueue_delivery_on_commit() -> None:
+    """Enqueue one delivery task after the current transaction commits (once per transaction)."""
+    enqueue_once_on_commit(enqueue_delivery_now)
 
 
 def enqueue_delivery_now() -> None:
