@@ -36,6 +36,16 @@ def log_in(page, url):
     page.wait_for_selector("#site-name")
 
 
+def open_upload_form(page, url):
+    page.goto(f"{url}/admin/mobiledb/personimport/add/")
+
+
+def submit_upload(page, path):
+    page.select_option("#id_company", label="Shop (SHOP)")
+    page.set_input_files("#id_file", str(path))
+    page.click("input[name=_save]")
+
+
 def test_upload_shows_live_progress_and_the_error_report(
     browser, live_server, admin_of_shop, tmp_path
 ):
@@ -44,11 +54,9 @@ def test_upload_shows_live_progress_and_the_error_report(
     page = browser.new_page()
     log_in(page, live_server.url)
 
-    page.goto(f"{live_server.url}/admin/mobiledb/personimport/add/")
+    open_upload_form(page, live_server.url)
     assert "HIDDEN" not in page.locator("#id_company").inner_text()  # scoped choices
-    page.select_option("#id_company", label="Shop (SHOP)")
-    page.set_input_files("#id_file", str(crm_file))
-    page.click("input[name=_save]")
+    submit_upload(page, crm_file)
     page.wait_for_selector("#import-progress")
     assert page.locator("#import-status").inner_text() == "pending"
     page.evaluate("window.stillTheSamePage = true")
@@ -81,10 +89,8 @@ def test_an_upload_that_is_not_a_persons_file_is_refused_with_a_form_error(
     page = browser.new_page()
     log_in(page, live_server.url)
 
-    page.goto(f"{live_server.url}/admin/mobiledb/personimport/add/")
-    page.select_option("#id_company", label="Shop (SHOP)")
-    page.set_input_files("#id_file", str(wrong))
-    page.click("input[name=_save]")
+    open_upload_form(page, live_server.url)
+    submit_upload(page, wrong)
 
     error = page.wait_for_selector(".errorlist")
     assert ".persons" in error.inner_text()

@@ -6,6 +6,7 @@ import pytest
 
 from mobiledb.imports.models import PersonImportError
 from mobiledb.imports.services import person_import_create, person_import_run
+from tests.factories import PersonFactory
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +38,21 @@ def errors_of(person_import) -> list[tuple[int, str, str]]:
         .order_by("row")
         .values_list("row", "error_class", "message")
     )
+
+
+# Six rows: five new persons and OLD, an existing one (the old_person fixture), updated.
+CONTENT = (
+    "external_person_id,mdn,first_name,tier\n"
+    "E1,2295550001,Ann,gold\n"
+    "E2,2295550002,Bob,silver\n"
+    "E3,2295550003,Cy,gold\n"
+    "OLD,,Updated,silver\n"
+    "E5,2295550005,Di,gold\n"
+    "E6,2295550006,Ed,silver\n"
+)
+
+
+@pytest.fixture
+def old_person(standard_fields):
+    return PersonFactory(company=standard_fields, external_person_id="OLD", mdn="+12295550004",
+                         custom_fields={"first_name": "Before"})  # fmt: skip

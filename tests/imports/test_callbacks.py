@@ -18,23 +18,9 @@ from callbacks.services.operations import deliveries_sweep
 from mobiledb.models import Person
 from mobiledb.selectors import custom_field_schema
 from tests.callbacks.receiver import Receiver
-from tests.factories import CallbackRegistrationFactory, PersonFactory
+from tests.factories import CallbackRegistrationFactory
 
-CONTENT = (
-    "external_person_id,mdn,first_name,tier\n"
-    "E1,2295550001,Ann,gold\n"
-    "E2,2295550002,Bob,silver\n"
-    "E3,2295550003,Cy,gold\n"
-    "OLD,,Updated,silver\n"
-    "E5,2295550005,Di,gold\n"
-    "E6,2295550006,Ed,silver\n"
-)
-
-
-@pytest.fixture
-def old_person(standard_fields):
-    return PersonFactory(company=standard_fields, external_person_id="OLD", mdn="+12295550004",
-                         custom_fields={"first_name": "Before"})  # fmt: skip
+from .conftest import CONTENT
 
 
 @pytest.fixture

@@ -21,29 +21,13 @@ from mobiledb.imports.services import (
 from mobiledb.models import Person
 from tests.factories import PersonFactory
 
-from .conftest import errors_of
-
-CONTENT = (
-    "external_person_id,mdn,first_name,tier\n"
-    "E1,2295550001,Ann,gold\n"
-    "E2,2295550002,Bob,silver\n"
-    "E3,2295550003,Cy,gold\n"
-    "OLD,,Updated,silver\n"
-    "E5,2295550005,Di,gold\n"
-    "E6,2295550006,Ed,silver\n"
-)
+from .conftest import CONTENT, errors_of
 
 
 def state() -> list[tuple]:
     return sorted(
         Person.objects.values_list("external_person_id", "mdn", "custom_fields", "carrier_code")
     )
-
-
-@pytest.fixture
-def old_person(standard_fields):
-    return PersonFactory(company=standard_fields, external_person_id="OLD", mdn="+12295550004",
-                         custom_fields={"first_name": "Before"})  # fmt: skip
 
 
 def test_rerunning_a_file_reaches_the_same_state(old_person, run_import):
