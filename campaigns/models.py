@@ -183,3 +183,24 @@ class InboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mdn}: {self.message[:40]}"
+
+
+# Incentives live in their own package; re-exported so the app label stays `campaigns`.
+from .incentives.models import (  # noqa: E402
+    IncentiveCode,
+    IncentiveCodeUpload,
+    IncentiveIssuance,
+    IncentivePool,
+    IncentiveRedemption,
+)
+
+__all__ = [
+    "AcquisitionCampaign",
+    "InboundEvent",
+    "IncentiveCode",
+    "IncentiveCodeUpload",
+    "IncentiveIssuance",
+    "IncentivePool",
+    "IncentiveRedemption",
+    "Participation",
+]

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from campaigns.api import views as campaign_api_views
+from campaigns.incentives.api import views as incentive_api_views
 from vibesweb.api import views as api_views
 from vibesweb.api.routing import api_path
 
@@ -17,6 +18,8 @@ company_routes = [
     path("mobiledb/", include("mobiledb.api.urls")),
     path("config/", include("callbacks.api.urls")),
     path("campaigns/", include("campaigns.api.urls")),
+    *api_path("incentives", incentive_api_views.IncentivesIndexView.as_view(), "incentives"),
+    path("incentives/", include("campaigns.incentives.api.urls")),
     *api_path("events", campaign_api_views.InboundEventView.as_view(), "inbound-events"),
 ]
 

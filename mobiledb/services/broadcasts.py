@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -27,13 +26,12 @@ from vibesweb.tenancy.models import Company
 from ..messaging import messages_send
 from ..models import Broadcast, OutboundMessage, Person, Subscription, SubscriptionList
 from ..selectors import custom_field_schema
+from ..templating import SkipRecipient, template_check, template_render
 from ..validation import CustomFieldSchema, format_platform_datetime
 from .subscriptions import subscription_list_get
 
 logger = logging.getLogger(__name__)
 Status = Broadcast.Status
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
-_PERSON_PLACEHOLDERS = {"mdn", "external_person_id"}
 
 
 class BroadcastInThePast(DomainError):
@@ -94,12 +92,10 @@ def _check_date(moment: datetime) -> None:
         )
 
 
-def _check_template(template: str, schema: CustomFieldSchema) -> None:
+def _check_template(template: str, schema: CustomFieldSchema, company: Company) -> None:
     if not template or not template.strip():
         raise BroadcastInvalid("targeting.message_template must not be empty")
-    for name in _PLACEHOLDER.findall(template):
-        if name not in _PERSON_PLACEHOLDERS:
-            schema.spec(name)  # CustomFieldNotFound (400) for an unknown field
+    template_check(template, company=company, schema=schema)
 
 
 def _clean_filters(filters: dict, schema: CustomFieldSchema) -> dict:
@@ -127,7 +123,7 @@ def broadcast_validate(
     """The checks of broadcast_create for forms (the admin); returns the cleaned filters."""
     schema = custom_field_schema(company)
     _check_date(send_scheduled_date)
-    _check_template(message_template, schema)
+    _check_template(message_template, schema, company)
     return _clean_filters(filters or {}, schema)
 
 
@@ -148,7 +144,7 @@ def broadcast_create(
     (404), CustomFieldNotFound / InvalidCustomFieldValue (400), BroadcastInvalid (400)."""
     schema = custom_field_schema(company)
     _check_date(send_scheduled_date)
-    _check_template(message_template, schema)
+    _check_template(message_template, schema, company)
     lists = _lists(company, source_lists)
     broadcast = Broadcast.objects.create(
         company=company,
@@ -176,7 +172,7 @@ def broadcast_update(*, broadcast: Broadcast, **changes) -> Broadcast:
         _check_date(changes["send_scheduled_date"])
         broadcast.send_scheduled_date = changes["send_scheduled_date"]
     if changes.get("message_template") is not None:
-        _check_template(changes["message_template"], schema)
+        _check_template(changes["message_template"], schema, company)
         broadcast.message_template = changes["message_template"]
     if changes.get("filters") is not None:
         broadcast.filters = _clean_filters(changes["filters"], schema)
@@ -231,24 +227,9 @@ def _with_filters(persons: QuerySet[Person], broadcast: Broadcast) -> QuerySet[P
 
 
 def broadcast_render(template: str, person: Person, schema: CustomFieldSchema) -> str:
-    """The template with {{field}} replaced by the person's values (empty when unset)."""
-
-    def value_of(match: re.Match) -> str:
-        name = match.group(1)
-        if name in _PERSON_PLACEHOLDERS:
-            return str(getattr(person, name) or "")
-        value = person.custom_fields.get(name)
-        spec = schema.by_name.get(name)
-        if value is None or spec is None:
-            return ""
-        if spec.data_type == "single_select":
-            option = spec.options.get(value)
-            return option.label if option else str(value)
-        if spec.data_type == "multi_select":
-            return ", ".join(spec.options[k].label if k in spec.options else k for k in value)
-        return str(value)
-
-    return _PLACEHOLDER.sub(value_of, template)
+    """The template filled for the person (mobiledb.templating); SkipRecipient when a
+    placeholder cannot be filled for them (e.g. no incentive code left)."""
+    return template_render(template, person, schema=schema)
 
 
 def broadcast_start(*, broadcast_id: int, now: datetime | None = None) -> bool:
@@ -357,7 +338,7 @@ def _send_batch(broadcast_id: int, batch_size: int) -> bool:
     )
     now = timezone.now()
     done = len(candidate_ids) < batch_size
-    changes = {"updated_at": now, "sent_count": F("sent_count") + len(persons)}
+    changes = {"updated_at": now}
     if candidate_ids:
         changes["cursor_person_id"] = candidate_ids[-1]
     if done:
@@ -368,21 +349,35 @@ def _send_batch(broadcast_id: int, batch_size: int) -> bool:
     if not claimed:
         return False  # canceled meanwhile, or another worker sent this batch
     schema = custom_field_schema(broadcast.company)
-    messages_send(
-        [
+    messages, skipped = [], 0
+    for person in persons:
+        try:
+            body = broadcast_render(broadcast.message_template, person, schema)
+        except SkipRecipient as skip:
+            # e.g. its incentive pool is empty: no message rather than a broken one;
+            # counted with the recipients not sent to (failed_count).
+            logger.info("broadcast %s: person %s skipped: %s", broadcast_id, person.pk, skip)
+            skipped += 1
+            continue
+        messages.append(
             OutboundMessage(
                 company_id=broadcast.company_id,
                 person_id=person.pk,
                 mdn=person.mdn,
-                body=broadcast_render(broadcast.message_template, person, schema),
+                body=body,
                 kind=OutboundMessage.Kind.BROADCAST,
                 broadcast_id=broadcast.pk,
             )
-            for person in persons
-        ]
+        )
+    messages_send(messages)
+    Broadcast.objects.filter(pk=broadcast_id).update(
+        sent_count=F("sent_count") + len(messages), failed_count=F("failed_count") + skipped
     )
     if done:
         logger.info(
-            "broadcast %s sent to %s persons", broadcast_id, broadcast.sent_count + len(persons)
+            "broadcast %s sent to %s persons (%s skipped)",
+            broadcast_id,
+            broadcast.sent_count + len(messages),
+            broadcast.failed_count + skipped,
         )
     return not done
