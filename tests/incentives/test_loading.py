@@ -4,6 +4,7 @@ reported with their line, the API, the command and the admin upload's task."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -165,7 +166,7 @@ def test_upload_task_loads_the_file_and_writes_the_refused_report(pool, tmp_path
     upload.refresh_from_db()
     assert upload.status == IncentiveCodeUpload.Status.FINISHED
     assert (upload.lines, upload.added, upload.refused) == (4, 2, 2)
-    report = open(upload.report_path).read().splitlines()
+    report = Path(upload.report_path).read_text().splitlines()
     assert report[0] == "line,code,reason"
     assert report[1] == "3,U1,duplicate of line 1"
 
