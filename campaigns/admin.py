@@ -139,3 +139,7 @@ class ParticipationInline(CompanyScopedInline):
 
     def has_add_permission(self, request, *args):
         return False
+
+
+# Incentives keep their admin in their own package; importing it registers it.
+from .incentives import admin as incentives_admin  # noqa: E402,F401
