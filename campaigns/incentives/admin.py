@@ -85,22 +85,22 @@ class IncentivePoolAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             .get_queryset(request)
             .select_related("company")
             .annotate(
-                n_total=_count_of(IncentiveCode),
+                n_unissued=_count_of(IncentiveCode, issued_at__isnull=True),
                 n_issued=_count_of(IncentiveCode, issued_at__isnull=False),
             )
         )
 
-    @admin.display(description="codes", ordering="n_total")
+    @admin.display(description="codes")
     def codes_total(self, obj):
-        return obj.n_total
+        return obj.n_unissued + obj.n_issued
 
-    @admin.display(description="remaining")
+    @admin.display(description="remaining", ordering="n_unissued")
     def codes_remaining(self, obj):
-        return obj.n_total - obj.n_issued if obj.is_unique else obj.n_total
+        return obj.n_unissued if obj.is_unique else obj.n_unissued + obj.n_issued
 
     @admin.display(description="low")
     def low_warning(self, obj):
-        if obj.is_unique and obj.n_total - obj.n_issued <= obj.low_threshold:
+        if obj.is_unique and obj.n_unissued <= obj.low_threshold:
             return format_html('<strong style="color:#ba2121">{}</strong>', "⚠ low")
         return ""
 

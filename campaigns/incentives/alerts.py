@@ -22,27 +22,30 @@ logger = logging.getLogger(__name__)
 
 
 def pool_low_check_on_commit(pool: IncentivePool) -> None:
-    """After the current transaction commits, alert if `pool` has fallen to its threshold."""
-    pool_id = pool.pk
-    transaction.on_commit(lambda: incentive_pool_low_check(pool_id=pool_id))
+    """After the current transaction commits, alert if `pool` has fallen to its threshold
+    (the caller read `pool` in this request: no second read of it unless it is low)."""
+    transaction.on_commit(lambda: _alert_if_low(pool))
 
 
 def incentive_pool_low_check(*, pool_id: int) -> bool:
     """Send the low-codes email if the pool is at or under its threshold and has not been
     alerted since it was last re-armed; returns whether this call sent it (once per
     crossing, whatever runs at the same time)."""
-    pool = IncentivePool.objects.select_related("company").filter(pk=pool_id).first()
-    if pool is None or pool.low_notified_at is not None or not pool.is_unique:
+    pool = IncentivePool.objects.filter(pk=pool_id).first()
+    if pool is None or pool.low_notified_at is not None:
         return False
-    if not pool_remaining_at_most(pool, pool.low_threshold):
+    return _alert_if_low(pool)
+
+
+def _alert_if_low(pool: IncentivePool) -> bool:
+    if not pool.is_unique or not pool_remaining_at_most(pool, pool.low_threshold):
         return False
-    now = timezone.now()
-    claimed = IncentivePool.objects.filter(pk=pool_id, low_notified_at__isnull=True).update(
-        low_notified_at=now
+    claimed = IncentivePool.objects.filter(pk=pool.pk, low_notified_at__isnull=True).update(
+        low_notified_at=timezone.now()
     )
     if not claimed:
         return False
-    _send_low_email(pool)
+    _send_low_email(IncentivePool.objects.select_related("company").get(pk=pool.pk))
     return True
 
 

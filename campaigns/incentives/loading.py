@@ -169,24 +169,33 @@ def _apply(cursor, pool: IncentivePool, sink: RefusedSink, result: CodeLoadResul
     stamp = IncentiveCode._meta.get_field("created_at").get_db_prep_value(now, connection)
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {STAGING}")
+        insert, conflict = "INSERT INTO", "ON CONFLICT (company_id, code) DO NOTHING"
+    else:
+        insert, conflict = "INSERT OR IGNORE INTO", ""
+    # In file order, so the first line of a repeated code is the one added (a later
+    # line conflicts with it like a code the company already holds) and issuers take
+    # codes in the order they were loaded.
+    cursor.execute(
+        f"{insert} {table} (company_id, pool_id, code, issued_at, created_at, updated_at) "
+        f"SELECT %s, %s, code, NULL, %s, %s FROM {STAGING} WHERE refusal IS NULL "
+        f"ORDER BY line {conflict}",
+        [pool.company_id, pool.pk, stamp, stamp],
+    )
+    result.added = max(cursor.rowcount, 0)
+    if result.added == result.lines:
+        return  # every line added: nothing to report (the common case, no second pass)
+    _report(cursor, table, pool, stamp, sink, result)
+
+
+def _report(cursor, table: str, pool: IncentivePool, stamp, sink, result) -> None:
+    """Every refused line in file order: its own refusal, an earlier line with the same
+    code, or the company's code row that is not the one this load just wrote."""
     cursor.execute(
         f"CREATE TEMPORARY TABLE {FIRSTS} AS SELECT code, MIN(line) AS line "
         f"FROM {STAGING} WHERE refusal IS NULL GROUP BY code"
     )
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {FIRSTS}")
-        insert = "INSERT INTO"
-        conflict = "ON CONFLICT (company_id, code) DO NOTHING"
-    else:
-        insert, conflict = "INSERT OR IGNORE INTO", ""
-    cursor.execute(
-        f"{insert} {table} (company_id, pool_id, code, issued_at, created_at, updated_at) "
-        f"SELECT %s, %s, code, NULL, %s, %s FROM {FIRSTS} ORDER BY line {conflict}",
-        [pool.company_id, pool.pk, stamp, stamp],
-    )
-    result.added = max(cursor.rowcount, 0)
-    # Every refused line in file order: its own refusal, an earlier line with the same
-    # code, or the company's code row that is not the one this load just wrote.
     cursor.execute(
         f"SELECT s.line, s.code, s.refusal, f.line, c.pool_id FROM {STAGING} s "
         f"LEFT JOIN {FIRSTS} f ON s.refusal IS NULL AND f.code = s.code "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from vibesweb.tenancy.models import Company
 
@@ -66,13 +66,9 @@ def pool_counts_many(pools: list[IncentivePool]) -> dict[int, PoolCounts]:
     """Live counts of several pools in two grouped queries: exact, whatever runs at once,
     since they are counted, not maintained."""
     ids = [pool.pk for pool in pools]
-    rows = {
-        row["pool_id"]: row
-        for row in IncentiveCode.objects.filter(pool_id__in=ids)
-        .values("pool_id")
-        .annotate(total=Count("id"), issued=Count("id", filter=Q(issued_at__isnull=False)))
-        .order_by()
-    }
+    # Two counts, each matching one partial index (unissued / issued codes).
+    unissued = _codes_per_pool(ids, issued=False)
+    issued_codes = _codes_per_pool(ids, issued=True)
     multi_ids = [pool.pk for pool in pools if not pool.is_unique]
     multi_issued = {
         row["pool_id"]: row["n"]
@@ -83,15 +79,24 @@ def pool_counts_many(pools: list[IncentivePool]) -> dict[int, PoolCounts]:
     }
     counts = {}
     for pool in pools:
-        row = rows.get(pool.pk, {})
-        total = row.get("total", 0)
+        left, issued = unissued.get(pool.pk, 0), issued_codes.get(pool.pk, 0)
+        total = left + issued
         if pool.is_unique:
-            issued = row.get("issued", 0)
-            counts[pool.pk] = PoolCounts(total, issued, total - issued)
+            counts[pool.pk] = PoolCounts(total, issued, left)
         else:
             # A shared code never runs out: every code of the pool stays available.
             counts[pool.pk] = PoolCounts(total, multi_issued.get(pool.pk, 0), total)
     return counts
+
+
+def _codes_per_pool(pool_ids: list[int], *, issued: bool) -> dict[int, int]:
+    rows = (
+        IncentiveCode.objects.filter(pool_id__in=pool_ids, issued_at__isnull=not issued)
+        .values("pool_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["pool_id"]: row["n"] for row in rows}
 
 
 def pool_counts(pool: IncentivePool) -> PoolCounts:
