@@ -1,0 +1,22 @@
+"""The `mobiledb` app's models, defined in its capability packages and re-exported here so
+the app label (and every migration) stays `mobiledb`."""
+
+from __future__ import annotations
+
+from .broadcasts.models import Broadcast, OutboundMessage
+from .imports.models import PersonImport, PersonImportError
+from .persons.models import CustomField, CustomFieldOption, Person, PersonTag
+from .subscriptions.models import Subscription, SubscriptionList
+
+__all__ = [
+    "Broadcast",
+    "CustomField",
+    "CustomFieldOption",
+    "OutboundMessage",
+    "Person",
+    "PersonImport",
+    "PersonImportError",
+    "PersonTag",
+    "Subscription",
+    "SubscriptionList",
+]
