@@ -8,13 +8,18 @@ class MobileDBConfig(AppConfig):
     verbose_name = "Mobile database"
 
     def ready(self) -> None:
-        # Imported once the models are: signal receivers, and the tasks (registered so
-        # the services can queue them by name).
+        # Imported once the models are: signal receivers, the tasks (registered so the
+        # services can queue them by name), and each capability's admin (the app has no
+        # top-level admin module for Django's autodiscovery to load).
         from callbacks.services import batch_bodies_register, scope_check_register
 
         from . import tasks  # noqa: F401
+        from .broadcasts import admin as broadcasts_admin  # noqa: F401
+        from .imports import admin as imports_admin  # noqa: F401
+        from .persons import admin as persons_admin  # noqa: F401
         from .persons import signals  # noqa: F401
         from .persons.callbacks import PERSON_TYPES, person_batch_bodies
+        from .subscriptions import admin as subscriptions_admin  # noqa: F401
         from .subscriptions.selectors import subscription_list_exists
 
         # callbacks knows no domain model: it gets the person bodies of an import's

@@ -193,9 +193,9 @@ def test_person_page_shows_history_participations_and_messages_with_the_inlines(
     superuser_client, two_companies, monkeypatch
 ):
     from campaigns.admin import ParticipationInline
-    from mobiledb.admin import PersonAdmin
     from mobiledb.broadcasts.admin import OutboundMessageInline
     from mobiledb.models import Person
+    from mobiledb.persons.admin import PersonAdmin
     from mobiledb.subscriptions.admin import SubscriptionHistoryInline
 
     monkeypatch.setattr(
