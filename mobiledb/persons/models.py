@@ -1,4 +1,4 @@
-"""The mobile database: persons, their custom fields and tags, and subscription lists."""
+"""Persons, their custom fields (and options) and tags."""
 
 from __future__ import annotations
 
