@@ -41,6 +41,11 @@ def incentive_pool_get(*, company: Company, pool_id, for_update: bool = False) -
     return pool
 
 
+def incentive_pool_exists(company: Company, pool_id: str) -> bool:
+    pk = identifier_as_int(pool_id)
+    return pk is not None and IncentivePool.objects.filter(company=company, pk=pk).exists()
+
+
 def incentive_pools_of(company: Company) -> QuerySet[IncentivePool]:
     return IncentivePool.objects.filter(company=company).order_by("id")
 

@@ -1,12 +1,12 @@
 """`{{incentive_code:POOL_ID}}` in message templates: each recipient is issued a code of
 that pool (the recipient's person is the issuee; the same person gets the same code
-again). Registered with mobiledb.templating at app ready; an empty pool, or one with
+again). Registered with mobiledb.broadcasts.templating at app ready; an empty pool, or one with
 issuance off, skips the recipient (SkipRecipient) instead of sending a broken text."""
 
 from __future__ import annotations
 
+from mobiledb.broadcasts.templating import SkipRecipient, placeholder_resolver_register
 from mobiledb.models import Person
-from mobiledb.templating import SkipRecipient, placeholder_resolver_register
 from vibesweb.errors import DomainError
 from vibesweb.tenancy.models import Company
 

@@ -282,3 +282,18 @@ def test_issued_codes_are_marked_and_counted_exactly(api, stocked_pool):
     for n in range(3):
         issue(api, stocked_pool, {"external_issuee_id": str(n)})
     assert IncentiveCode.objects.filter(issued_at__isnull=False).count() == 3
+
+
+def test_callback_registration_scoped_to_an_unknown_pool_answers_400(api, stocked_pool):
+    body = {
+        "callback_type": "incentive_issued",
+        "destination": {"url": "http://127.0.0.1:9/cb", "method": "POST"},
+        "scope": {"pool_id": "999999"},
+    }
+    response = api.post("/companies/ACME/config/callbacks", body)
+    assert response.status_code == 400
+    assert "not an incentive pool" in errors_of(response)[0]["message"]
+    ok = api.post(
+        "/companies/ACME/config/callbacks", {**body, "scope": {"pool_id": stocked_pool.pk}}
+    )
+    assert ok.status_code in (200, 201), ok.content

@@ -10,20 +10,20 @@ from django.utils import timezone
 
 from campaigns.incentives.pools import incentive_pool_create
 from campaigns.models import IncentiveIssuance
-from mobiledb.models import Broadcast, OutboundMessage
-from mobiledb.selectors import custom_field_schema
-from mobiledb.services.broadcasts import (
+from mobiledb.broadcasts.services import (
     broadcast_create,
     broadcast_send_next_batch,
     broadcast_start,
 )
-from mobiledb.templating import (
+from mobiledb.broadcasts.templating import (
     SkipRecipient,
     TemplateInvalid,
     placeholder_resolvers,
     template_check,
     template_render,
 )
+from mobiledb.models import Broadcast, OutboundMessage
+from mobiledb.persons.selectors import custom_field_schema
 from tests.factories import CompanyFactory, PersonFactory, SubscriptionListFactory
 from tests.subscriptions.helpers import AcquisitionCampaignFactory, SubscriptionFactory
 

@@ -1,4 +1,5 @@
-"""Incentive routes under /companies/:company_key/incentives (seeds/003's tree)."""
+"""Incentive routes under /companies/:company_key/incentives (seeds/003's tree); the
+root URL conf includes this module at the company's root, so it owns its prefix."""
 
 from __future__ import annotations
 
@@ -7,19 +8,32 @@ from vibesweb.api.routing import api_path
 from . import views
 
 urlpatterns = [
-    *api_path("pools", views.PoolListView.as_view(), "incentive-pool-list"),
-    *api_path("pools/<str:pool_id>", views.PoolDetailView.as_view(), "incentive-pool-detail"),
-    *api_path("pools/<str:pool_id>/codes", views.PoolCodesView.as_view(), "incentive-pool-codes"),
+    *api_path("incentives", views.IncentivesIndexView.as_view(), "incentives-index"),
+    *api_path("incentives/pools", views.PoolListView.as_view(), "incentive-pool-list"),
     *api_path(
-        "pools/<str:pool_id>/issuances", views.PoolIssuancesView.as_view(), "incentive-issuances"
-    ),
-    *api_path("codes", views.CodeListView.as_view(), "incentive-code-list"),
-    *api_path("codes/<str:code>", views.CodeDetailView.as_view(), "incentive-code-detail"),
-    *api_path(
-        "codes/<str:code>/issuances", views.CodeIssuancesView.as_view(), "incentive-code-issuances"
+        "incentives/pools/<str:pool_id>", views.PoolDetailView.as_view(), "incentive-pool-detail"
     ),
     *api_path(
-        "codes/<str:code>/redemptions",
+        "incentives/pools/<str:pool_id>/codes",
+        views.PoolCodesView.as_view(),
+        "incentive-pool-codes",
+    ),
+    *api_path(
+        "incentives/pools/<str:pool_id>/issuances",
+        views.PoolIssuancesView.as_view(),
+        "incentive-issuances",
+    ),
+    *api_path("incentives/codes", views.CodeListView.as_view(), "incentive-code-list"),
+    *api_path(
+        "incentives/codes/<str:code>", views.CodeDetailView.as_view(), "incentive-code-detail"
+    ),
+    *api_path(
+        "incentives/codes/<str:code>/issuances",
+        views.CodeIssuancesView.as_view(),
+        "incentive-code-issuances",
+    ),
+    *api_path(
+        "incentives/codes/<str:code>/redemptions",
         views.CodeRedemptionsView.as_view(),
         "incentive-code-redemptions",
     ),

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from vibesweb.errors import DomainError, ErrorCode
 from vibesweb.tenancy.models import Company
 
-from .models import Person
-from .validation import CustomFieldSchema
+from ..persons.models import Person
+from ..validation import CustomFieldSchema
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*(?::\s*([^{}]*?)\s*)?\}\}")
 PERSON_PLACEHOLDERS = frozenset({"mdn", "external_person_id"})
