@@ -219,11 +219,12 @@ def main() -> None:
         figures = bench_issuance(args, env, loading["pool_id"])
         issue, heartbeat = figures["issue"], figures["heartbeat"]
         total, marked, doubles = check_no_double_issue(loading["pool_id"])
+        ratio = f"{issue['rps'] / heartbeat['rps']:.2f} x" if heartbeat["rps"] else "n/a"
         print(
             f"issuances: {issue['rps']:.0f}/s, p99 {issue['p99_ms']:.1f} ms, non-2xx "
             f"{issue['non2xx']} with {args.connections} clients, {args.workers} gunicorn workers "
-            f"(budget >= 500/s); /heartbeat {heartbeat['rps']:.0f}/s: ratio "
-            f"{issue['rps'] / heartbeat['rps']:.2f} x"
+            f"(budget >= 500/s); /heartbeat {heartbeat['rps']:.0f}/s (non-2xx "
+            f"{heartbeat['non2xx']}): ratio {ratio}"
         )
         print(
             f"check: {total:,} issuances, {marked:,} codes marked issued, {doubles} codes "
