@@ -114,12 +114,14 @@ def _existing_issuance(pool: IncentivePool, issuee: Issuee) -> IncentiveIssuance
     )
 
 
-def _claim_sql(*, specific: bool) -> str:
+def _claim_sql(*, specific: bool, skip_locked: bool = True) -> str:
     table = connection.ops.quote_name(IncentiveCode._meta.db_table)
     if specific:
         which = "pool_id = %s AND code = %s AND issued_at IS NULL"
     else:
-        lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+        lock = ""
+        if connection.vendor == "postgresql":
+            lock = " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
         which = (
             f"id = (SELECT id FROM {table} WHERE pool_id = %s AND issued_at IS NULL "
             f"ORDER BY id LIMIT 1{lock}) AND issued_at IS NULL"
@@ -135,6 +137,12 @@ def _claim(pool: IncentivePool, code: str | None, now: datetime) -> IncentiveCod
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(specific=code is not None), params)
         row = cursor.fetchone()
+        if row is None and code is None and connection.vendor == "postgresql":
+            # Every free code may be locked by issuers still in flight (one may roll
+            # back): wait for them rather than answer "empty" while codes remain. Only
+            # an (almost) empty pool gets here, so waiting serializes nobody else.
+            cursor.execute(_claim_sql(specific=False, skip_locked=False), params)
+            row = cursor.fetchone()
     if row is None:
         return None
     return IncentiveCode(

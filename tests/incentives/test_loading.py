@@ -18,6 +18,7 @@ from campaigns.incentives.uploads import incentive_code_upload_create, incentive
 from campaigns.models import IncentiveCode, IncentiveCodeUpload
 from tests.conftest import errors_of
 from tests.factories import CompanyFactory
+from vibesweb.celery import app
 
 from .conftest import BASE, load
 
@@ -181,3 +182,10 @@ def test_upload_of_a_non_utf8_file_fails_with_its_message(pool, tmp_path, settin
     assert upload.status == IncentiveCodeUpload.Status.FAILED
     assert "Line 2 is not UTF-8" in upload.error_message
     assert not IncentiveCode.objects.exists()
+
+
+def test_the_upload_task_runs_on_the_imports_queue():
+    app.loader.import_default_modules()
+    assert "campaigns.incentives.code_upload" in app.tasks
+    route = app.amqp.router.route({}, "campaigns.incentives.code_upload")
+    assert route["queue"].name == "imports"
