@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from campaigns.admin import AcquisitionCampaignForm
 from campaigns.incentives.pools import incentive_pool_create
 from campaigns.models import IncentiveIssuance
 from mobiledb.broadcasts.services import (
@@ -129,3 +130,20 @@ def test_campaign_welcome_carries_a_code_and_an_empty_pool_sends_none(api, compa
     assert api.get(f"{BASE}/codes/W1/issuances").json()[0]["referring_application"] == (
         "message_template"
     )
+
+
+def test_campaign_admin_refuses_a_reply_naming_an_unknown_pool(company):
+    listed = SubscriptionListFactory(company=company)
+    form = AcquisitionCampaignForm(
+        data={
+            "company": company.pk,
+            "name": "C",
+            "subscription_lists": [listed.pk],
+            "opt_in": "single",
+            "status": "active",
+            "confirmation_message": "Reply YES",
+            "welcome_message": "Code {{incentive_code:424242}}",
+        }
+    )
+    assert not form.is_valid()
+    assert "no incentive pool" in str(form.errors["welcome_message"])
