@@ -30,6 +30,7 @@ FIRSTS = "incentive_code_firsts"
 CHUNK_LINES = 50_000
 # A refused code is kept (in the report) up to this many characters.
 REPORT_CODE_CHARACTERS = 300
+ANALYZE_AFTER = 100_000  # codes added by one load
 HEADER_NAMES = frozenset({"code", "codes", "incentive_code", "incentive_codes"})
 
 
@@ -182,6 +183,10 @@ def _apply(cursor, pool: IncentivePool, sink: RefusedSink, result: CodeLoadResul
         [pool.company_id, pool.pk, stamp, stamp],
     )
     result.added = max(cursor.rowcount, 0)
+    if connection.vendor == "postgresql" and result.added >= ANALYZE_AFTER:
+        # Give the planner the table's new size now rather than whenever autovacuum
+        # gets to it, so the next issuances keep probing the unissued index.
+        cursor.execute(f"ANALYZE {table}")
     if result.added == result.lines:
         return  # every line added: nothing to report (the common case, no second pass)
     _report(cursor, table, pool, stamp, sink, result)
