@@ -26,6 +26,7 @@ import argparse
 import base64
 import os
 import random
+import re
 import shutil
 import string
 import subprocess
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from api import free_port, run_wrk, wait_for  # noqa: E402 (benchmarks/api.py's helpers)
+from api import free_port, wait_for  # noqa: E402 (benchmarks/api.py's helpers)
 
 ISSUE_SCRIPT = r"""
 -- each wrk thread numbers its issuees apart: setup() sets the global `tid` in its state
@@ -58,6 +59,27 @@ request = function()
   return wrk.format(nil, nil, nil, body)
 end
 """
+
+
+def run_wrk(url: str, seconds: int, connections: int, auth: str, script: str | None) -> dict:
+    """wrk's figures; a 30 s request timeout (wrk's 2 s default counts every request of a
+    loaded machine's queue as lost, and reports 0/s)."""
+    command = ["wrk", "--latency", "--timeout", "30s", "-t", "2", "-c", str(connections),
+               "-d", f"{seconds}s", "-H", f"Authorization: Basic {auth}", url]  # fmt: skip
+    if script:
+        command[1:1] = ["-s", script]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)] if p99 else 0
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    timeouts = re.search(r"timeout (\d+)", output)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale if p99 else 0.0,
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
+    }
 
 
 def write_codes(path: Path, count: int, repeats: int) -> None:
