@@ -15,6 +15,7 @@ from ...validation import normalize_mdn
 from ..models import CustomField, PersonTag
 from ..selectors import (
     custom_field_schema,
+    person_from_route,
     person_get,
     person_get_by_external_id,
     persons_of_company,
@@ -104,12 +105,7 @@ class PersonDetailView(PersonsMixin, CompanyAPIView):
     """A person by `person_id`, `person_key` or `external/:external_person_id`."""
 
     def get_person(self):
-        kwargs = self.kwargs
-        if "external_person_id" in kwargs:
-            return person_get_by_external_id(
-                company=self.company, external_person_id=kwargs["external_person_id"]
-            )
-        return person_get(company=self.company, id_or_key=kwargs["person_id"])
+        return person_from_route(company=self.company, route_kwargs=self.kwargs)
 
     @extend_schema(responses=PersonOutputSerializer)
     def get(self, request, company_key: str, **kwargs):

@@ -12,7 +12,7 @@ from vibesweb.api.views import CompanyAPIView
 from ...persons.api.filters import InvalidQueryParameter, PersonFilter
 from ...persons.api.serializers import PersonOutputSerializer
 from ...persons.api.views import PersonsMixin
-from ...persons.selectors import person_get, persons_of_company
+from ...persons.selectors import person_from_route, persons_of_company
 from ..models import Subscription, SubscriptionList
 from ..services import (
     subscription_add,
@@ -96,8 +96,8 @@ class PersonSubscriptionListView(CompanyAPIView):
         responses=SubscriptionOutputSerializer(many=True),
         operation_id="person_subscriptions_list",
     )
-    def get(self, request, company_key: str, person_id: str):
-        person = person_get(company=self.company, id_or_key=person_id)
+    def get(self, request, company_key: str, **route):
+        person = person_from_route(company=self.company, route_kwargs=route)
         queryset = Subscription.objects.filter(person=person)
         if _active_only(request):
             queryset = queryset.filter(opt_out_date__isnull=True)
@@ -113,13 +113,13 @@ class PersonSubscriptionListView(CompanyAPIView):
 class PersonSubscriptionDetailView(CompanyAPIView):
     """`GET`, `PUT` (subscribe) and `DELETE` (opt out, api_opt_out) one list."""
 
-    def _subjects(self, person_id: str, list_id: str):
-        person = person_get(company=self.company, id_or_key=person_id)
-        return person, subscription_list_get(company=self.company, list_id=list_id)
+    def _subjects(self, route: dict):
+        person = person_from_route(company=self.company, route_kwargs=route)
+        return person, subscription_list_get(company=self.company, list_id=route["list_id"])
 
     @extend_schema(responses=SubscriptionOutputSerializer, operation_id="person_subscription_get")
-    def get(self, request, company_key: str, person_id: str, list_id: str):
-        person, subscription_list = self._subjects(person_id, list_id)
+    def get(self, request, company_key: str, **route):
+        person, subscription_list = self._subjects(route)
         subscription = subscription_latest(person=person, subscription_list=subscription_list)
         return Response(subscription_payload(subscription, company=self.company))
 
@@ -128,8 +128,8 @@ class PersonSubscriptionDetailView(CompanyAPIView):
         responses={200: SubscriptionOutputSerializer, 201: SubscriptionOutputSerializer},
         operation_id="person_subscription_subscribe",
     )
-    def put(self, request, company_key: str, person_id: str, list_id: str):
-        person, subscription_list = self._subjects(person_id, list_id)
+    def put(self, request, company_key: str, **route):
+        person, subscription_list = self._subjects(route)
         subscription, created = subscription_add(person=person, subscription_list=subscription_list)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(subscription_payload(subscription, company=self.company), status=code)
@@ -137,8 +137,8 @@ class PersonSubscriptionDetailView(CompanyAPIView):
     @extend_schema(
         responses=SubscriptionOutputSerializer, operation_id="person_subscription_opt_out"
     )
-    def delete(self, request, company_key: str, person_id: str, list_id: str):
-        person, subscription_list = self._subjects(person_id, list_id)
+    def delete(self, request, company_key: str, **route):
+        person, subscription_list = self._subjects(route)
         subscription = subscription_opt_out(
             person=person,
             subscription_list=subscription_list,
