@@ -18,9 +18,16 @@ from mobiledb.validation import (
     format_mdn,
     format_platform_datetime,
     normalize_mdn,
+    normalize_mdn_for_search,
     parse_platform_datetime,
 )
-from vibesweb.api.views import CompanyAPIView, json_object_body, validated
+from vibesweb.api.views import (
+    PAGINATION_PARAMETERS,
+    CompanyAPIView,
+    InvalidQueryParameter,
+    json_object_body,
+    validated,
+)
 from vibesweb.errors import DomainError, ErrorCode
 
 from ..models import AcquisitionCampaign, InboundEvent, Participation
@@ -41,6 +48,8 @@ from .shapes import (
 class AcquisitionCampaignListView(CompanyAPIView):
     """`GET .../campaigns/acquisition`: the company's campaigns (deleted ones left out)."""
 
+    query_parameters = PAGINATION_PARAMETERS
+
     @extend_schema(
         responses=AcquisitionCampaignOutputSerializer(many=True),
         operation_id="acquisition_campaigns_list",
@@ -57,6 +66,8 @@ class AcquisitionCampaignListView(CompanyAPIView):
 
 
 class AcquisitionCampaignDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(
         responses=AcquisitionCampaignOutputSerializer, operation_id="acquisition_campaign_get"
     )
@@ -65,10 +76,30 @@ class AcquisitionCampaignDetailView(CompanyAPIView):
         return Response(campaign_payload(campaign, company=self.company))
 
 
+def participants_filtered(queryset, params, *, company):
+    """The platform's participant search: `?mdn=`, `?person_id=` (or a key),
+    `?external_person_id=`; a value naming nobody finds nothing."""
+    if "mdn" in params:
+        mdn = normalize_mdn_for_search(params["mdn"])
+        if mdn is None:
+            raise InvalidQueryParameter(f"mdn: '{params['mdn'][:32]}' is not a phone number")
+        queryset = queryset.filter(person__mdn=mdn)
+    for name in ("person_id", "external_person_id"):
+        if name in params:
+            try:
+                person = person_from_route(company=company, route_kwargs={name: params[name]})
+            except PersonNotFound:
+                return queryset.none()
+            queryset = queryset.filter(person=person)
+    return queryset
+
+
 class ParticipantListView(CompanyAPIView):
     """`POST` adds a participant from a person body (201 PENDING or SUBSCRIBED, 200 already
     pending, 409 already subscribed, 400 bad MDN, 422 inactive campaign or external id
     mismatch); `GET` lists the pending participants."""
+
+    query_parameters = ("mdn", "person_id", "external_person_id", *PAGINATION_PARAMETERS)
 
     @extend_schema(
         responses=ParticipantOutputSerializer(many=True),
@@ -81,6 +112,7 @@ class ParticipantListView(CompanyAPIView):
             status=Participation.Status.PENDING,
             expire_date__gt=timezone.now(),
         )
+        queryset = participants_filtered(queryset, request.query_params, company=self.company)
 
         def render(page):
             for participation in page:
@@ -112,6 +144,8 @@ class ParticipantListView(CompanyAPIView):
 class PersonPendingAcquisitionsView(CompanyAPIView):
     """`GET .../mobiledb/persons/:id/pending_acquisitions`: the person's pending
     participations."""
+
+    query_parameters = PAGINATION_PARAMETERS
 
     @extend_schema(responses=ParticipantOutputSerializer(many=True))
     def get(self, request, company_key: str, person_id: str):
@@ -251,6 +285,8 @@ class InboundEventView(CompanyAPIView):
     answered with the stored event and its outcome.
     """
 
+    query_parameters = ()
+
     rate_class = "inbound_events"
 
     @extend_schema(
@@ -299,6 +335,8 @@ class InboundEventView(CompanyAPIView):
 
 class SubscriptionListCampaignsView(CompanyAPIView):
     """`GET .../subscription_lists/:id/acquisition_campaigns`."""
+
+    query_parameters = PAGINATION_PARAMETERS
 
     @extend_schema(
         responses=AcquisitionCampaignOutputSerializer(many=True),

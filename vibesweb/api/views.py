@@ -13,10 +13,36 @@ from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.services import companies_for_user
 
 
+class InvalidQueryParameter(DomainError):
+    code = ErrorCode.INVALID_QUERY_PARAMETER
+    error_class = "InvalidQueryParameter"
+    default_message = "Invalid query parameter"
+
+
+# What every paginated list takes (vibesweb.api.pagination).
+PAGINATION_PARAMETERS = ("limit", "cursor")
+
+
 class VersionedAPIView(APIView):
-    """Adds `X-API-Version` to every response, errors included."""
+    """Adds `X-API-Version` to every response, errors included, and refuses a query
+    parameter the view does not take (an ignored filter would silently answer everyone)."""
 
     rate_class = "other"
+    # The query parameters the view takes; None leaves them unchecked (a view not yet
+    # brought under the rule: tests/vibesweb/test_conventions.py lists which may be).
+    query_parameters: tuple[str, ...] | None = None
+
+    def query_parameter_allowed(self, name: str) -> bool:
+        return name in (self.query_parameters or ())
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.query_parameters is None:
+            return
+        unknown = [name for name in request.query_params if not self.query_parameter_allowed(name)]
+        if unknown:
+            names = ", ".join(sorted(name[:64] for name in unknown))
+            raise InvalidQueryParameter(f"Unknown query parameter(s): {names}")
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -64,6 +90,8 @@ class HeartbeatSerializer(serializers.Serializer):
 class HeartbeatView(VersionedAPIView):
     """`/heartbeat`: answers without touching tenant data (or any auth)."""
 
+    query_parameters = ()
+
     authentication_classes: list = []
     permission_classes: list = []
     throttle_classes: list = []
@@ -74,18 +102,24 @@ class HeartbeatView(VersionedAPIView):
 
 @extend_schema_view(get=extend_schema(responses=HeartbeatSerializer))
 class CompanyHeartbeatView(CompanyAPIView):
+    query_parameters = ()
+
     def get(self, request, company_key: str):
         return Response({"status": "ok", "company_key": self.company.key})
 
 
 @extend_schema_view(get=extend_schema(responses=CompanyOutputSerializer(many=True)))
 class CompanyListView(VersionedAPIView):
+    query_parameters = ()
+
     def get(self, request):
         return Response([company_json(c) for c in companies_for_user(request.user)])
 
 
 @extend_schema_view(get=extend_schema(responses=CompanyOutputSerializer))
 class CompanyDetailView(CompanyAPIView):
+    query_parameters = ()
+
     def get(self, request, company_key: str):
         return Response(company_json(self.company))
 

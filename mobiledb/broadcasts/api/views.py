@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from vibesweb.api.views import CompanyAPIView, validated
+from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView, validated
 from vibesweb.errors import NotFound
 
 from ...persons.api.filters import InvalidQueryParameter
@@ -64,6 +64,8 @@ def _broadcast_arguments(body: dict) -> dict:
 class BroadcastListView(CompanyAPIView):
     """`POST` schedules a broadcast; `GET(?status=)` lists them."""
 
+    query_parameters = ("status", *PAGINATION_PARAMETERS)
+
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=Broadcast.Status.values)],
         responses=BroadcastOutputSerializer(many=True),
@@ -100,6 +102,8 @@ class BroadcastListView(CompanyAPIView):
 
 class BroadcastDetailView(CompanyAPIView):
     """`GET`, `PUT` (only while scheduled, else 403), `DELETE` (cancel; same rule)."""
+
+    query_parameters = ()
 
     def get_broadcast(self, broadcast_id: str) -> Broadcast:
         found = None

@@ -62,7 +62,16 @@ class PersonsMixin:
         return PersonOutputSerializer(instance, many=many, context=context)
 
 
-class PersonListView(PersonsMixin, CompanyAPIView):
+class PersonSearchMixin:
+    """Takes the person search's parameters (PersonFilter), and nothing else."""
+
+    query_parameters: tuple[str, ...] = ()
+
+    def query_parameter_allowed(self, name: str) -> bool:
+        return PersonFilter.parameter_allowed(name, company=self.company)
+
+
+class PersonListView(PersonSearchMixin, PersonsMixin, CompanyAPIView):
     """`POST` adds a person (201, or 200 merged by MDN); `GET` searches."""
 
     @extend_schema(responses=PersonOutputSerializer(many=True))
@@ -104,6 +113,8 @@ class PersonListView(PersonsMixin, CompanyAPIView):
 class PersonDetailView(PersonsMixin, CompanyAPIView):
     """A person by `person_id`, `person_key` or `external/:external_person_id`."""
 
+    query_parameters = ()
+
     def get_person(self):
         return person_from_route(company=self.company, route_kwargs=self.kwargs)
 
@@ -129,6 +140,8 @@ class PersonDetailView(PersonsMixin, CompanyAPIView):
 )
 class PersonTagListView(CompanyAPIView):
     """`/persons/:id/tags`: `GET` the tags, `POST` adds `tag` or `tags`, `DELETE` clears."""
+
+    query_parameters = ()
 
     def get(self, request, company_key: str, person_id: str):
         person = person_get(company=self.company, id_or_key=person_id)
@@ -159,6 +172,8 @@ class PersonTagListView(CompanyAPIView):
 class PersonTagDetailView(CompanyAPIView):
     """`/persons/:id/tags/:tag`: `GET` (404 if absent), `PUT` adds, `DELETE` removes."""
 
+    query_parameters = ()
+
     def get(self, request, company_key: str, person_id: str, tag: str):
         person = person_get(company=self.company, id_or_key=person_id)
         get_tag_or_404(person, tag)
@@ -178,6 +193,8 @@ class PersonTagDetailView(CompanyAPIView):
 
 
 class CustomFieldListView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=CustomFieldOutputSerializer(many=True))
     def get(self, request, company_key: str):
         fields = CustomField.objects.filter(company=self.company).prefetch_related("options")
@@ -187,6 +204,8 @@ class CustomFieldListView(CompanyAPIView):
 
 
 class CustomFieldDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=CustomFieldOutputSerializer)
     def get(self, request, company_key: str, field_id: int):
         field = CustomField.objects.filter(company=self.company, pk=field_id).first()

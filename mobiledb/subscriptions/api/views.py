@@ -7,11 +7,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from vibesweb.api.views import CompanyAPIView
+from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView
 
 from ...persons.api.filters import InvalidQueryParameter, PersonFilter
 from ...persons.api.serializers import PersonOutputSerializer
-from ...persons.api.views import PersonsMixin
+from ...persons.api.views import PersonSearchMixin, PersonsMixin
 from ...persons.selectors import person_from_route, persons_of_company
 from ..models import Subscription, SubscriptionList
 from ..services import (
@@ -30,6 +30,8 @@ from .serializers import SubscriptionListOutputSerializer, SubscriptionOutputSer
 class SubscriptionListListView(CompanyAPIView):
     """`GET .../mobiledb/subscription_lists`: the company's lists."""
 
+    query_parameters = PAGINATION_PARAMETERS
+
     @extend_schema(
         responses=SubscriptionListOutputSerializer(many=True),
         operation_id="subscription_lists_list",
@@ -43,13 +45,15 @@ class SubscriptionListListView(CompanyAPIView):
 
 
 class SubscriptionListDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=SubscriptionListOutputSerializer, operation_id="subscription_list_get")
     def get(self, request, company_key: str, list_id: str):
         subscription_list = subscription_list_get(company=self.company, list_id=list_id)
         return Response(subscription_list_payload(subscription_list, company=self.company))
 
 
-class SubscriptionListSubscribersView(PersonsMixin, CompanyAPIView):
+class SubscriptionListSubscribersView(PersonSearchMixin, PersonsMixin, CompanyAPIView):
     """`GET .../subscription_lists/:id/subscribers?mdn=|person_key=|external_person_id=`:
     the list's active subscribers, as persons."""
 
@@ -91,6 +95,8 @@ def _active_only(request) -> bool:
 class PersonSubscriptionListView(CompanyAPIView):
     """`GET .../persons/:id/subscriptions[?active_only=true]`: the full history."""
 
+    query_parameters = ("active_only", *PAGINATION_PARAMETERS)
+
     @extend_schema(
         parameters=[OpenApiParameter("active_only", bool)],
         responses=SubscriptionOutputSerializer(many=True),
@@ -112,6 +118,8 @@ class PersonSubscriptionListView(CompanyAPIView):
 
 class PersonSubscriptionDetailView(CompanyAPIView):
     """`GET`, `PUT` (subscribe) and `DELETE` (opt out, api_opt_out) one list."""
+
+    query_parameters = ()
 
     def _subjects(self, route: dict):
         person = person_from_route(company=self.company, route_kwargs=route)
