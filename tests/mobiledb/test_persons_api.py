@@ -398,3 +398,19 @@ def test_every_resource_refuses_an_unknown_query_parameter(api, company, path):
     response = api.get(path, QUERY_STRING="nonsense=1")
     assert response.status_code == 400
     assert error_codes(response) == [ErrorCode.INVALID_QUERY_PARAMETER]
+
+
+def test_update_at_the_collection_without_external_id_answers_400_field_required(api, company):
+    response = api.put(PERSONS, {"mobile_phone": {"mdn": "6125550199"}})
+    assert response.status_code == 400
+    assert error_codes(response) == [ErrorCode.FIELD_REQUIRED]
+
+
+def test_a_created_person_is_named_by_the_location_header(api, company):
+    body = {"external_person_id": "loc-1", "mobile_phone": {"mdn": "6125550123"}}
+    response = api.post(PERSONS, body)
+    assert response.status_code == 201
+    assert response["Location"] == f"http://testserver{response.json()['url']}"
+    assert api.get(response["Location"]).json()["external_person_id"] == "loc-1"
+    merged = api.post(PERSONS, body)
+    assert merged.status_code == 200 and "Location" not in merged

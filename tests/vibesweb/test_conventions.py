@@ -192,3 +192,13 @@ def test_every_api_view_names_the_query_parameters_it_takes():
         if view.query_parameters is None
     }
     assert all("wallet" in name or "incentive" in name for name in unchecked), unchecked
+
+
+@pytest.mark.parametrize("version", [None, "2", "9"])
+def test_an_unknown_route_answers_404_with_the_api_version_header(api, version):
+    extra = {"HTTP_X_API_VERSION": version} if version else {}
+    response = api.get("/companies/ACME/no/such/thing", **extra)
+    assert response.status_code == 404
+    assert error_codes(response) == [ErrorCode.NOT_FOUND]
+    assert response["X-API-Version"] == {None: "1", "2": "2", "9": "1"}[version]
+    assert api.get("/nowhere")["X-API-Version"] == "1"

@@ -47,6 +47,12 @@ class VersionedAPIView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["X-API-Version"] = str(getattr(request, "version", None) or 1)
+        data = getattr(response, "data", None)
+        if response.status_code == 201 and "Location" not in response:
+            # RFC 9110: a 201 names the resource it created; ours carry it as `url`
+            url = data.get("url") if isinstance(data, dict) else None
+            if url:
+                response["Location"] = request.build_absolute_uri(url)
         return response
 
     def paginated_response(self, queryset, render) -> Response:

@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from vibesweb.api.views import CompanyAPIView, validated
 from vibesweb.errors import DomainError, ErrorCode, NotFound
 
-from ...errors import PersonCreateRequiresIdentifier
 from ...validation import normalize_mdn
 from ..models import CustomField, PersonTag
 from ..selectors import (
@@ -99,9 +98,9 @@ class PersonListView(PersonSearchMixin, PersonsMixin, CompanyAPIView):
         """Update by `external_person_id` in the body (seeds/000 "Updating a Person")."""
         body = validated(PersonInputSerializer, request)
         if not body.get("external_person_id"):
-            raise PersonCreateRequiresIdentifier(
-                "external_person_id is required to update a person at this URL"
-            )
+            # code 200 (a required field), not 305: that one means "a new person needs an
+            # MDN or an external id", and this is an update
+            raise ExternalPersonIdRequired()
         person = person_get_by_external_id(
             company=self.company, external_person_id=body["external_person_id"]
         )
@@ -212,6 +211,12 @@ class CustomFieldDetailView(CompanyAPIView):
         if field is None:
             raise NotFound("Custom field not found")
         return Response(CustomFieldOutputSerializer(field).data)
+
+
+class ExternalPersonIdRequired(DomainError):
+    code = ErrorCode.FIELD_REQUIRED
+    error_class = "FieldRequired"
+    default_message = "external_person_id is required to update a person at this URL"
 
 
 class TagTooLong(DomainError):
