@@ -202,3 +202,25 @@ def test_an_unknown_route_answers_404_with_the_api_version_header(api, version):
     assert error_codes(response) == [ErrorCode.NOT_FOUND]
     assert response["X-API-Version"] == {None: "1", "2": "2", "9": "1"}[version]
     assert api.get("/nowhere")["X-API-Version"] == "1"
+
+
+def test_the_company_links_index_resources_that_link_their_children(api, company):
+    company_body = api.get("/companies/ACME").json()
+    links = {k: v for k, v in company_body.items() if k.endswith("_url")}
+    assert set(links) == {"mobiledb_url", "campaigns_url", "config_url", "incentives_url"}
+    children = {}
+    for name, url in links.items():
+        response = api.get(url)
+        assert response.status_code == 200, (name, response.content)
+        assert api.get(url + "/").status_code == 200
+        children.update(response.json())
+    assert children["persons_url"] == "/companies/ACME/mobiledb/persons"
+    assert children["acquisition_url"] == "/companies/ACME/campaigns/acquisition"
+    assert children["callbacks_url"] == "/companies/ACME/config/callbacks"
+    for child in children.values():
+        assert api.get(child).status_code in (200, 405), child  # callback_events/test is POST
+
+
+def test_an_index_of_another_company_answers_404(api, company):
+    CompanyFactory(key="OTHER")
+    assert api.get("/companies/OTHER/mobiledb").status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import NoReverseMatch, reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -78,6 +79,9 @@ def company_json(company: Company) -> dict:
         "name": company.name,
         "url": company.url,
         "mobiledb_url": f"{company.url}/mobiledb",
+        "campaigns_url": f"{company.url}/campaigns",
+        "config_url": f"{company.url}/config",
+        "incentives_url": f"{company.url}/incentives",
     }
 
 
@@ -86,6 +90,30 @@ class CompanyOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     url = serializers.CharField()
     mobiledb_url = serializers.CharField()
+    campaigns_url = serializers.CharField()
+    config_url = serializers.CharField()
+    incentives_url = serializers.CharField()
+
+
+@extend_schema_view(
+    get=extend_schema(responses=serializers.DictField(child=serializers.CharField()))
+)
+class IndexView(CompanyAPIView):
+    """A resource that links its children as `<name>_url` (`/companies/:key/mobiledb`,
+    `/campaigns`, `/config`, `/incentives`), each child a named route; a child whose
+    feature is not installed is left out rather than linked to a 404."""
+
+    query_parameters = ()
+    children: dict[str, str] = {}
+
+    def get(self, request, company_key: str):
+        links = {}
+        for key, route_name in self.children.items():
+            try:
+                links[key] = reverse(route_name, kwargs={"company_key": self.company.key})
+            except NoReverseMatch:
+                continue
+        return Response(links)
 
 
 class HeartbeatSerializer(serializers.Serializer):
