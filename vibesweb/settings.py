@@ -6,6 +6,7 @@ filesystem Celery broker and a local-memory cache. Production sets them (README)
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 import warnings
 from pathlib import Path
@@ -139,13 +140,19 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
 }
 
+try:
+    PRODUCT_VERSION = importlib.metadata.version("vibesweb")
+except importlib.metadata.PackageNotFoundError:  # run from a checkout without `pip install`
+    PRODUCT_VERSION = "0.0.0+source"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "vibesweb API",
     "DESCRIPTION": (
         "Self-hosted Mobile Database speaking the Vibes Mobile Engagement Platform API. "
         "HTTP Basic auth; X-API-Version 1 (10-digit US MDNs) or 2 (E.164)."
     ),
-    "VERSION": "1",
+    # the product's version; the wire versions are the X-API-Version header's 1 and 2
+    "VERSION": PRODUCT_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["vibesweb.api.schema.drop_trailing_slash_duplicates"],

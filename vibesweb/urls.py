@@ -50,7 +50,8 @@ urlpatterns = [
     *api_path("companies", api_views.CompanyListView.as_view(), "company-list"),
     path("companies/<str:company_key>", api_views.CompanyDetailView.as_view()),
     path("companies/<str:company_key>/", include(company_routes)),
-    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    # no versioning: the schema's info.version is the product's, not "1 (1)"
+    path("api/schema", SpectacularAPIView.as_view(versioning_class=None), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]

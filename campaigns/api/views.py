@@ -264,12 +264,12 @@ def event_mdn(event_data: dict, *, company) -> str:
 
 
 EVENT_REQUEST = PolymorphicProxySerializer(
-    component_name="EventRequest",
+    component_name="InboundEventRequest",
     serializers=[DocumentedEventInputSerializer, InboundEventInputSerializer],
     resource_type_field_name=None,
 )
 EVENT_RESPONSE = PolymorphicProxySerializer(
-    component_name="EventResponse",
+    component_name="InboundEventAnswer",
     serializers=[EventResponseSerializer, InboundEventOutputSerializer],
     resource_type_field_name=None,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -95,9 +96,7 @@ class CompanyOutputSerializer(serializers.Serializer):
     incentives_url = serializers.CharField()
 
 
-@extend_schema_view(
-    get=extend_schema(responses=serializers.DictField(child=serializers.CharField()))
-)
+@extend_schema_view(get=extend_schema(responses=OpenApiTypes.OBJECT))
 class IndexView(CompanyAPIView):
     """A resource that links its children as `<name>_url` (`/companies/:key/mobiledb`,
     `/campaigns`, `/config`, `/incentives`), each child a named route; a child whose

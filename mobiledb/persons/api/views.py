@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
-from vibesweb.api.views import CompanyAPIView, validated
+from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView, validated
 from vibesweb.errors import DomainError, ErrorCode, NotFound
 
 from ...validation import normalize_mdn
@@ -64,7 +64,14 @@ class PersonsMixin:
 class PersonSearchMixin:
     """Takes the person search's parameters (PersonFilter), and nothing else."""
 
-    query_parameters: tuple[str, ...] = ()
+    # documented in the schema; custom fields are taken too (PersonFilter.parameter_allowed)
+    query_parameters: tuple[str, ...] = (
+        "mdn",
+        "external_person_id",
+        "person_key",
+        "updated_since",
+        *PAGINATION_PARAMETERS,
+    )
 
     def query_parameter_allowed(self, name: str) -> bool:
         return PersonFilter.parameter_allowed(name, company=self.company)
@@ -73,7 +80,7 @@ class PersonSearchMixin:
 class PersonListView(PersonSearchMixin, PersonsMixin, CompanyAPIView):
     """`POST` adds a person (201, or 200 merged by MDN); `GET` searches."""
 
-    @extend_schema(responses=PersonOutputSerializer(many=True))
+    @extend_schema(responses=PersonOutputSerializer(many=True), operation_id="persons_search")
     def get(self, request, company_key: str):
         queryset = persons_of_company(self.company)
         queryset = PersonFilter(request.query_params, queryset=queryset, request=request).qs
@@ -85,7 +92,11 @@ class PersonListView(PersonSearchMixin, PersonsMixin, CompanyAPIView):
 
         return self.paginated_response(queryset, render)
 
-    @extend_schema(request=PersonInputSerializer, responses={201: PersonOutputSerializer})
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses={200: PersonOutputSerializer, 201: PersonOutputSerializer},
+        operation_id="person_add",
+    )
     def post(self, request, company_key: str):
         body = validated(PersonInputSerializer, request)
         changes = person_changes(body, company=self.company, api_version=request.version)
@@ -93,7 +104,11 @@ class PersonListView(PersonSearchMixin, PersonsMixin, CompanyAPIView):
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.person_json(person), status=code)
 
-    @extend_schema(request=PersonInputSerializer, responses=PersonOutputSerializer)
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="person_update_by_external_id_in_body",
+    )
     def put(self, request, company_key: str):
         """Update by `external_person_id` in the body (seeds/000 "Updating a Person")."""
         body = validated(PersonInputSerializer, request)
@@ -117,11 +132,15 @@ class PersonDetailView(PersonsMixin, CompanyAPIView):
     def get_person(self):
         return person_from_route(company=self.company, route_kwargs=self.kwargs)
 
-    @extend_schema(responses=PersonOutputSerializer)
+    @extend_schema(responses=PersonOutputSerializer, operation_id="person_get")
     def get(self, request, company_key: str, **kwargs):
         return Response(self.person_json(self.get_person()))
 
-    @extend_schema(request=PersonInputSerializer, responses=PersonOutputSerializer)
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="person_update",
+    )
     def put(self, request, company_key: str, **kwargs):
         body = validated(PersonInputSerializer, request)
         person = self.get_person()
@@ -129,13 +148,19 @@ class PersonDetailView(PersonsMixin, CompanyAPIView):
         person = person_update(person=person, **changes)
         return Response(self.person_json(person))
 
-    patch = put
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="person_update_partial",
+    )
+    def patch(self, request, company_key: str, **kwargs):
+        return self.put(request, company_key, **kwargs)
 
 
 @extend_schema_view(
     get=extend_schema(responses=TagListSerializer),
     post=extend_schema(request=TagInputSerializer, responses={201: TagListSerializer}),
-    delete=extend_schema(responses={204: None}),
+    delete=extend_schema(responses={204: None}, operation_id="person_tags_clear"),
 )
 class PersonTagListView(CompanyAPIView):
     """`/persons/:id/tags`: `GET` the tags, `POST` adds `tag` or `tags`, `DELETE` clears."""
@@ -166,7 +191,7 @@ class PersonTagListView(CompanyAPIView):
 @extend_schema_view(
     get=extend_schema(responses=TagSerializer),
     put=extend_schema(request=None, responses={200: TagSerializer, 201: TagSerializer}),
-    delete=extend_schema(responses={204: None}),
+    delete=extend_schema(responses={204: None}, operation_id="person_tag_remove"),
 )
 class PersonTagDetailView(CompanyAPIView):
     """`/persons/:id/tags/:tag`: `GET` (404 if absent), `PUT` adds, `DELETE` removes."""
