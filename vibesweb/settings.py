@@ -255,11 +255,17 @@ ACQUISITION_PENDING_TTL_SECONDS = env.int("ACQUISITION_PENDING_TTL_SECONDS", def
 BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=1000)
 # An in_progress broadcast with no progress for this long is resumed by the scheduler.
 BROADCAST_STALL_SECONDS = env.int("BROADCAST_STALL_SECONDS", default=300)
+# How often the scheduler looks for due broadcasts (and due time-zone passes).
+BROADCAST_SCHEDULER_SECONDS = env.float("BROADCAST_SCHEDULER_SECONDS", default=15.0)
+# A time-zone broadcast (send_schedule by_time_zone): the zone of persons without a valid
+# one, unless the broadcast names its own; and the local hours no recipient is texted in.
+BROADCAST_DEFAULT_TIME_ZONE = env.str("BROADCAST_DEFAULT_TIME_ZONE", default="UTC")
+BROADCAST_QUIET_HOURS = env.str("BROADCAST_QUIET_HOURS", default="21:00-08:00")
 CELERY_BEAT_SCHEDULE.update(
     {
         "broadcasts-start-due": {
             "task": "mobiledb.broadcasts_start_due",
-            "schedule": env.float("BROADCAST_SCHEDULER_SECONDS", default=15.0),
+            "schedule": BROADCAST_SCHEDULER_SECONDS,
         },
         "acquisition-expire-pending": {
             "task": "campaigns.participations_expire",
