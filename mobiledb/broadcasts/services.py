@@ -81,17 +81,13 @@ def broadcast_payload(broadcast: Broadcast, *, company: Company) -> dict:
     targeting = targeting_read(broadcast.filters)
     return {
         "id": str(broadcast.pk),
+        "broadcast_id": str(broadcast.pk),  # the platform's name for it
         "name": broadcast.name,
         "send_scheduled_date": format_platform_datetime(broadcast.send_scheduled_date),
         "targeting": {
             "message_template": broadcast.message_template,
-            "source_lists": [
-                {
-                    "id": str(item.pk),
-                    "url": f"/companies/{company.key}/mobiledb/subscription_lists/{item.pk}",
-                }
-                for item in lists
-            ],
+            # list ids, as the platform's broadcastResponse writes them
+            "source_lists": [str(item.pk) for item in lists],
             "filters": targeting.filters,
         },
         "send_schedule": targeting.send_schedule or {"method": "by_date"},

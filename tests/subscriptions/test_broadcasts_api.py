@@ -46,12 +46,8 @@ def test_post_schedules_a_broadcast(api, standard_fields, main_list):
     created = response.json()
     assert created["status"] == "scheduled"
     assert created["targeting"]["filters"] == [{"name": "tier", "selector": "=", "value": ["gold"]}]
-    assert created["targeting"]["source_lists"] == [
-        {
-            "id": str(main_list.pk),
-            "url": f"/companies/ACME/mobiledb/subscription_lists/{main_list.pk}",
-        }
-    ]
+    assert created["targeting"]["source_lists"] == [str(main_list.pk)]
+    assert created["broadcast_id"] == created["id"]
     assert api.get(created["url"]).json() == created
 
 

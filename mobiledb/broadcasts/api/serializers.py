@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from ...subscriptions.api.serializers import RefSerializer
-
 
 class FilterSerializer(serializers.Serializer):
     name = serializers.CharField()
@@ -18,7 +16,7 @@ class FilterSerializer(serializers.Serializer):
 
 class TargetingOutputSerializer(serializers.Serializer):
     message_template = serializers.CharField()
-    source_lists = RefSerializer(many=True)
+    source_lists = serializers.ListField(child=serializers.CharField())
     filters = FilterSerializer(many=True)
 
 
@@ -32,6 +30,7 @@ class SendScheduleOutputSerializer(serializers.Serializer):
 
 class BroadcastOutputSerializer(serializers.Serializer):
     id = serializers.CharField()
+    broadcast_id = serializers.CharField()
     name = serializers.CharField()
     send_scheduled_date = serializers.DateTimeField()
     targeting = TargetingOutputSerializer()
