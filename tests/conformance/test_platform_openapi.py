@@ -58,13 +58,41 @@ OUT_OF_SCOPE: dict[tuple[str, str], str] = {
 
 # Joins when that feature lands: wallet (branch `wallet`) and incentives (branch
 # `incentives`) are being built by other engineers; each operation moves into CALLS then.
-PENDING_FEATURE_OPERATIONS: set[tuple[str, str]] = {
-    (method.upper(), path)
-    for path, item in DOCUMENT["paths"].items()
-    for method in item
-    if method in METHODS
-    and (path.startswith(f"{COMPANY}/campaigns/wallet") or path.startswith(f"{COMPANY}/incentives"))
-}
+PENDING_FEATURE_OPERATIONS: list[tuple[str, str]] = [
+    ("POST", f"{COMPANY}/incentives/pools/{{issuance_pool_id}}/issuances"),
+    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}"),
+    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/issuances"),
+    ("POST", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"),
+    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"),
+    ("GET", f"{COMPANY}/incentives/pools"),
+    ("POST", f"{COMPANY}/incentives/pools"),
+    ("PUT", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"),
+    ("GET", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"),
+    ("GET", f"{COMPANY}/campaigns/wallet"),
+    ("POST", f"{COMPANY}/campaigns/wallet"),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"),
+    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items"),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"),
+    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"),
+    ("POST", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages/{{wallet_message_id}}"),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
+    ("POST", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
+    ("PUT", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{token}}/passbook_template"),
+    ("POST", f"{COMPANY}/campaigns/wallet/{{token}}/passbook_template"),
+    ("PUT", f"{COMPANY}/campaigns/wallet/{{token}}/passbook_template"),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{token}}/location_selector"),
+    ("POST", f"{COMPANY}/campaigns/wallet/{{token}}/location_selector"),
+    ("PUT", f"{COMPANY}/campaigns/wallet/{{token}}/location_selector"),
+    ("DELETE", f"{COMPANY}/campaigns/wallet/{{token}}/location_selector"),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{token}}/locations"),
+    ("POST", f"{COMPANY}/campaigns/wallet/{{token}}/locations/bulk"),
+    ("DELETE", f"{COMPANY}/campaigns/wallet/{{token}}/locations/{{id}}"),
+    ("DELETE", f"{COMPANY}/campaigns/wallet/{{token}}/locations/delete_all"),
+]
 
 
 @dataclass
@@ -326,7 +354,8 @@ def _url(path: str, world: World) -> str:
 
 
 def test_every_operation_is_tested_out_of_scope_or_pending():
-    tested, out, pending = set(CALLS), set(OUT_OF_SCOPE), PENDING_FEATURE_OPERATIONS
+    tested, out, pending = set(CALLS), set(OUT_OF_SCOPE), set(PENDING_FEATURE_OPERATIONS)
+    assert len(pending) == len(PENDING_FEATURE_OPERATIONS)
     assert not (tested & out) and not (tested & pending) and not (out & pending)
     assert tested | out | pending == document_operations()
 
