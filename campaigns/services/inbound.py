@@ -32,6 +32,7 @@ from .acquisition import (
 )
 
 Outcome = InboundEvent.Outcome
+INBOUND_MESSAGE = "inbound_message"
 _FIRST_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -53,7 +54,8 @@ def inbound_event_receive(
 ) -> tuple[InboundEvent, bool]:
     """Record and apply one inbound event; returns (event, applied).
 
-    `mdn` is E.164 (already validated). applied is False for an event_id seen before:
+    `mdn` is E.164 (already validated). Only an `inbound_message` is applied (keywords);
+    any other event type is recorded, unmatched. applied is False for an event_id seen before:
     the stored event is returned and nothing happens again. Transactional: the event
     row and its effects commit together; a concurrent duplicate waits on the unique
     index and then finds the first one.
@@ -74,7 +76,13 @@ def inbound_event_receive(
                 event.save()
         except IntegrityError:
             return InboundEvent.objects.get(company=company, event_id=event_id), False
-        _apply(event, company)
+        if event_type == INBOUND_MESSAGE:
+            _apply(event, company)
+        else:
+            # API-triggered campaigns (the platform's event-triggered messages) are out of
+            # scope (SPEC section 12): the event is kept, as the platform acknowledges it.
+            event.person = Person.objects.filter(company=company, mdn=mdn).first() if mdn else None
+            event.detail = f"no campaign is triggered by event type {event_type}"[:255]
         event.save(update_fields=["outcome", "detail", "person", "campaign"])
     return event, True
 

@@ -7,12 +7,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from vibesweb.api.views import CompanyAPIView
+from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView
 
 from ...persons.api.filters import InvalidQueryParameter, PersonFilter
 from ...persons.api.serializers import PersonOutputSerializer
-from ...persons.api.views import PersonsMixin
-from ...persons.selectors import person_get, persons_of_company
+from ...persons.api.views import PersonSearchMixin, PersonsMixin
+from ...persons.selectors import person_from_route, persons_of_company
 from ..models import Subscription, SubscriptionList
 from ..services import (
     subscription_add,
@@ -30,6 +30,8 @@ from .serializers import SubscriptionListOutputSerializer, SubscriptionOutputSer
 class SubscriptionListListView(CompanyAPIView):
     """`GET .../mobiledb/subscription_lists`: the company's lists."""
 
+    query_parameters = PAGINATION_PARAMETERS
+
     @extend_schema(
         responses=SubscriptionListOutputSerializer(many=True),
         operation_id="subscription_lists_list",
@@ -43,13 +45,15 @@ class SubscriptionListListView(CompanyAPIView):
 
 
 class SubscriptionListDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=SubscriptionListOutputSerializer, operation_id="subscription_list_get")
     def get(self, request, company_key: str, list_id: str):
         subscription_list = subscription_list_get(company=self.company, list_id=list_id)
         return Response(subscription_list_payload(subscription_list, company=self.company))
 
 
-class SubscriptionListSubscribersView(PersonsMixin, CompanyAPIView):
+class SubscriptionListSubscribersView(PersonSearchMixin, PersonsMixin, CompanyAPIView):
     """`GET .../subscription_lists/:id/subscribers?mdn=|person_key=|external_person_id=`:
     the list's active subscribers, as persons."""
 
@@ -91,13 +95,15 @@ def _active_only(request) -> bool:
 class PersonSubscriptionListView(CompanyAPIView):
     """`GET .../persons/:id/subscriptions[?active_only=true]`: the full history."""
 
+    query_parameters = ("active_only", *PAGINATION_PARAMETERS)
+
     @extend_schema(
         parameters=[OpenApiParameter("active_only", bool)],
         responses=SubscriptionOutputSerializer(many=True),
         operation_id="person_subscriptions_list",
     )
-    def get(self, request, company_key: str, person_id: str):
-        person = person_get(company=self.company, id_or_key=person_id)
+    def get(self, request, company_key: str, **route):
+        person = person_from_route(company=self.company, route_kwargs=route)
         queryset = Subscription.objects.filter(person=person)
         if _active_only(request):
             queryset = queryset.filter(opt_out_date__isnull=True)
@@ -113,13 +119,15 @@ class PersonSubscriptionListView(CompanyAPIView):
 class PersonSubscriptionDetailView(CompanyAPIView):
     """`GET`, `PUT` (subscribe) and `DELETE` (opt out, api_opt_out) one list."""
 
-    def _subjects(self, person_id: str, list_id: str):
-        person = person_get(company=self.company, id_or_key=person_id)
-        return person, subscription_list_get(company=self.company, list_id=list_id)
+    query_parameters = ()
+
+    def _subjects(self, route: dict):
+        person = person_from_route(company=self.company, route_kwargs=route)
+        return person, subscription_list_get(company=self.company, list_id=route["list_id"])
 
     @extend_schema(responses=SubscriptionOutputSerializer, operation_id="person_subscription_get")
-    def get(self, request, company_key: str, person_id: str, list_id: str):
-        person, subscription_list = self._subjects(person_id, list_id)
+    def get(self, request, company_key: str, **route):
+        person, subscription_list = self._subjects(route)
         subscription = subscription_latest(person=person, subscription_list=subscription_list)
         return Response(subscription_payload(subscription, company=self.company))
 
@@ -128,8 +136,8 @@ class PersonSubscriptionDetailView(CompanyAPIView):
         responses={200: SubscriptionOutputSerializer, 201: SubscriptionOutputSerializer},
         operation_id="person_subscription_subscribe",
     )
-    def put(self, request, company_key: str, person_id: str, list_id: str):
-        person, subscription_list = self._subjects(person_id, list_id)
+    def put(self, request, company_key: str, **route):
+        person, subscription_list = self._subjects(route)
         subscription, created = subscription_add(person=person, subscription_list=subscription_list)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(subscription_payload(subscription, company=self.company), status=code)
@@ -137,8 +145,8 @@ class PersonSubscriptionDetailView(CompanyAPIView):
     @extend_schema(
         responses=SubscriptionOutputSerializer, operation_id="person_subscription_opt_out"
     )
-    def delete(self, request, company_key: str, person_id: str, list_id: str):
-        person, subscription_list = self._subjects(person_id, list_id)
+    def delete(self, request, company_key: str, **route):
+        person, subscription_list = self._subjects(route)
         subscription = subscription_opt_out(
             person=person,
             subscription_list=subscription_list,
