@@ -14,7 +14,7 @@ from mobiledb.persons.admin import person_inline_register
 from mobiledb.subscriptions.admin import CompanyScopedInline, ScopedRelatedFieldListFilter
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
-from .models import AcquisitionCampaign, InboundEvent, Participation
+from .models import AcquisitionCampaign, InboundEvent, MessagingProgram, Participation
 from .services.acquisition import keyword_problem, participation_confirm, participation_reject
 
 
@@ -65,6 +65,27 @@ class AcquisitionCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_filter = [CompanyListFilter, "status", "opt_in"]
     search_fields = ["name", "keyword"]
     filter_horizontal = ["subscription_lists"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["company"] if obj is not None else []
+
+
+@admin.register(MessagingProgram)
+class MessagingProgramAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    """What each short code answers to HELP, STOP and START (SPEC section 13)."""
+
+    list_display = ["program_name", "company", "short_code", "contact"]
+    list_filter = [CompanyListFilter]
+    search_fields = ["program_name", "short_code"]
+    fields = [
+        "company",
+        "short_code",
+        "program_name",
+        "contact",
+        "help_text",
+        "stop_text",
+        "start_text",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         return ["company"] if obj is not None else []

@@ -152,6 +152,9 @@ class InboundEvent(models.Model):
         CAMPAIGN_NOT_ACTIVE = "campaign_not_active"
         NOTHING_PENDING = "nothing_pending"
         UNMATCHED = "unmatched"
+        HELP_SENT = "help_sent"
+        HELP_THROTTLED = "help_throttled"
+        RESUBSCRIBED = "resubscribed"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="inbound_events")
     event_id = models.CharField(max_length=128)
@@ -183,3 +186,44 @@ class InboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mdn}: {self.message[:40]}"
+
+
+class MessagingProgram(models.Model):
+    """What a short code answers to HELP and STOP (CTIA): per company, and per short code
+    where one is given (an empty short code is the company's default program)."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="messaging_programs"
+    )
+    short_code = models.CharField(
+        max_length=20, blank=True, help_text="Empty: every short code without its own program."
+    )
+    program_name = models.CharField(max_length=100)
+    contact = models.CharField(
+        max_length=200, help_text="Where people get help: a phone number, email or URL."
+    )
+    help_text = models.TextField(
+        blank=True,
+        help_text="Answer to HELP/INFO. Empty: the program name, contact, 'Reply STOP to "
+        "cancel' and the rates note.",
+    )
+    stop_text = models.TextField(
+        blank=True,
+        help_text="The one confirmation sent after STOP. Empty: a standard confirmation.",
+    )
+    start_text = models.TextField(
+        blank=True, help_text="Answer to START/UNSTOP. Empty: a standard confirmation."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["company", "short_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "short_code"], name="messagingprogram_unique_short_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_name} ({self.short_code or 'every short code'})"
