@@ -25,7 +25,9 @@ urlpatterns = [
         views.PersonSubscriptionListView.as_view(),
         "person-subscriptions",
     ),
-    *api_path("persons/<str:person_id>/consent", views.PersonConsentView.as_view(), "person-consent"),
+    *api_path(
+        "persons/<str:person_id>/consent", views.PersonConsentView.as_view(), "person-consent"
+    ),
     *api_path(
         "persons/<str:person_id>/subscriptions/<str:list_id>",
         views.PersonSubscriptionDetailView.as_view(),
