@@ -225,11 +225,10 @@ class SubscriptionFileRun:
         for name, values in by_column.items():
             if values:
                 found = Person.objects.filter(company=self.company, **{f"{name}__in": values})
-                known.update(((name, str(getattr(p, name)).replace("-", "")), p) for p in found)
+                known.update(((name, _lookup_key(name, getattr(p, name))), p) for p in found)
         kept = []
         for row in rows:
-            key = row.value.replace("-", "") if row.identifier == "person_key" else row.value
-            row.person = known.get((row.identifier, key))
+            row.person = known.get((row.identifier, _lookup_key(row.identifier, row.value)))
             try:
                 self._check_row(row, lists)
             except DomainError as error:
@@ -421,6 +420,11 @@ class SubscriptionFileRun:
         pi.updated += unchanged
         pi.failed += failed
         pi.bytes_done = position
+
+
+def _lookup_key(column: str, value) -> str:
+    # A person key is a UUID, written with or without hyphens.
+    return str(value).replace("-", "") if column == "person_key" else str(value)
 
 
 @dataclass(frozen=True)
