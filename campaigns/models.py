@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -53,6 +55,23 @@ class AcquisitionCampaign(models.Model):
         "apply. Reply STOP to cancel.",
         help_text="Double opt-in: sent to ask for confirmation. {campaign} is replaced.",
     )
+    # The public web sign-up page (SPEC section 13): off until enabled, at an unguessable
+    # address so one company's campaigns cannot be enumerated.
+    web_signup = models.BooleanField(
+        "web sign-up page", default=False, help_text="Offer a public sign-up page."
+    )
+    web_token = models.CharField(max_length=24, null=True, blank=True, unique=True, editable=False)
+    disclosure = models.TextField(
+        blank=True,
+        help_text="Shown above the sign-up button and kept as the text the person saw "
+        "(program, message frequency, 'Msg & data rates may apply', 'Reply STOP to cancel').",
+    )
+    signup_fields = models.ManyToManyField(
+        "mobiledb.CustomField",
+        blank=True,
+        related_name="signup_campaigns",
+        help_text="Custom fields the sign-up page asks for.",
+    )
     welcome_message = models.CharField(
         max_length=480,
         blank=True,
@@ -69,9 +88,18 @@ class AcquisitionCampaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        if self.web_signup and not self.web_token:
+            self.web_token = secrets.token_urlsafe(12)
+        super().save(*args, **kwargs)
+
     @property
     def url(self) -> str:
         return f"/companies/{self.company.key}/campaigns/acquisition/{self.pk}"
+
+    @property
+    def signup_path(self) -> str | None:
+        return f"/join/{self.web_token}" if self.web_signup and self.web_token else None
 
     @property
     def is_double_opt_in(self) -> bool:
@@ -100,6 +128,7 @@ class Participation(models.Model):
         API = "api"
         KEYWORD = "keyword"
         ADMIN = "admin"
+        WEB = "web"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="participations")
     campaign = models.ForeignKey(
