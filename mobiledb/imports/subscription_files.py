@@ -94,6 +94,16 @@ def file_kind(file_name: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """The little of a person a subscription file needs (model instances cost more than
+    the rest of the row's work)."""
+
+    pk: int
+    mdn: str | None
+    external_person_id: str | None
+
+
 @dataclass
 class SubscriptionRow:
     line: int
@@ -104,7 +114,7 @@ class SubscriptionRow:
     opt_in_date: datetime | None = None
     source: str = ""
     reason: str = DEFAULT_OPT_OUT_REASON
-    person: Person | None = None
+    person: PersonRef | None = None
 
 
 class SubscriptionFileRun:
@@ -252,7 +262,8 @@ class SubscriptionFileRun:
             if row.identifier != "mdn":
                 raise PersonNotFound(f"No person with {row.identifier} '{row.value[:64]}'")
             # A new number subscribing: it becomes a person (with person_added).
-            row.person, _ = person_add(company=self.company, mdn=row.value)
+            person, _ = person_add(company=self.company, mdn=row.value)
+            row.person = PersonRef(person.pk, person.mdn, person.external_person_id)
 
     def _actor(self, row: SubscriptionRow) -> Actor:
         source = f"import {self.person_import.file_name} row {row.line}"
@@ -264,7 +275,7 @@ class SubscriptionFileRun:
         active = set(
             Subscription.objects.filter(
                 company=self.company,
-                person__in=[row.person for row in rows],
+                person_id__in=[row.person.pk for row in rows],
                 opt_out_date__isnull=True,
             ).values_list("person_id", "subscription_list_id")
         )
@@ -277,11 +288,11 @@ class SubscriptionFileRun:
             active.add(pair)
             subscription = Subscription(
                 company=self.company,
-                person=row.person,
+                person_id=row.person.pk,
                 subscription_list=lists[row.list_id],
                 opt_in_date=row.opt_in_date,
             )
-            new.append(subscription)
+            new.append((subscription, row.person))
             entries.append(
                 ConsentEntry(
                     mdn=row.person.mdn or "",
@@ -292,71 +303,86 @@ class SubscriptionFileRun:
                     occurred_at=row.opt_in_date,
                 )
             )
-        Subscription.objects.bulk_create(new)
+        Subscription.objects.bulk_create(subscription for subscription, _ in new)
         consent_records_append(company=self.company, entries=entries)
         # A new opt-in is new consent: an earlier STOP of these numbers no longer holds.
         SuppressedNumber.objects.filter(
-            company=self.company, mdn__in={s.person.mdn for s in new if s.person.mdn}
+            company=self.company, mdn__in={p.mdn for _, p in new if p.mdn}
         ).delete()
         company = self.company
         callback_events_emit_bulk(
             company=company,
             callback_type="subscription_added",
             items=(
-                (s.person_id, lambda v, s=s: subscription_added_body(s, company=company))
-                for s in new
+                (p.pk, lambda v, s=s, p=p: subscription_added_body(s, company=company, person=p))
+                for s, p in new
             ),
         )
         return len(new), unchanged
 
     def _opt_out(self, rows: list[SubscriptionRow]) -> tuple[int, int]:
         persons = {row.person.pk: row.person for row in rows if row.person is not None}
-        active: dict[int, list[Subscription]] = {}
-        for subscription in (
+        # person -> its active subscriptions as (id, list id, opt-in date, campaign id)
+        active: dict[int, list[tuple]] = {}
+        for subscription_id, person_id, *rest in (
             Subscription.objects.filter(
                 company=self.company, person_id__in=persons, opt_out_date__isnull=True
             )
-            .only("id", "company_id", "person_id", "subscription_list_id", "opt_in_date")
             .order_by("id")
+            .values_list(
+                "id", "person_id", "subscription_list_id", "opt_in_date", "acquisition_campaign_id"
+            )
         ):
-            subscription.person = persons[subscription.person_id]
-            active.setdefault(subscription.person_id, []).append(subscription)
+            active.setdefault(person_id, []).append((subscription_id, *rest))
         ended, entries, silenced, unchanged = [], [], {}, 0
         for row in rows:
             mine = active.get(row.person.pk, []) if row.person is not None else []
             if row.list_id is not None:
-                mine = [s for s in mine if s.subscription_list_id == row.list_id]
+                mine = [s for s in mine if s[1] == row.list_id]
             for subscription in mine:
-                subscription.opt_out_date = self.now
-                subscription.opt_out_reason = row.reason
-                ended.append(subscription)
-                entries.append(self._opt_out_entry(row, subscription.subscription_list_id))
-            if row.person is not None:
-                active[row.person.pk] = [s for s in active.get(row.person.pk, []) if s not in mine]
-            if not mine:
+                ended.append((row, subscription))
+                entries.append(self._opt_out_entry(row, subscription[1]))
+            if mine:
+                ended_ids = {s[0] for s in mine}
+                active[row.person.pk] = [s for s in active[row.person.pk] if s[0] not in ended_ids]
+            else:
                 unchanged += 1
                 entries.append(self._opt_out_entry(row, row.list_id))
             mdn = row.person.mdn if row.person is not None else row.value
             if row.list_id is None and mdn:
-                silenced.setdefault(mdn, set()).update(s.subscription_list_id for s in mine)
-        for reason, group in itertools.groupby(
-            sorted(ended, key=lambda s: s.opt_out_reason), key=lambda s: s.opt_out_reason
-        ):
-            Subscription.objects.filter(pk__in=[s.pk for s in group]).update(
+                silenced.setdefault(mdn, set()).update(s[1] for s in mine)
+        by_reason: dict[str, list[int]] = {}
+        for row, subscription in ended:
+            by_reason.setdefault(row.reason, []).append(subscription[0])
+        for reason, ids in by_reason.items():
+            Subscription.objects.filter(pk__in=ids).update(
                 opt_out_date=self.now, opt_out_reason=reason
             )
         consent_records_append(company=self.company, entries=entries)
         self._silence(silenced)
-        company = self.company
         callback_events_emit_bulk(
-            company=company,
+            company=self.company,
             callback_type="subscription_removed",
-            items=(
-                (s.person_id, lambda v, s=s: subscription_removed_body(s, company=company))
-                for s in ended
-            ),
+            items=((row.person.pk, self._removed_body(row, s)) for row, s in ended),
         )
         return len(rows) - unchanged, unchanged
+
+    def _removed_body(self, row: SubscriptionRow, subscription: tuple):
+        subscription_id, list_id, opt_in_date, campaign_id = subscription
+        ended = Subscription(
+            pk=subscription_id,
+            company=self.company,
+            person_id=row.person.pk,
+            subscription_list_id=list_id,
+            opt_in_date=opt_in_date,
+            opt_out_date=self.now,
+            opt_out_reason=row.reason,
+            acquisition_campaign_id=campaign_id,
+        )
+        company = self.company
+        return lambda api_version: subscription_removed_body(
+            ended, company=company, person=row.person
+        )
 
     def _opt_out_entry(self, row: SubscriptionRow, list_id: int | None) -> ConsentEntry:
         return ConsentEntry(

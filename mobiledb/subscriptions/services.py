@@ -63,13 +63,16 @@ def _campaign_ref(campaign_id: int | None, company: Company) -> dict | None:
 
 
 def subscription_payload(
-    subscription: Subscription, *, company: Company, include_opt_out: bool = True
+    subscription: Subscription, *, company: Company, include_opt_out: bool = True, person=None
 ) -> dict:
-    """The seed's `subscription` object; without the opt-out keys for subscription_added."""
+    """The seed's `subscription` object; without the opt-out keys for subscription_added.
+
+    `person`: anything with `pk` and `external_person_id` standing for the subscription's
+    person (an import passes the row it read instead of loading the person again)."""
     person_url = f"/companies/{company.key}/mobiledb/persons/{subscription.person_id}"
     list_id = subscription.subscription_list_id
     payload = {
-        "person": _person_ref(subscription.person, company),
+        "person": _person_ref(person or subscription.person, company),
         "subscription_list": {
             "id": str(list_id),
             "url": f"/companies/{company.key}/mobiledb/subscription_lists/{list_id}",
@@ -84,16 +87,17 @@ def subscription_payload(
     return payload
 
 
-def subscription_added_body(subscription: Subscription, *, company: Company) -> dict:
+def subscription_added_body(subscription: Subscription, *, company: Company, person=None) -> dict:
     """The `subscription_added` callback body (seeds/000 "Subscription Added Callback")."""
-    return {
-        "subscription": subscription_payload(subscription, company=company, include_opt_out=False)
-    }
+    payload = subscription_payload(
+        subscription, company=company, include_opt_out=False, person=person
+    )
+    return {"subscription": payload}
 
 
-def subscription_removed_body(subscription: Subscription, *, company: Company) -> dict:
+def subscription_removed_body(subscription: Subscription, *, company: Company, person=None) -> dict:
     """The `subscription_removed` callback body (seeds/000 "Subscription Removed Callback")."""
-    return {"subscription": subscription_payload(subscription, company=company)}
+    return {"subscription": subscription_payload(subscription, company=company, person=person)}
 
 
 def subscription_list_payload(subscription_list: SubscriptionList, *, company: Company) -> dict:

@@ -248,3 +248,24 @@ def test_import_subscriptions_refuses_another_extension(company, write_file):
 
     with pytest.raises(CommandError, match=".subscriptions or .opt_outs"):
         call_command("import_subscriptions", "ACME", write_file("p.persons", "mdn\n"))
+
+
+def test_opt_outs_file_fires_subscription_removed_with_the_platforms_body(company, write_file):
+    from callbacks.models import CallbackEvent
+    from tests.factories import CallbackRegistrationFactory
+
+    CallbackRegistrationFactory(company=company, callback_type="subscription_removed")
+    subscription_list = SubscriptionListFactory(company=company)
+    person = PersonFactory(company=company, mdn="+12295550001", external_person_id="CRM-1")
+    subscription_add(person=person, subscription_list=subscription_list)
+    run_command("ACME", write_file("x.opt_outs", "mdn,opt_out_reason\n2295550001,disconnect\n"))
+    (event,) = CallbackEvent.objects.filter(callback_type="subscription_removed")
+    body = next(iter(event.bodies.values()))["subscription"]
+    assert body["person"] == {
+        "id": str(person.pk),
+        "external_id": "CRM-1",
+        "url": f"/companies/ACME/mobiledb/persons/{person.pk}",
+    }
+    assert body["subscription_list"]["id"] == str(subscription_list.pk)
+    assert body["opt_out_reason"] == "disconnect"
+    assert body["opt_out_date"] is not None
