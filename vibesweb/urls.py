@@ -46,6 +46,7 @@ company_routes = [
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("", include("campaigns.signup.urls")),
     *api_path("heartbeat", api_views.HeartbeatView.as_view(), "heartbeat"),
     *api_path("companies", api_views.CompanyListView.as_view(), "company-list"),
     path("companies/<str:company_key>", api_views.CompanyDetailView.as_view()),

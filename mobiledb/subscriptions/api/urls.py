@@ -41,6 +41,9 @@ urlpatterns = [
         "person-subscriptions",
     ),
     *api_path(
+        "persons/<str:person_id>/consent", views.PersonConsentView.as_view(), "person-consent"
+    ),
+    *api_path(
         "persons/<str:person_id>/subscriptions/<str:list_id>",
         views.PersonSubscriptionDetailView.as_view(),
         "person-subscription",

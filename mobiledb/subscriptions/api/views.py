@@ -13,6 +13,7 @@ from ...persons.api.filters import InvalidQueryParameter, PersonFilter
 from ...persons.api.serializers import PersonOutputSerializer
 from ...persons.api.views import PersonSearchMixin, PersonsMixin
 from ...persons.selectors import person_from_route, persons_of_company
+from ..consent import consent_history, consent_record_payload
 from ..models import Subscription, SubscriptionList
 from ..services import (
     subscription_add,
@@ -22,7 +23,11 @@ from ..services import (
     subscription_opt_out,
     subscription_payload,
 )
-from .serializers import SubscriptionListOutputSerializer, SubscriptionOutputSerializer
+from .serializers import (
+    ConsentRecordOutputSerializer,
+    SubscriptionListOutputSerializer,
+    SubscriptionOutputSerializer,
+)
 
 # --- subscription lists -------------------------------------------------------------------
 
@@ -153,3 +158,21 @@ class PersonSubscriptionDetailView(CompanyAPIView):
             reason=Subscription.OptOutReason.API_OPT_OUT,
         )
         return Response(subscription_payload(subscription, company=self.company))
+
+
+class PersonConsentView(CompanyAPIView):
+    """`GET .../persons/:id/consent`: the person's consent ledger records, oldest first
+    (SPEC section 13), with the number's records from before it was a person."""
+
+    query_parameters = PAGINATION_PARAMETERS
+
+    @extend_schema(
+        responses=ConsentRecordOutputSerializer(many=True), operation_id="person_consent_list"
+    )
+    def get(self, request, company_key: str, **route):
+        person = person_from_route(company=self.company, route_kwargs=route)
+        queryset = consent_history(company=self.company, person_id=person.pk, mdn=person.mdn)
+        return self.paginated_response(
+            queryset,
+            lambda page: [consent_record_payload(item, company=self.company) for item in page],
+        )
