@@ -1,5 +1,6 @@
 """Incentive routes under /companies/:company_key/incentives (seeds/003's tree); the
-root URL conf includes this module at the company's root, so it owns its prefix."""
+root URL conf includes this module at the company's root, so it owns its prefix (the
+`.../incentives` index itself is the root URL conf's, linking these by name)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from vibesweb.api.routing import api_path
 from . import views
 
 urlpatterns = [
-    *api_path("incentives", views.IncentivesIndexView.as_view(), "incentives-index"),
     *api_path("incentives/pools", views.PoolListView.as_view(), "incentive-pool-list"),
     *api_path(
         "incentives/pools/<str:pool_id>", views.PoolDetailView.as_view(), "incentive-pool-detail"

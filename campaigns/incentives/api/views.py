@@ -106,15 +106,6 @@ class IssuanceInputSerializer(serializers.Serializer):
     referring_application_ref_id = serializers.CharField(required=False)
 
 
-class IncentivesIndexView(CompanyAPIView):
-    """`GET .../incentives`: where the pools and codes are."""
-
-    @extend_schema(responses=serializers.DictField(), operation_id="incentives_index")
-    def get(self, request, company_key: str):
-        base = f"/companies/{self.company.key}/incentives"
-        return Response({"pools_url": f"{base}/pools", "codes_url": f"{base}/codes"})
-
-
 class PoolListView(CompanyAPIView):
     @extend_schema(responses=PoolOutputSerializer(many=True), operation_id="incentive_pools_list")
     def get(self, request, company_key: str):
