@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import os
 import re
 import shlex
@@ -112,13 +113,59 @@ def run_wrk(url: str, seconds: int, connections: int, auth: str, script: str | N
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
     scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     if rps == 0:  # every request failed (connect errors, timeouts): say what wrk said
         print(f"wrk got no answer from {url}:\n{output}", file=sys.stderr)
     return {
         "rps": rps,
+        "requests": requests,
         "p99_ms": float(p99.group(1)) * scale,
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # the process ended
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(gunicorn_pid: int, database_url: str) -> list[int]:
+    """The gunicorn workers and, on PostgreSQL, the backends serving this database."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            if ppid == gunicorn_pid:
+                pids.append(int(entry.name))
+    if database_url.startswith("postgres"):
+        import psycopg
+
+        name = database_url.rpartition("/")[2]
+        with psycopg.connect(database_url.rpartition("/")[0] + "/postgres") as admin:
+            rows = admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [name]
+            ).fetchall()
+        pids += [row[0] for row in rows]
+    return pids
+
+
+def measured(run, gunicorn_pid: int, database_url: str) -> dict:
+    """`run()`'s figures plus the server's CPU per request (workers + database backends):
+    unlike req/s, CPU seconds barely move with what else runs on the machine."""
+    pids = server_pids(gunicorn_pid, database_url)
+    before = {pid: cpu_seconds(pid) for pid in pids}
+    figures = run()
+    # Backends that connected during the run count from zero.
+    after = {pid: cpu_seconds(pid) for pid in {*pids, *server_pids(gunicorn_pid, database_url)}}
+    spent = sum(after[pid] - before.get(pid, 0.0) for pid in after if after[pid])
+    figures["cpu_ms"] = 1000 * spent / max(figures["requests"], 1)
+    return figures
 
 
 def fresh_database(kind: str, workdir: Path) -> str:
@@ -170,7 +217,8 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, list[dict]]:
         }
         for _ in range(args.rounds):
             for name, (url, lua) in targets.items():
-                results[name].append(run_wrk(url, args.seconds, args.connections, auth, lua))
+                run = functools.partial(run_wrk, url, args.seconds, args.connections, auth, lua)
+                results[name].append(measured(run, gunicorn.pid, env["DATABASE_URL"]))
     finally:
         gunicorn.terminate()
         gunicorn.wait()
@@ -184,6 +232,7 @@ def best(runs: list[dict]) -> dict:
     return {
         "rps": max(r["rps"] for r in answered),
         "p99_ms": min(r["p99_ms"] for r in answered),
+        "cpu_ms": min(r["cpu_ms"] for r in answered),
         "non2xx": sum(r["non2xx"] for r in runs),
         "rounds": ", ".join(f"{r['rps']:,.0f}" for r in runs),
     }
@@ -220,6 +269,11 @@ def report(kind: str, args: argparse.Namespace, results: dict[str, list[dict]]) 
         f"POST {post_ratio:.2f} (budget >= {BUDGET_POST_RATIO}), p99 < {BUDGET_P99_MS:.0f} ms"
         f"; per round GET/POST: {', '.join(per_round)}  "
         f"{'PASS' if passed else 'FAIL'}\n"
+        f"{tag} server CPU per request (gunicorn workers + database backends, best of "
+        f"{args.rounds}): heartbeat {beat['cpu_ms']:.2f} ms, GET {get['cpu_ms']:.2f} ms, "
+        f"POST {post['cpu_ms']:.2f} ms; ratio by CPU: GET {beat['cpu_ms'] / get['cpu_ms']:.2f}, "
+        f"POST {beat['cpu_ms'] / post['cpu_ms']:.2f} (what the load of other processes "
+        f"moves least)\n"
         f"{tag} absolute: GET {get['rps']:,.0f} req/s (budget >= {BUDGET_GET_RPS:,}), "
         f"POST {post['rps']:,.0f} req/s (budget >= {BUDGET_POST_RPS:,})  "
         f"{'PASS' if absolute else 'FAIL (absolute figures follow the machine speed)'}"

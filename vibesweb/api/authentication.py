@@ -16,8 +16,9 @@ import hmac
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
 from rest_framework.authentication import BasicAuthentication
+
+from vibesweb.db import RowReader
 
 _USER_FIELDS = {"id", "username", "password", "is_active", "is_staff", "is_superuser"}
 
@@ -28,20 +29,16 @@ def _credential_fingerprint(username: str, password: str) -> str:
     return f"apiauth:{digest}"
 
 
+_user_reader: RowReader | None = None
+
+
 def _current_user(user_id: int):
-    """The user row as it is now, built with Model.from_db (one raw indexed query, as the
-    ORM's query compilation would cost more than the query on this hot path)."""
-    user_model = get_user_model()
-    table = connection.ops.quote_name(user_model._meta.db_table)
-    # from_db takes values in the model's field order; the rest stay deferred.
-    names = [f.attname for f in user_model._meta.concrete_fields if f.attname in _USER_FIELDS]
-    columns = ", ".join(connection.ops.quote_name(name) for name in names)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} WHERE id = %s", [user_id])  # noqa: S608
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return user_model.from_db(connection.alias, names, row)
+    """The user row as it is now: one raw indexed query (the ORM's query compilation
+    would cost more than the query on this hot path)."""
+    global _user_reader  # built on first use: the user model is known once apps are ready
+    if _user_reader is None:
+        _user_reader = RowReader(get_user_model(), fields=_USER_FIELDS)
+    return _user_reader.first("WHERE id = %s", [user_id])
 
 
 class CachedBasicAuthentication(BasicAuthentication):
