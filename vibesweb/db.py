@@ -2,7 +2,7 @@
 
 `Model.objects.raw()` sets itself up again on every call (the columns of the cursor's
 description mapped to fields, the model's init order, each column's converters): on a
-GET person that cost more than the three queries it ran. A `RowReader` does that work
+GET person that cost more than the three queries it ran. A `ModelRows` does that work
 once per process and connection vendor and then builds instances with `Model.from_db`,
 applying the same converters the ORM would (UUIDs, datetimes, JSON on SQLite), so the
 instances are indistinguishable from the ORM's. Statements still go through Django's
@@ -18,7 +18,7 @@ from django.db import connections
 from django.db.models import Model
 
 
-class RowReader:
+class ModelRows:
     """`SELECT <the model's columns> FROM <its table> <tail>` into model instances.
 
     `fields`: attnames to load (the model's concrete fields by default); the others stay

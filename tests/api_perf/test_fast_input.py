@@ -7,7 +7,7 @@ import random
 import pytest
 from rest_framework import serializers
 
-from mobiledb.api.serializers import PersonInputSerializer, TagInputSerializer
+from mobiledb.persons.api.serializers import PersonInputSerializer, TagInputSerializer
 from vibesweb.api.fast_input import fast_validate
 
 STRINGS = [

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mobiledb.models import Person
-from mobiledb.services.custom_fields import custom_field_create
+from mobiledb.persons.custom_fields import custom_field_create
+from mobiledb.persons.models import Person
 from tests.conftest import APIClient
 from tests.factories import CompanyFactory, MembershipFactory, UserFactory
 

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from rest_framework.authentication import BasicAuthentication
 
-from vibesweb.db import RowReader
+from vibesweb.db import ModelRows
 
 _USER_FIELDS = {"id", "username", "password", "is_active", "is_staff", "is_superuser"}
 
@@ -29,7 +29,7 @@ def _credential_fingerprint(username: str, password: str) -> str:
     return f"apiauth:{digest}"
 
 
-_user_reader: RowReader | None = None
+_user_reader: ModelRows | None = None
 
 
 def _current_user(user_id: int):
@@ -37,7 +37,7 @@ def _current_user(user_id: int):
     would cost more than the query on this hot path)."""
     global _user_reader  # built on first use: the user model is known once apps are ready
     if _user_reader is None:
-        _user_reader = RowReader(get_user_model(), fields=_USER_FIELDS)
+        _user_reader = ModelRows(get_user_model(), fields=_USER_FIELDS)
     return _user_reader.first("WHERE id = %s", [user_id])
 
 

@@ -54,7 +54,10 @@ def _compile(serializer: serializers.Serializer):
     if isinstance(serializer, serializers.ListSerializer | serializers.ModelSerializer) or any(
         getattr(cls, name) is not getattr(base, name)
         for name in (
-            "validate", "to_internal_value", "run_validation", "validate_empty_values",
+            "validate",
+            "to_internal_value",
+            "run_validation",
+            "validate_empty_values",
             "get_fields",
         )  # fmt: skip
     ):

@@ -9,12 +9,12 @@ import uuid
 from django.db import connection
 from django.db.models import QuerySet
 
-from vibesweb.db import RowReader
+from vibesweb.db import ModelRows
 from vibesweb.tenancy.models import Company
 
-from .errors import InvalidPersonID, PersonNotFound
+from ..errors import InvalidPersonID, PersonNotFound
+from ..validation import CustomFieldSchema, FieldSpec, SelectOption
 from .models import CustomField, Person
-from .validation import CustomFieldSchema, FieldSpec, SelectOption
 
 _schema_cache: dict[tuple[int, int], CustomFieldSchema] = {}
 _schema_lock = threading.Lock()
@@ -23,7 +23,7 @@ _schema_lock = threading.Lock()
 def custom_field_schema(company: Company) -> CustomFieldSchema:
     """The company's custom field schema, cached per process by its schema_version.
 
-    Any change to a field or option bumps `Company.schema_version` (mobiledb.signals),
+    Any change to a field or option bumps `Company.schema_version` (mobiledb.persons.signals),
     and every request reads the company row, so a cached schema is never stale.
     """
     cache_key = (company.pk, company.schema_version)
@@ -75,7 +75,7 @@ def person_get(*, company: Company, id_or_key: str) -> Person:
     return person
 
 
-_persons = RowReader(Person)
+_persons = ModelRows(Person)
 
 
 def _person_by_column(company: Company, column: str, value) -> Person | None:
