@@ -40,7 +40,11 @@ def fast_validate(serializer_class: type[serializers.Serializer], data: dict) ->
     """The serializer's `validated_data` for `data`, or None to run the serializer."""
     plan = _plans.get(serializer_class)
     if plan is None:
-        plan = _plans[serializer_class] = _compile(serializer_class()) or False
+        try:
+            plan = _compile(serializer_class()) or False
+        except Exception:  # a serializer that needs arguments or context: never fast
+            plan = False
+        _plans[serializer_class] = plan
     if plan is False:
         return None
     result = plan(data)
