@@ -79,6 +79,7 @@ def build_tenant(marker: str, digit: str) -> Tenant:
     # Kinds without a create endpoint: made by model.
     field_row = CustomFieldFactory(company=company, name="nickname")
     tenant.ids["field_id"] = field_row.pk
+    CustomFieldFactory(company=company, name=f"{marker}_only")  # so a leaked list shows
     subscription_list = SubscriptionListFactory(company=company, name=f"{marker} list")
     tenant.ids["list_id"] = subscription_list.pk
     campaign_model = apps.get_model("campaigns", "AcquisitionCampaign")
