@@ -45,47 +45,47 @@ MUTATIONS = [
     # --- persons: selectors ------------------------------------------------------------
     Mutation(
         "person_get: company filter",
-        "mobiledb/selectors.py",
+        "mobiledb/persons/selectors.py",
         """f"WHERE {quote('company_id')} = %s AND {quote(field.column)} = %s\"""",
         """f"WHERE %s IS NOT NULL AND {quote(field.column)} = %s\"""",
     ),
     Mutation(
         "persons_by_identity: company filter (add/merge path)",
-        "mobiledb/selectors.py",
+        "mobiledb/persons/selectors.py",
         """f"WHERE {quote('company_id')} = %s AND ({' OR '.join(clauses)})\"""",
         """f"WHERE %s IS NOT NULL AND ({' OR '.join(clauses)})\"""",
         ("tests/tenancy/test_twins.py",),
     ),
     Mutation(
         "person_get_by_external_id: company filter",
-        "mobiledb/selectors.py",
+        "mobiledb/persons/selectors.py",
         "Person.objects.filter(company=company, external_person_id=external_person_id).first()",
         "Person.objects.filter(external_person_id=external_person_id).first()",
         ("tests/tenancy/test_twins.py",),
     ),
     Mutation(
         "persons_of_company: persons list",
-        "mobiledb/selectors.py",
+        "mobiledb/persons/selectors.py",
         "return Person.objects.filter(company=company)",
         "return Person.objects.all()",
     ),
     Mutation(
         "load_custom_field_schema: company filter",
-        "mobiledb/selectors.py",
+        "mobiledb/persons/selectors.py",
         'fields = CustomField.objects.filter(company=company).prefetch_related("options")',
         'fields = CustomField.objects.all().prefetch_related("options")',
     ),
     # --- persons: services -------------------------------------------------------------
     Mutation(
         "_external_id_taken: company filter",
-        "mobiledb/services/persons.py",
+        "mobiledb/persons/services.py",
         "queryset = Person.objects.filter(company=company, external_person_id=external_person_id)",
         "queryset = Person.objects.filter(external_person_id=external_person_id)",
         ("tests/tenancy/test_twins.py",),
     ),
     Mutation(
         "person_update: MDN taken, company filter",
-        "mobiledb/services/persons.py",
+        "mobiledb/persons/services.py",
         "Person.objects.filter(company_id=person.company_id, mdn=mdn).exists()",
         "Person.objects.filter(mdn=mdn).exists()",
         ("tests/tenancy/test_twins.py",),
@@ -93,31 +93,31 @@ MUTATIONS = [
     # --- API views -----------------------------------------------------------------------
     Mutation(
         "custom fields list: company filter",
-        "mobiledb/api/views.py",
+        "mobiledb/persons/api/views.py",
         'fields = CustomField.objects.filter(company=self.company).prefetch_related("options")',
         'fields = CustomField.objects.all().prefetch_related("options")',
     ),
     Mutation(
         "custom field detail: company filter",
-        "mobiledb/api/views.py",
+        "mobiledb/persons/api/views.py",
         "CustomField.objects.filter(company=self.company, pk=field_id).first()",
         "CustomField.objects.filter(pk=field_id).first()",
     ),
     Mutation(
         "subscription lists list: company filter",
-        "mobiledb/api/subscriptions.py",
+        "mobiledb/subscriptions/api/views.py",
         "queryset = SubscriptionList.objects.filter(company=self.company)",
         "queryset = SubscriptionList.objects.all()",
     ),
     Mutation(
         "broadcasts list: company filter",
-        "mobiledb/api/subscriptions.py",
+        "mobiledb/broadcasts/api/views.py",
         'Broadcast.objects.filter(company=self.company).prefetch_related("source_lists")',
         'Broadcast.objects.all().prefetch_related("source_lists")',
     ),
     Mutation(
         "broadcast detail: company filter",
-        "mobiledb/api/subscriptions.py",
+        "mobiledb/broadcasts/api/views.py",
         "Broadcast.objects.filter(company=self.company, pk=int(broadcast_id)).first()",
         "Broadcast.objects.filter(pk=int(broadcast_id)).first()",
     ),
@@ -130,7 +130,7 @@ MUTATIONS = [
     # --- services looked up by id -------------------------------------------------------
     Mutation(
         "subscription_list_get: company filter",
-        "mobiledb/services/subscriptions.py",
+        "mobiledb/subscriptions/services.py",
         "found = SubscriptionList.objects.filter(company=company, pk=pk).first()",
         "found = SubscriptionList.objects.filter(pk=pk).first()",
     ),
@@ -181,8 +181,8 @@ MUTATIONS = [
         'return CallbackRegistration.objects.all().select_related("company")',
     ),
     Mutation(
-        "registration scope list_id: company filter",
-        "callbacks/services/registrations.py",
+        "callback scope list_id check: company filter",
+        "mobiledb/subscriptions/selectors.py",
         "SubscriptionList.objects.filter(company=company, pk=list_id).exists()",
         "SubscriptionList.objects.filter(pk=list_id).exists()",
     ),
@@ -232,14 +232,14 @@ MUTATIONS = [
     ),
     Mutation(
         "admin related list filter choices: company filter",
-        "mobiledb/admin_subscriptions.py",
+        "mobiledb/subscriptions/admin.py",
         "rows = rows.filter(company__in=companies_for_user(request.user))",
         "rows = rows",
         ("tests/tenancy/test_admin_matrix.py",),
     ),
     Mutation(
         "admin persons list filter choices: company filter",
-        "mobiledb/admin.py",
+        "mobiledb/persons/admin.py",
         "lists = SubscriptionList.objects.filter(company__in=companies_for_user(request.user))",
         "lists = SubscriptionList.objects.all()",
         ("tests/tenancy/test_admin_matrix.py",),
