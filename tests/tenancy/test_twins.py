@@ -126,6 +126,15 @@ def _import(y: Side, tmp: Path):
     call_command("import_persons", y.key, str(path))
 
 
+def _update_loner(y: Side, create: dict, change: dict):
+    """Y adds a person without the twin's identity, then gives it the twin's MDN or
+    external id: refused (409) when Y's own twin holds it, never because X's does."""
+    base = f"/companies/{y.key}/mobiledb/persons"
+    loner = y.api.post(base, create)
+    assert loner.status_code == 201, loner.content
+    return y.api.put(f"{base}/{loner.json()['person_id']}", change)
+
+
 def _person_id(y: Side) -> str:
     twin = y.twin()
     return str(twin.pk) if twin else "999999"
@@ -177,6 +186,20 @@ IDENTITY_PATHS = {
         ),
         {200},
         {404},
+    ),
+    "api-update-gives-the-mdn": (
+        lambda y, tmp: _update_loner(
+            y, {"external_person_id": "LONER"}, {"mobile_phone": {"mdn": MDN}}
+        ),
+        {409},
+        {200},
+    ),
+    "api-update-gives-the-external-id": (
+        lambda y, tmp: _update_loner(
+            y, {"mobile_phone": {"mdn": "2995556666"}}, {"external_person_id": EXT}
+        ),
+        {409},
+        {200},
     ),
     "participant-add": (
         lambda y, tmp: y.api.post(
@@ -235,6 +258,11 @@ CHANGES_Y = {
     ("api-add-by-external-id-only", False),
     ("api-update-by-external-id", True),
     ("api-update-external-url", True),
+    *(
+        (name, held)
+        for name in ("api-update-gives-the-mdn", "api-update-gives-the-external-id")
+        for held in (True, False)
+    ),  # fmt: skip
     ("participant-add", False),
     ("inbound-stop", True),
     ("inbound-yes", True),
