@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST_SUBSET = ["tests/tenancy"]
+# The fastest proof first: the API matrix, the twins, then the (slower) admin matrix.
+FAST_SUBSET = [
+    "tests/tenancy/test_api_matrix.py",
+    "tests/tenancy/test_twins.py",
+    "tests/tenancy/test_admin_matrix.py",
+]
 IGNORED = shutil.ignore_patterns(
     ".venv", ".git", "var", "__pycache__", "*.sqlite3", ".ruff_cache", ".pytest_cache", "media"
 )

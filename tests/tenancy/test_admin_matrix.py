@@ -122,6 +122,7 @@ def test_b_staff_on_a_object_urls_is_refused_and_changes_nothing(tenants, staff_
                     failures.append(f"{what}: changed A's rows")
                     before = after
     assert tried >= 60
+    print(f"admin object URLs of A for B's staff: {tried} requests")
     assert not failures, "\n".join(failures)
 
 
@@ -200,6 +201,7 @@ def test_b_staff_autocomplete_offers_only_b_rows(tenants, staff_b):
                 if _leaks(a, response):
                     failures.append(f"GET {url}: shows A's {_leaks(a, response)}")
     assert tried >= 10
+    print(f"admin autocomplete: {tried} requests")
     assert not failures, "\n".join(failures)
 
 
