@@ -250,6 +250,13 @@ MUTATIONS = [
         ("tests/tenancy/test_admin_matrix.py",),
     ),
     Mutation(
+        "admin deliveries callback type filter choices: scoped",
+        "callbacks/admin.py",
+        'registrations = scope_queryset(CallbackRegistration.objects.all(), request.user, "company")',
+        "registrations = CallbackRegistration.objects.all()",
+        ("tests/tenancy/test_admin_matrix.py",),
+    ),
+    Mutation(
         "admin imports: company filter",
         "mobiledb/imports/admin.py",
         "return queryset.filter(company__in=self.companies(request))",

@@ -166,6 +166,49 @@ def test_b_staff_lists_and_forms_show_nothing_of_a(tenants, staff_b):
     assert not failures, "\n".join(failures)
 
 
+def _allowed_choices(spec, model, b: Tenant) -> set[str] | None:
+    """The choices a list filter may offer B: values or rows found among B's rows; None
+    for filters whose choices are fixed (field choices, dates, yes/no, custom ones)."""
+    if isinstance(spec, admin.RelatedFieldListFilter):
+        related = spec.field.related_model
+        if related._meta.label in NOT_TENANT_OWNED or related is get_user_model():
+            return None
+        return {str(pk) for pk in rows_of(related, b).values_list("pk", flat=True)}
+    if isinstance(spec, admin.AllValuesFieldListFilter):
+        values = rows_of(model, b).values_list(spec.field_path, flat=True)
+        return {str(v) for v in values if v is not None}
+    return None
+
+
+def test_b_staff_filter_choices_come_only_from_b_rows(tenants, staff_b):
+    """Every related or all-values list filter of every changelist offers only what B's
+    own rows hold (A holds a callback type B does not, among others)."""
+    a, b = tenants
+    failures: list[str] = []
+    checked = 0
+    for model, _ in registry():
+        if model._meta.label in NOT_TENANT_OWNED or model is get_user_model():
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = staff_b.get(url)
+        if response.status_code != 200:
+            continue
+        for spec in response.context["cl"].filter_specs:
+            choices = list(getattr(spec, "lookup_choices", []) or [])
+            offered = {str(c[0] if isinstance(c, tuple) else c) for c in choices}
+            labels = {str(c[1]) for c in choices if isinstance(c, tuple) and len(c) > 1}
+            # any filter, custom ones too: nothing that only A holds, no name of A's
+            shown = [v for v in offered | labels if v in a.only_values or a.marker in v.lower()]
+            if shown:
+                failures.append(f"{url} filter {spec.title!r} offers A's {sorted(shown)}")
+            checked += 1
+            allowed = _allowed_choices(spec, model, b)
+            if allowed is not None and not offered <= allowed:
+                failures.append(f"{url} filter {spec.title!r} offers {sorted(offered - allowed)}")
+    assert checked >= 3
+    assert not failures, "\n".join(failures)
+
+
 def test_b_staff_autocomplete_offers_only_b_rows(tenants, staff_b):
     a, b = tenants
     failures: list[str] = []

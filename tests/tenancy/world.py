@@ -44,6 +44,7 @@ class Tenant:
     person: dict = field(default_factory=dict)
     participant: dict = field(default_factory=dict)
     ids: dict = field(default_factory=dict)
+    only_values: set[str] = field(default_factory=set)  # values no other company holds
 
     @property
     def key(self) -> str:
@@ -63,9 +64,10 @@ def _ok(response, *codes: int) -> dict | list | None:
     return response.json() if response.content else None
 
 
-def build_tenant(marker: str, digit: str) -> Tenant:
+def build_tenant(marker: str, digit: str, extra_callback_types: tuple[str, ...] = ()) -> Tenant:
     """A company `marker.upper()` with an API user, a staff user (create_api_user --staff)
-    and one object of every kind."""
+    and one object of every kind; `extra_callback_types` are registered too (so one
+    company holds values the other does not, for filter choices)."""
     upper = marker.upper()
     company = CompanyFactory(key=upper, name=f"{marker} corp")
     user = MembershipFactory(company=company, user=UserFactory(username=f"{marker}-api")).user
@@ -96,6 +98,13 @@ def build_tenant(marker: str, digit: str) -> Tenant:
     # A registration made by model (a person_added one, with deliveries to come) and one
     # through the API (subscription_added, scoped to the list).
     CallbackRegistrationFactory(company=company, url=f"http://127.0.0.1:9/{marker}-persons")
+    for callback_type in extra_callback_types:
+        tenant.only_values.add(callback_type)
+        CallbackRegistrationFactory(
+            company=company,
+            callback_type=callback_type,
+            url=f"http://127.0.0.1:9/{marker}-{callback_type}",
+        )
     registration = _ok(
         api.post(
             f"{base}/config/callbacks",
