@@ -252,8 +252,8 @@ MUTATIONS = [
     Mutation(
         "admin deliveries callback type filter choices: scoped",
         "callbacks/admin.py",
-        'registrations = scope_queryset(CallbackRegistration.objects.all(), request.user, "company")',
-        "registrations = CallbackRegistration.objects.all()",
+        'scope_queryset(CallbackRegistration.objects.all(), request.user, "company")',
+        "CallbackRegistration.objects.all()",
         ("tests/tenancy/test_admin_matrix.py",),
     ),
     Mutation(
