@@ -16,7 +16,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, reverse
 
 from vibesweb.tenancy.scoping import _company_path_of
@@ -123,6 +123,38 @@ def test_b_staff_on_a_object_urls_is_refused_and_changes_nothing(tenants, staff_
                     before = after
     assert tried >= 60
     print(f"admin object URLs of A for B's staff: {tried} requests")
+    assert not failures, "\n".join(failures)
+
+
+def test_b_staff_actions_on_a_rows_change_and_show_nothing(tenants, staff_b):
+    """Every changelist action (redeliver, export, opt out, cancel, resume...) posted with
+    A's row selected acts on nothing of A's and answers nothing of A's."""
+    a, b = tenants
+    before = tenant_rows(a.company)
+    failures: list[str] = []
+    tried = 0
+    for model, model_admin in registry():
+        if model._meta.label in NOT_TENANT_OWNED:
+            continue
+        target = a_object(model, a)
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        request = RequestFactory().get(url)
+        request.user = get_user_model().objects.get(username=b.staff_username)
+        for name in model_admin.get_actions(request):
+            tried += 1
+            data = {"action": name, "_selected_action": [target.pk], "index": 0, "post": "yes"}
+            response = staff_b.post(url, data)
+            what = f"action {name} on {model._meta.label} {target.pk}"
+            if response.status_code not in (200, *REFUSED):
+                failures.append(f"{what}: {response.status_code}")
+            if _leaks(a, response):
+                failures.append(f"{what}: shows A's {_leaks(a, response)}")
+            after = tenant_rows(a.company)
+            if after != before:
+                failures.append(f"{what}: changed A's rows")
+                before = after
+    assert tried >= 8
+    print(f"admin actions on A's rows: {tried} requests")
     assert not failures, "\n".join(failures)
 
 
