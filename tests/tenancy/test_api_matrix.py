@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from .world import Tenant, tenant_rows
+from .world import Tenant, cross_company_references, tenant_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -223,6 +223,7 @@ def test_b_on_own_key_with_a_object_ids_answers_404(tenants):
     assert tried > 50
     print(f"B's key with A's ids: {tried} requests")
     assert not failures, "\n".join(failures)
+    assert not cross_company_references()
 
 
 def test_b_never_sees_a_trace_of_a_in_its_own_answers(tenants):
@@ -311,6 +312,7 @@ def test_b_bodies_naming_a_objects_touch_nothing_of_a(
     response = b.api.request(method, f"/companies/{b.key}/{suffix}", body(a))
     assert response.status_code in expected, response.content
     assert tenant_rows(a.company) == before
+    assert not cross_company_references()
     if outcome:
         assert response.json()["outcome"] == outcome
     else:

@@ -31,7 +31,7 @@ from tests.factories import (
     UserFactory,
 )
 
-from .world import tenant_rows
+from .world import cross_company_references, tenant_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,7 @@ class Side:
     api: APIClient
     list_id: int
     campaign_id: int
+    campaign_list_id: int
 
     @property
     def key(self) -> str:
@@ -72,7 +73,7 @@ def make_side(key: str) -> Side:
         company=company, name=f"{key} join", keyword="JOIN", opt_in="double", status="active"
     )
     campaign.subscription_lists.add(campaign_list)
-    return Side(company, APIClient(user.username), welcome.pk, campaign.pk)
+    return Side(company, APIClient(user.username), welcome.pk, campaign.pk, campaign_list.pk)
 
 
 def hold_twin(side: Side) -> None:
@@ -133,6 +134,16 @@ def _update_loner(y: Side, create: dict, change: dict):
     loner = y.api.post(base, create)
     assert loner.status_code == 201, loner.content
     return y.api.put(f"{base}/{loner.json()['person_id']}", change)
+
+
+def _keyword_when_subscribed(y: Side):
+    """Y's twin (when Y holds it), no longer pending and already on the campaign's list,
+    texts the keyword."""
+    if y.twin() is not None:
+        assert _event(y, "NO", "kw-decline").json()["outcome"] == "declined"
+        path = f"/companies/{y.key}/mobiledb/persons/{y.twin().pk}/subscriptions/"
+        assert y.api.put(path + str(y.campaign_list_id)).status_code == 201
+    return _event(y, "JOIN", "kw-subscribed")
 
 
 def _person_id(y: Side) -> str:
@@ -222,6 +233,11 @@ IDENTITY_PATHS = {
     "inbound-yes": (lambda y, tmp: _event(y, "YES", "yes-1"), {201}, {201}),
     "inbound-no": (lambda y, tmp: _event(y, "NO", "no-1"), {201}, {201}),
     "inbound-keyword": (lambda y, tmp: _event(y, "join", "kw-1"), {201}, {201}),
+    "inbound-keyword-already-subscribed": (
+        lambda y, tmp: _keyword_when_subscribed(y),
+        {201},
+        {201},
+    ),
     "subscription-put": (
         lambda y, tmp: y.api.put(
             f"/companies/{y.key}/mobiledb/persons/{_person_id(y)}/subscriptions/{y.list_id}"
@@ -244,6 +260,7 @@ OUTCOMES = {
     "inbound-yes": ("confirmed", "nothing_pending"),
     "inbound-no": ("declined", "nothing_pending"),
     "inbound-keyword": ("already_pending", "joined"),
+    "inbound-keyword-already-subscribed": ("already_subscribed", "joined"),
 }
 
 
@@ -299,6 +316,7 @@ def test_twin_identity_path_touches_only_its_own_company(sides, name, tmp_path):
     response = run(y, tmp_path)
 
     assert tenant_rows(x.company) == x_before, f"{name} in Y changed X's rows"
+    assert not cross_company_references()
     twin = y.twin()
     if response is not None:
         expected = holding if y_held else new
@@ -311,7 +329,8 @@ def test_twin_identity_path_touches_only_its_own_company(sides, name, tmp_path):
     if y_held is not None:
         assert twin is not None and twin.pk == y_held.pk, "Y's twin was replaced"
     if name in ("api-add", "api-add-by-mdn-only", "api-add-by-external-id-only", "import",
-                "participant-add", "inbound-keyword"):  # fmt: skip
+                "participant-add", "inbound-keyword",
+                "inbound-keyword-already-subscribed"):  # fmt: skip
         assert twin is not None, f"{name} made no person in Y"
     if (name, y_held is not None) in CHANGES_Y:
         assert tenant_rows(y.company) != y_before, f"{name} changed nothing in Y"

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.core.management import call_command
-from django.db.models import Model
+from django.db.models import F, Model
 from django.utils import timezone
 
 from tests.conftest import APIClient
@@ -207,6 +207,29 @@ def tenant_rows(company) -> dict[str, list[tuple]]:
         rows = model._default_manager.filter(**lookup).order_by("pk").values_list()
         snapshot[model._meta.label] = [tuple(map(str, row)) for row in rows]
     return snapshot
+
+
+def cross_company_references() -> list[str]:
+    """Rows whose company differs from the company of a row they point to (an inbound
+    event of B naming A's person, say), in every model with a company of its own."""
+    found = []
+    for model in apps.get_models():
+        if _company_path_of(model) != "company":
+            continue
+        for relation in model._meta.get_fields():
+            if not (relation.many_to_one and relation.concrete and relation.name != "company"):
+                continue
+            inner = _company_path_of(relation.related_model)
+            if not inner:
+                continue
+            rows = model._default_manager.filter(**{f"{relation.name}__isnull": False}).exclude(
+                **{f"{relation.name}__{inner}": F("company")}
+            )
+            found += [
+                f"{model._meta.label} {pk} -> {relation.name}"
+                for pk in rows.values_list("pk", flat=True)
+            ]
+    return found
 
 
 def kinds_in(snapshot: dict[str, list[tuple]]) -> set[str]:
