@@ -65,6 +65,7 @@ BODIES = {
     ("person-tags", "post"): lambda t: {"tag": "hacked"},
     ("person-tag", "put"): lambda t: None,
     ("person-subscription", "put"): lambda t: None,
+    ("person-external-subscription", "put"): lambda t: None,
     ("broadcast-list", "post"): lambda t: {
         "name": "hacked",
         "send_scheduled_date": "2099-02-01T00:00:00Z",

@@ -94,6 +94,9 @@ def build_tenant(marker: str, digit: str, extra_callback_types: tuple[str, ...] 
     )
     campaign.subscription_lists.add(subscription_list)
     tenant.ids["campaign_id"] = campaign.pk
+    apps.get_model("campaigns", "MessagingProgram").objects.create(
+        company=company, program_name=f"{marker} program", contact=f"help@{marker}.example"
+    )
 
     # A registration made by model (a person_added one, with deliveries to come) and one
     # through the API (subscription_added, scoped to the list).
