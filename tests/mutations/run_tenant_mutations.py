@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -295,12 +297,41 @@ def run_subset(copy: Path, first: tuple[str, ...], env: dict) -> tuple[bool, flo
     return done.returncode == 0, time.monotonic() - started, tail
 
 
+def _copy(copy: Path, env: dict) -> Path:
+    shutil.copytree(ROOT, copy, ignore=IGNORED)
+    # The copy, not the editable install of the working tree, must be what is imported.
+    probe = subprocess.run(
+        [sys.executable, "-c", "import mobiledb; print(mobiledb.__file__)"],
+        cwd=copy, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert probe.stdout.strip().startswith(str(copy)), probe.stdout
+    return copy
+
+
+def _run_mutated(copy: Path, mutation: Mutation, env: dict) -> tuple[bool, float, str]:
+    """(killed, seconds, output tail) of the subset with `mutation` applied to `copy`."""
+    target = copy / mutation.file
+    original = check(mutation, copy)
+    target.write_text(original.replace(mutation.snippet, mutation.replacement, 1))
+    try:
+        survived, seconds, tail = run_subset(copy, mutation.tests, env)
+    finally:
+        target.write_text(original)
+    return not survived, seconds, tail
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", help="ids (substrings) of mutations to run")
     parser.add_argument("--list", action="store_true", help="check and list the mutations")
     parser.add_argument(
         "--keep-env", action="store_true", help="keep DATABASE_URL etc. (default: SQLite)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="mutations run at once, each in a copy of its own",
     )
     args = parser.parse_args()
 
@@ -322,31 +353,30 @@ def main() -> int:
         for name in ("DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL"):
             env.pop(name, None)
     with tempfile.TemporaryDirectory(prefix="tenant-mutations-") as folder:
-        copy = Path(folder) / "project"
-        shutil.copytree(ROOT, copy, ignore=IGNORED)
-        # The copy, not the editable install of the working tree, must be what is imported.
-        probe = subprocess.run(
-            [sys.executable, "-c", "import mobiledb; print(mobiledb.__file__)"],
-            cwd=copy, env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        assert probe.stdout.strip().startswith(str(copy)), probe.stdout
-        passed, seconds, tail = run_subset(copy, (), env)
+        copies = [_copy(Path(folder) / f"project-{n}", env) for n in range(max(1, args.jobs))]
+        passed, seconds, tail = run_subset(copies[0], (), env)
         if not passed:
             print(f"The unmutated subset fails; fix it first:\n{tail}", file=sys.stderr)
             return 1
         print(f"baseline: {' '.join(FAST_SUBSET)} passes in {seconds:.0f} s\n")
-        rows = []
-        for mutation in chosen:
-            target = copy / mutation.file
-            original = check(mutation, copy)
-            target.write_text(original.replace(mutation.snippet, mutation.replacement, 1))
+        free: queue.Queue[Path] = queue.Queue()
+        for copy in copies:
+            free.put(copy)
+
+        def run_one(mutation: Mutation) -> tuple:
+            copy = free.get()
             try:
-                survived, seconds, tail = run_subset(copy, mutation.tests, env)
+                return mutation, *_run_mutated(copy, mutation, env)
             finally:
-                target.write_text(original)
-            rows.append((mutation, not survived, seconds, tail))
-            verdict = "killed" if not survived else "SURVIVED"
-            print(f"{verdict:8}  {seconds:5.0f} s  {mutation.id}  ({mutation.file})", flush=True)
+                free.put(copy)
+
+        rows = []
+        with ThreadPoolExecutor(len(copies)) as pool:
+            for mutation, killed, seconds, tail in pool.map(run_one, chosen):
+                rows.append((mutation, killed, seconds, tail))
+                verdict = "killed" if killed else "SURVIVED"
+                line = f"{verdict:8}  {seconds:5.0f} s  {mutation.id}  ({mutation.file})"
+                print(line, flush=True)
 
     survivors = [m for m, killed, _, _ in rows if not killed]
     print("\n| mutation (company filter removed) | file | killed |\n| --- | --- | --- |")
