@@ -185,10 +185,14 @@ CALLBACK_FAILURE_EMAIL_INTERVAL_SECONDS = env.int(
 )
 CALLBACK_RETENTION_DAYS = env.int("CALLBACK_RETENTION_DAYS", default=30)
 
-# Celery: the app is `vibesweb` (vibesweb/celery.py). With no broker configured the
-# filesystem transport needs no server, so one laptop runs everything.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Celery: the app is `vibesweb` (vibesweb/celery.py). With no broker configured a SQLite
+# file under var/ is the broker (vibesweb/broker.py: no server, and a killed worker's
+# tasks are delivered again), so one laptop runs everything.
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=f"sqlite:///{(VAR_DIR / 'broker.sqlite3').resolve()}"
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport, still accepted; it can lose a message (README).
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("out", "processed"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
