@@ -22,7 +22,9 @@ SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-if SECRET_KEY == _DEV_SECRET_KEY and "pytest" not in sys.modules:
+# bin/run says it once and turns it off for the processes it starts (SECRET_KEY_WARNING).
+_WARN_SECRET_KEY = env.bool("SECRET_KEY_WARNING", default=True) and "pytest" not in sys.modules
+if SECRET_KEY == _DEV_SECRET_KEY and _WARN_SECRET_KEY:
     warnings.warn(
         "SECRET_KEY is the development default: set SECRET_KEY, DEBUG and ALLOWED_HOSTS "
         "before exposing vibesweb to anyone.",
