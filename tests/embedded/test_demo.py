@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from callbacks.models import CallbackEvent
 from mobiledb.models import Person
-from mobiledb.services.persons import person_update
+from mobiledb.persons.services import person_update
 from tests.factories import CallbackRegistrationFactory
 from vibesweb.tenancy.models import Company
 
