@@ -245,7 +245,8 @@ def export_response(company: Company, persons=None) -> StreamingHttpResponse:
 @admin.action(description="Export selected persons as a .persons file")
 def export_persons(modeladmin, request, queryset):
     """Person changelist action: the selection (or the whole filter) of one company."""
-    company_ids = list(queryset.values_list("company_id", flat=True).distinct()[:2])
+    # order_by(): a distinct() over the list's ordering (-id) would count each person.
+    company_ids = list(queryset.order_by().values_list("company_id", flat=True).distinct()[:2])
     if len(company_ids) != 1:
         modeladmin.message_user(
             request, "Export persons of one company at a time: filter by company first.",
