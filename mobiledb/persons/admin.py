@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 
 from callbacks.admin import PersonCallbackEventInline
@@ -71,6 +71,10 @@ class ListMembershipFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if not self.value():
+            return queryset
+        if not self.value().isdigit() or len(self.value()) > 18:
+            # A hand-edited or stale URL: say so and show the list unfiltered (was a 500).
+            messages.warning(request, f"No subscription list {self.value()!r}: filter ignored.")
             return queryset
         active = Subscription.objects.filter(
             person=OuterRef("pk"), subscription_list_id=self.value(), opt_out_date__isnull=True
