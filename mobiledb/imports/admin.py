@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -80,7 +81,7 @@ class PersonImportAdmin(admin.ModelAdmin):
     actions = ["resume_imports"]
     change_form_template = "admin/imports/personimport/change_form.html"
     change_list_template = "admin/imports/personimport/change_list.html"
-    readonly_fields = ["company", "file_name", "file_size", "status", "rows", "created",
+    readonly_fields = ["company", "file_name", "size", "status", "rows", "created",
                        "updated", "failed", "error_class", "error_message", "created_by",
                        "created_at", "started_at", "finished_at"]  # fmt: skip
 
@@ -108,6 +109,10 @@ class PersonImportAdmin(admin.ModelAdmin):
         return person_import
 
     # --- list ------------------------------------------------------------------------
+
+    @admin.display(description="file size")
+    def size(self, obj):
+        return filesizeformat(obj.file_size)
 
     @admin.display(description="status")
     def status_badge(self, obj):
