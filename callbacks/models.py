@@ -220,4 +220,6 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         # "attempt 1 of 37" read as one of 37 attempts; 37 was the delivery's id.
-        return f"attempt {self.number}: {self.status_code or self.error or 'no answer'}"
+        return f"attempt {self.number}" + (
+            f" (HTTP {self.status_code})" if self.status_code else ""
+        )
