@@ -225,10 +225,13 @@ CELERY_TASK_ROUTES = {
 }
 # Periodic work run by the scheduler (`celery -A vibesweb beat`, or `worker -B`):
 CELERY_BEAT_SCHEDULE: dict = {}
+# The sweep goes on the "default" queue, not behind the deliveries it recovers: in the
+# 30-minute soak (benchmarks/soak.py) a backlog of delivery tasks on "callbacks" let
+# every sweep expire unrun, so claims of a killed worker were never reopened.
 CELERY_BEAT_SCHEDULE["callbacks-sweep"] = {
     "task": "callbacks.sweep",
     "schedule": CALLBACK_SWEEP_SECONDS,
-    "options": {"queue": "callbacks", "expires": CALLBACK_SWEEP_SECONDS * 2},
+    "options": {"queue": "default", "expires": CALLBACK_SWEEP_SECONDS * 2},
 }
 CELERY_BEAT_SCHEDULE["callbacks-prune"] = {
     "task": "callbacks.prune",
