@@ -129,7 +129,7 @@ def start_worker(env: dict, concurrency: int, log: Path) -> subprocess.Popen:
         "worker",
         "-B",
         "-Q",
-        "callbacks",
+        "callbacks,default",  # the sweep runs on "default" (settings)
         "--concurrency",
         str(concurrency),
         "--loglevel",
