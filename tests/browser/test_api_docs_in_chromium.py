@@ -26,7 +26,6 @@ def test_docs_pages_reference_only_local_static_urls_that_are_served(client, pat
 
 
 @needs_chromium[0]
-@needs_chromium[1]
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("path", ["/api/docs", "/api/redoc"])
 def test_docs_render_in_chromium_with_every_request_to_this_server(browser, live_server, path):
