@@ -161,6 +161,7 @@ class IncentiveCodeUploadAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     form = CodeUploadForm
     list_display = ["file_name", "pool", "status", "lines", "added", "refused", "created_at"]
     list_filter = [CompanyListFilter, "status"]
+    search_fields = ["file_name"]
     change_form_template = "admin/incentives/incentivecodeupload/change_form.html"
     readonly_fields = [
         "pool",
