@@ -7,6 +7,7 @@ import uuid
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
 
+from vibesweb.inputs import parse_id, require_id
 from vibesweb.paginators import CappedCountPaginator
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
@@ -62,8 +63,9 @@ class ListMembershipFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
+        list_id = require_id(self.value(), name="list")
         active = Subscription.objects.filter(
-            person=OuterRef("pk"), subscription_list_id=self.value(), opt_out_date__isnull=True
+            person=OuterRef("pk"), subscription_list_id=list_id, opt_out_date__isnull=True
         )
         return queryset.filter(Exists(active))
 
@@ -140,8 +142,9 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             return queryset.filter(person_key=uuid.UUID(term)), False
         except ValueError:
             pass
-        if term.isdigit() and len(term) < 19:
-            return queryset.filter(pk=int(term)) | queryset.filter(external_person_id=term), False
+        pk = parse_id(term)
+        if pk is not None:
+            return queryset.filter(pk=pk) | queryset.filter(external_person_id=term), False
         return queryset.filter(external_person_id=term), False
 
     def get_fieldsets(self, request, obj=None):
@@ -158,8 +161,8 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             return obj.company
         companies = companies_for_user(request.user)
         chosen = request.POST.get("company") or request.GET.get("company")
-        if chosen and str(chosen).isdigit():
-            company = companies.filter(pk=int(chosen)).first()
+        if chosen and parse_id(chosen) is not None:
+            company = companies.filter(pk=parse_id(chosen)).first()
             if company is not None:
                 return company
         return companies.order_by("pk").first()

@@ -17,6 +17,7 @@ from typing import Any
 import phonenumbers
 
 from vibesweb.errors import DomainError, DomainErrors
+from vibesweb.inputs import refuse_unsafe_text
 
 from .errors import (
     CharacterSetViolation,
@@ -30,8 +31,9 @@ from .errors import (
 
 # --- MDNs -------------------------------------------------------------------------------
 
-_US_TEN_DIGITS = re.compile(r"^[2-9]\d{9}$")
-_US_E164 = re.compile(r"^\+1[2-9]\d{9}$")
+# ASCII digits only: `\d` also matches "١٢٣" (Arabic-Indic), which must not be stored.
+_US_TEN_DIGITS = re.compile(r"^[2-9][0-9]{9}$")
+_US_E164 = re.compile(r"^\+1[2-9][0-9]{9}$")
 _PUNCTUATION = re.compile(r"[\s().\-]")
 
 
@@ -60,7 +62,7 @@ def normalize_mdn(raw: Any, *, api_version: int = 2) -> str:
     compact = _PUNCTUATION.sub("", value)
     if _US_TEN_DIGITS.match(compact):
         return "+1" + compact
-    if compact.startswith("+") and compact[1:].isdigit():
+    if compact.startswith("+") and compact[1:].isascii() and compact[1:].isdigit():
         return _parse_international(compact, original=value)
     raise InvalidMDN(f"Invalid mdn '{value[:32]}': expected E.164 or 10-digit US")
 
@@ -154,6 +156,7 @@ def _invalid(spec: FieldSpec, reason: str) -> InvalidCustomFieldValue:
 def _clean_string(spec: FieldSpec, value: Any, from_text: bool) -> str:
     if not isinstance(value, str):
         raise _invalid(spec, "expected a string")
+    refuse_unsafe_text(value, where=f"Custom field '{spec.name}'")
     if not fits_character_set(value, spec.character_set):
         raise CharacterSetViolation(
             f"Custom field value is incompatible with the field's character set "
@@ -212,7 +215,10 @@ def parse_platform_datetime(value: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past datetime.max in UTC
+        raise ValueError(f"'{text[:40]}' is out of range") from None
 
 
 def format_platform_datetime(moment: datetime | None) -> str | None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from mobiledb.models import SubscriptionList
 from vibesweb.errors import Conflict, DomainError, DomainErrors, ErrorCode, Forbidden
+from vibesweb.inputs import parse_id
 from vibesweb.tenancy.models import Company
 
 from ..crypto import encrypt_json, new_signing_secret
@@ -230,7 +231,8 @@ def _check_scope(company: Company, callback_type: str, fields: dict) -> list[Dom
 
 def _list_exists(company: Company, list_id: str) -> bool:
     return (
-        list_id.isdigit() and SubscriptionList.objects.filter(company=company, pk=list_id).exists()
+        parse_id(list_id) is not None
+        and SubscriptionList.objects.filter(company=company, pk=parse_id(list_id)).exists()
     )
 
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from campaigns.api.shapes import AcquisitionCampaignOutputSerializer
 from vibesweb.api.views import CompanyAPIView, validated
 from vibesweb.errors import NotFound
+from vibesweb.inputs import parse_id
 
 from ..models import Broadcast, Subscription, SubscriptionList
 from ..selectors import person_get, persons_of_company
@@ -261,8 +262,9 @@ class BroadcastDetailView(CompanyAPIView):
 
     def get_broadcast(self, broadcast_id: str) -> Broadcast:
         found = None
-        if broadcast_id.isdigit():
-            found = Broadcast.objects.filter(company=self.company, pk=int(broadcast_id)).first()
+        pk = parse_id(broadcast_id)
+        if pk is not None:
+            found = Broadcast.objects.filter(company=self.company, pk=pk).first()
         if found is None:
             raise NotFound("Broadcast not found")
         found.company = self.company

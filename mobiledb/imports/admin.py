@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from vibesweb.inputs import require_id
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.services import companies_for_user
 
@@ -210,7 +211,7 @@ class PersonImportAdmin(admin.ModelAdmin):
         companies = self.companies(request)
         company_id = request.GET.get("company")
         if company_id:
-            company = get_object_or_404(companies, pk=company_id)
+            company = get_object_or_404(companies, pk=require_id(company_id, name="company"))
             return export_response(company)
         context = {
             **self.admin_site.each_context(request),

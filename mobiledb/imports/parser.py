@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from vibesweb.inputs import is_unsafe_text
+
 from ..errors import InvalidImportFileFormat, Unknown8BitEncodingDetected
 
 IDENTIFYING_COLUMNS = ("person_id", "person_key", "external_person_id", "mdn", "vibes_device_id")
@@ -109,6 +111,8 @@ def _check_columns(columns: list[str]) -> list[str]:
     for column in columns:
         if not column:
             raise InvalidImportFileFormat("A column has no name")
+        if is_unsafe_text(column):
+            raise InvalidImportFileFormat("A column name holds a NUL character")
         if column in seen:
             raise InvalidImportFileFormat(f"Column '{column[:100]}' appears twice")
         seen.add(column)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import operator
 
+from vibesweb.inputs import is_unsafe_text, refuse_unsafe_text
+
 from ..errors import InvalidExternalPersonId, InvalidImportFileFormat
 from ..models import Person
 from ..selectors import person_id_from_text, person_key_from_text
@@ -54,6 +56,7 @@ class RowReader:
     def __init__(self, layout: FileLayout, schema: CustomFieldSchema):
         columns = layout.columns
         self.width = len(columns)
+        self.columns = columns
         self.delimiter = layout.multi_select_delimiter
         self.file_delimiter = layout.delimiter
         self.schema = schema
@@ -77,6 +80,9 @@ class RowReader:
             raise InvalidImportFileFormat(
                 f"The row has {len(cells)} values but the file has {self.width} columns"
             )
+        if is_unsafe_text("".join(cells)):  # one search per row: the import's hot path
+            for name, cell in zip(self.columns, cells, strict=False):
+                refuse_unsafe_text(cell, where=f"Column '{name[:100]}'")
         if any(map(_starts_with_apostrophe, cells)):
             cells = [unescape_cell(cell) for cell in cells]
         values = RowValues()

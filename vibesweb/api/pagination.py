@@ -6,8 +6,11 @@ Cursor-based (RFC 8288 `rel="next"`), so page 10,000 costs what page 1 does.
 
 from __future__ import annotations
 
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+
+from vibesweb.inputs import parse_id
 
 
 class LinkHeaderCursorPagination(CursorPagination):
@@ -16,6 +19,15 @@ class LinkHeaderCursorPagination(CursorPagination):
     max_page_size = 1000
     ordering = "id"
     cursor_query_param = "cursor"
+
+    def decode_cursor(self, request):
+        """DRF's cursor, with its position checked as an id: `ordering` is "id", and a
+        forged cursor (`p=abc`) would otherwise reach the query and fail there."""
+        cursor = super().decode_cursor(request)
+        position = cursor.position if cursor is not None else None
+        if position is not None and parse_id(position) is None:
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
 
     def get_paginated_response(self, data):
         headers = {}

@@ -10,6 +10,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 
+from vibesweb.errors import DomainError
+from vibesweb.inputs import parse_id, refuse_unsafe_json
+
 from .models import Company, Membership
 from .services import companies_for_user
 
@@ -42,6 +45,21 @@ def _company_path_of(model: type[Model]) -> str | None:
     return None
 
 
+class SafeTextFormMixin:
+    """Every admin form refuses a NUL character or a lone surrogate in any cleaned value,
+    JSON fields included, as a form error (vibesweb.inputs)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(self.cleaned_data.items()):
+            if isinstance(value, str | list | dict):
+                try:
+                    refuse_unsafe_json(value, where=str(self.fields[name].label or name))
+                except DomainError as error:
+                    self.add_error(name, error.message)
+        return cleaned
+
+
 class CompanyScopedAdminMixin:
     """Mix into a ModelAdmin (or inline) whose model reaches a Company."""
 
@@ -52,6 +70,10 @@ class CompanyScopedAdminMixin:
         if path is None:
             raise TypeError(f"{self.model.__name__} has no path to a company")
         return path
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (SafeTextFormMixin, form), {})
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -87,7 +109,8 @@ class CompanyListFilter(admin.SimpleListFilter):
         return [(str(c.pk), c.key) for c in companies_for_user(request.user)]
 
     def queryset(self, request, queryset):
-        if not self.value() or not self.value().isdigit():
+        company_id = parse_id(self.value())
+        if company_id is None:
             return queryset
         path = _company_path_of(queryset.model)
-        return queryset.filter(**{f"{path}__id": int(self.value())})
+        return queryset.filter(**{f"{path}__id": company_id})
