@@ -20,6 +20,8 @@ from django.utils import timezone
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
+from vibesweb.inputs import storable_text
+
 EXCERPT_BYTES = 1024
 # A body larger than this is not read to the end (the connection is dropped instead).
 MAX_DRAIN_BYTES = 64 * 1024
@@ -165,13 +167,6 @@ def _read_excerpt(response: requests.Response) -> str:
 
 def _fault(kind: str, error: str, started: float) -> Outcome:
     return Outcome(kind, error=storable_text(error)[:500], duration_ms=_elapsed_ms(started))
-
-
-def storable_text(text: str) -> str:
-    """`text` without what a database column refuses (NUL on PostgreSQL, lone surrogates
-    in UTF-8): error messages and excerpts come from outside and must always be storable."""
-    text = text.replace("\x00", "\ufffd")
-    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _elapsed_ms(started: float) -> int:

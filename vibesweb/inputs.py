@@ -77,6 +77,14 @@ def require_id(text: Any, *, name: str) -> int:
     return value
 
 
+def storable_text(text: str) -> str:
+    """`text` without what a database column refuses (NUL on PostgreSQL, lone surrogates
+    in UTF-8), for text we store that came from outside but is no user's value: error
+    messages, response excerpts, the original row of an import error."""
+    text = text.replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def parse_id(text: Any) -> int | None:
     """`text` as a non-negative integer id if it is 1 to 18 ASCII digits, else None."""
     if isinstance(text, int) and not isinstance(text, bool):

@@ -163,6 +163,11 @@ API_RATE_LIMITS_ENABLED = env.bool("API_RATE_LIMITS_ENABLED", default=True)
 # How long a verified Basic credential is trusted without re-hashing (seconds).
 API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=300)
 
+# Person imports (mobiledb/imports): bounds that keep memory flat whatever the file.
+PERSON_IMPORT_MAX_UPLOAD_BYTES = env.int("PERSON_IMPORT_MAX_UPLOAD_BYTES", default=2 * 1024**3)
+PERSON_IMPORT_MAX_COLUMNS = env.int("PERSON_IMPORT_MAX_COLUMNS", default=1000)
+PERSON_IMPORT_MAX_LINE_CHARS = env.int("PERSON_IMPORT_MAX_LINE_CHARS", default=1024 * 1024)
+
 CALLBACK_ALLOW_PRIVATE_DESTINATIONS = env.bool("CALLBACK_ALLOW_PRIVATE_DESTINATIONS", default=False)
 # Callback delivery (callbacks/, README "Callbacks").
 CALLBACK_TIMEOUT_SECONDS = env.float("CALLBACK_TIMEOUT_SECONDS", default=10.0)

@@ -29,11 +29,9 @@ from .progress import import_progress
 from .report import report_lines
 from .services import person_import_cancel, person_import_create, person_import_enqueue
 
-DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3
-
 
 def max_upload_bytes() -> int:
-    return getattr(settings, "PERSON_IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+    return settings.PERSON_IMPORT_MAX_UPLOAD_BYTES
 
 
 class PersonImportUploadForm(forms.ModelForm):

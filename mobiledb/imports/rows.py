@@ -12,7 +12,7 @@ import operator
 
 from vibesweb.inputs import is_unsafe_text, refuse_unsafe_text
 
-from ..errors import InvalidExternalPersonId, InvalidImportFileFormat
+from ..errors import InvalidExternalPersonId, InvalidImportFileFormat, UnbalancedQuote
 from ..models import Person
 from ..selectors import person_id_from_text, person_key_from_text
 from ..validation import CustomFieldSchema, clean_custom_field_value, normalize_mdn
@@ -80,9 +80,12 @@ class RowReader:
             raise InvalidImportFileFormat(
                 f"The row has {len(cells)} values but the file has {self.width} columns"
             )
-        if is_unsafe_text("".join(cells)):  # one search per row: the import's hot path
+        joined = "".join(cells)
+        if is_unsafe_text(joined):  # one search per row: the import's hot path
             for name, cell in zip(self.columns, cells, strict=False):
                 refuse_unsafe_text(cell, where=f"Column '{name[:100]}'")
+        if "\n" in joined or "\r" in joined:
+            self._refuse_swallowed_rows(cells)
         if any(map(_starts_with_apostrophe, cells)):
             cells = [unescape_cell(cell) for cell in cells]
         values = RowValues()
@@ -117,3 +120,16 @@ class RowReader:
                 spec, text, from_text=True, multi_select_delimiter=self.delimiter
             )
         return values
+
+    def _refuse_swallowed_rows(self, cells: list[str]) -> None:
+        """A quoted value spanning lines that look like records is an unbalanced quote
+        that swallowed them (RFC 4180 allows line breaks in quotes, not whole rows):
+        the record is an error row rather than silently applied with the rows lost."""
+        needed = max(1, self.width - 1)
+        for cell in cells:
+            lines = cell.splitlines()
+            if any(line.count(self.file_delimiter) >= needed for line in lines[1:]):
+                raise UnbalancedQuote(
+                    f"A quoted value runs over {len(lines)} lines that look like rows: "
+                    "an unbalanced quote? The rows it holds were not applied"
+                )

@@ -7,14 +7,15 @@ import logging
 import secrets
 from pathlib import Path
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from vibesweb.errors import DomainError
+from vibesweb.inputs import storable_text
 from vibesweb.tenancy.models import Company
 
-from ..errors import InvalidSchemaName
+from ..errors import ImportInterrupted, InvalidSchemaName
 from .engine import LEASE, ImportRun, ImportStopped
 from .models import PersonImport
 from .report import write_error_report
@@ -101,6 +102,17 @@ def _run(person_import: PersonImport, token: str, on_chunk, chunk_size) -> Perso
     except FileNotFoundError:
         _finish(person_import, Status.FAILED, message="The import file is no longer there")
         return person_import
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: the task retries and resumes after the last chunk
+    except Exception as error:  # noqa: BLE001 - never leave an import "running" for good
+        logger.exception("import %s: stopped on an unexpected error", person_import.pk)
+        person_import.refresh_from_db()
+        _finish(person_import, Status.FAILED, ImportInterrupted(
+            f"The import stopped after {person_import.records_done} records "
+            f"({type(error).__name__}: {str(error)[:200]}); the records after them were not "
+            "applied: fix the file and import it again, or import its remaining rows"
+        ))  # fmt: skip
+        return person_import
     _finish(person_import, Status.FINISHED)
     return person_import
 
@@ -113,7 +125,7 @@ def _finish(person_import: PersonImport, status: str, error: DomainError | None 
     person_import.lease_expires_at = None
     if error is not None:
         person_import.error_class = error.error_class
-        person_import.error_message = error.message
+        person_import.error_message = storable_text(error.message)
     elif message:
         person_import.error_class = "FileEngine::FileNotFound"
         person_import.error_message = message

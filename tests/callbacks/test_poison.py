@@ -16,12 +16,13 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from callbacks.http import retry_after_seconds, storable_text
+from callbacks.http import retry_after_seconds
 from callbacks.models import CallbackDelivery, CallbackEvent, DeliveryAttempt
 from callbacks.services import person_added_emit
 from callbacks.services.delivery import deliveries_claim, deliveries_deliver_batch
 from callbacks.services.operations import deliveries_sweep
 from tests.factories import CallbackRegistrationFactory, CompanyFactory, PersonFactory
+from vibesweb.inputs import storable_text
 
 from .receiver import Answer, Receiver
 
