@@ -100,6 +100,12 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="vibesweb <noreply@localhost>")
 
+# Every password check (API Basic auth, admin login) is throttled (vibesweb.login_throttle).
+AUTHENTICATION_BACKENDS = ["vibesweb.login_throttle.ThrottledModelBackend"]
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+LOGIN_FAILURES_PER_USERNAME_ADDRESS = env.int("LOGIN_FAILURES_PER_USERNAME_ADDRESS", default=10)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=100)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -167,6 +173,9 @@ API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=300)
 PERSON_IMPORT_MAX_UPLOAD_BYTES = env.int("PERSON_IMPORT_MAX_UPLOAD_BYTES", default=2 * 1024**3)
 PERSON_IMPORT_MAX_COLUMNS = env.int("PERSON_IMPORT_MAX_COLUMNS", default=1000)
 PERSON_IMPORT_MAX_LINE_CHARS = env.int("PERSON_IMPORT_MAX_LINE_CHARS", default=1024 * 1024)
+# A run renews its lease with every chunk; a lost worker's import resumes once it expires.
+PERSON_IMPORT_LEASE_SECONDS = env.float("PERSON_IMPORT_LEASE_SECONDS", default=120.0)
+PERSON_IMPORT_SWEEP_SECONDS = env.float("PERSON_IMPORT_SWEEP_SECONDS", default=30.0)
 
 CALLBACK_ALLOW_PRIVATE_DESTINATIONS = env.bool("CALLBACK_ALLOW_PRIVATE_DESTINATIONS", default=False)
 # Callback delivery (callbacks/, README "Callbacks").
@@ -230,6 +239,11 @@ CELERY_BEAT_SCHEDULE["callbacks-prune"] = {
     "task": "callbacks.prune",
     "schedule": 600.0,
     "options": {"queue": "callbacks", "expires": 600.0},
+}
+CELERY_BEAT_SCHEDULE["imports-resume-stalled"] = {
+    "task": "mobiledb.imports.resume_stalled",
+    "schedule": PERSON_IMPORT_SWEEP_SECONDS,
+    "options": {"queue": "imports", "expires": PERSON_IMPORT_SWEEP_SECONDS * 2},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -31,6 +31,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -52,7 +53,14 @@ from .store import PersonStore, RowChanged
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 5000
-LEASE = timedelta(minutes=2)
+
+
+def lease() -> timedelta:
+    """How long a run's claim lasts without a checkpoint; a killed worker's import is
+    resumed once it has passed (services.person_imports_stalled, the scheduler)."""
+    return timedelta(seconds=settings.PERSON_IMPORT_LEASE_SECONDS)
+
+
 _DEADLOCK_RETRIES = 3
 
 
@@ -303,7 +311,7 @@ class ImportRun:
             updated=F("updated") + result.updated_rows,
             failed=F("failed") + failed,
             bytes_done=position,
-            lease_expires_at=timezone.now() + LEASE,
+            lease_expires_at=timezone.now() + lease(),
         )
         if changed != 1:
             raise ImportStopped()

@@ -16,7 +16,7 @@ from vibesweb.inputs import storable_text
 from vibesweb.tenancy.models import Company
 
 from ..errors import ImportInterrupted, InvalidSchemaName
-from .engine import LEASE, ImportRun, ImportStopped
+from .engine import ImportRun, ImportStopped, lease
 from .models import PersonImport
 from .report import write_error_report
 
@@ -44,14 +44,14 @@ def person_import_claim(import_id: int) -> str | None:
 
     A conditional UPDATE, so two workers never run the same import: the lease of a live
     run is renewed with every chunk, and one that stopped renewing (a killed worker)
-    expires after LEASE and may be taken over.
+    expires after PERSON_IMPORT_LEASE_SECONDS and may be taken over.
     """
     token = secrets.token_hex(16)
     now = timezone.now()
     claimed = (
         PersonImport.objects.filter(pk=import_id, status__in=[Status.PENDING, Status.RUNNING])
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-        .update(lease_token=token, lease_expires_at=now + LEASE, status=Status.RUNNING)
+        .update(lease_token=token, lease_expires_at=now + lease(), status=Status.RUNNING)
     )
     return token if claimed == 1 else None
 
@@ -131,6 +131,21 @@ def _finish(person_import: PersonImport, status: str, error: DomainError | None 
         person_import.error_message = message
     person_import.error_report_path = write_error_report(person_import)
     person_import.save()
+
+
+def person_imports_stalled(*, limit: int = 100) -> list[int]:
+    """Ids of imports nobody is running: running with the lease expired or released (a
+    killed worker, a lost or parked broker message), or pending for longer than a lease
+    (the task was never delivered). The scheduler enqueues each; the run's claim is
+    conditional, so a duplicate does nothing."""
+    now = timezone.now()
+    stalled = PersonImport.objects.filter(
+        Q(status=Status.RUNNING, lease_expires_at__isnull=True)
+        | Q(status=Status.RUNNING, lease_expires_at__lt=now)
+        | Q(status=Status.PENDING, created_at__lt=now - lease()),
+        cancel_requested=False,
+    )
+    return list(stalled.order_by("id").values_list("id", flat=True)[:limit])
 
 
 @transaction.atomic

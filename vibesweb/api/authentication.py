@@ -17,7 +17,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
+from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication
+
+from vibesweb.login_throttle import LOCKED_FOR
 
 _USER_FIELDS = {"id", "username", "password", "is_active", "is_staff", "is_superuser"}
 
@@ -56,6 +59,14 @@ class CachedBasicAuthentication(BasicAuthentication):
             if user is not None and user.is_active and user.password == password_hash:
                 return (user, None)
             cache.delete(cache_key)
-        user, auth = super().authenticate_credentials(userid, password, request)
+        try:
+            user, auth = super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            wait = getattr(request, LOCKED_FOR, 0)
+            if wait:  # refused unchecked: too many failures (vibesweb.login_throttle)
+                raise exceptions.Throttled(
+                    wait=wait, detail="Too many failed authentications; retry later"
+                ) from None
+            raise
         cache.set(cache_key, (user.pk, user.password), settings.API_AUTH_CACHE_SECONDS)
         return (user, auth)
