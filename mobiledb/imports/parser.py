@@ -19,6 +19,7 @@ from django.conf import settings
 from vibesweb.inputs import is_unsafe_text
 
 from ..errors import InvalidImportFileFormat, Unknown8BitEncodingDetected
+from .cells import unescape_cell
 
 IDENTIFYING_COLUMNS = ("person_id", "person_key", "external_person_id", "mdn", "vibes_device_id")
 _HEADER_LINE = re.compile(r"^\s*(fields|delimiter|multi-select-delimiter)\s*:(.*)$", re.I)
@@ -123,6 +124,7 @@ def _columns_from_fields(fields_value: str, delimiter: str) -> list[str]:
 
 
 def _check_columns(columns: list[str]) -> list[str]:
+    columns = [unescape_cell(column) for column in columns]  # names guarded by the export
     limit = settings.PERSON_IMPORT_MAX_COLUMNS
     if len(columns) > limit:
         raise InvalidImportFileFormat(

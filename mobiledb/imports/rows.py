@@ -16,24 +16,14 @@ from ..errors import InvalidExternalPersonId, InvalidImportFileFormat, Unbalance
 from ..models import Person
 from ..selectors import person_id_from_text, person_key_from_text
 from ..validation import CustomFieldSchema, clean_custom_field_value, normalize_mdn
+from .cells import escape_cell, unescape_cell  # noqa: F401 - escape_cell re-exported
 from .parser import FileLayout
 
 EXTERNAL_ID_MAX_LENGTH = Person._meta.get_field("external_person_id").max_length
 _IDENTITY_COLUMNS = ("person_id", "person_key", "external_person_id", "mdn", "vibes_device_id")
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
 _starts_with_apostrophe = operator.methodcaller("startswith", "'")
-
-
-def escape_cell(text: str) -> str:
-    """A cell that a spreadsheet would run as a formula, behind an apostrophe (export)."""
-    return "'" + text if text[:1] in _FORMULA_STARTS and text else text
-
-
-def unescape_cell(text: str) -> str:
-    """The reverse of escape_cell: `'=`, `'+`, `'-`, `'@` lose the apostrophe."""
-    return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_STARTS and text[1:2] else text
 
 
 class RowValues:
