@@ -131,3 +131,8 @@ class ImportInterrupted(DomainError):
 class ImportRowRefused(DomainError):
     error_class = "PersonErrors::RowRefused"
     default_message = "The database refused this row"
+
+
+class InvalidTimezone(DomainError):
+    error_class = "PersonErrors::InvalidTimezone"
+    default_message = "timezone must be an IANA time zone name"

@@ -8,7 +8,9 @@ the same checks apply.
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -27,7 +29,26 @@ from .errors import (
     InvalidCustomFieldValue,
     InvalidMDN,
     InvalidSelectOption,
+    InvalidTimezone,
 )
+
+# --- Time zones --------------------------------------------------------------------------
+
+
+@functools.cache
+def _iana_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def clean_timezone(value: Any) -> str | None:
+    """An IANA time zone name (`America/Chicago`), or None for none; InvalidTimezone."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in _iana_time_zones():
+        shown = str(value)[:64]
+        raise InvalidTimezone(f"timezone '{shown}' is not an IANA time zone name")
+    return value
+
 
 # --- MDNs -------------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ every foreign-key/many-to-many choice. Superusers see all companies.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.contrib.admin.utils import get_fields_from_path
+from django.db.models import CharField, Model, QuerySet
 
 from vibesweb.errors import DomainError
 from vibesweb.inputs import parse_id, refuse_unsafe_json
@@ -60,6 +61,26 @@ class SafeTextFormMixin:
         return cleaned
 
 
+class ScopedAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """AllValuesFieldListFilter whose choices come from the admin's scoped queryset."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        values = model_admin.get_queryset(request).order_by(field_path)
+        self.lookup_choices = values.values_list(field_path, flat=True).distinct()
+
+
+def _scoped_list_filter(model: type[Model], item):
+    if not isinstance(item, str):
+        return item
+    field = get_fields_from_path(model, item)[-1]
+    if field.is_relation:
+        return (item, admin.RelatedOnlyFieldListFilter)
+    if isinstance(field, CharField) and not field.choices:
+        return (item, ScopedAllValuesFieldListFilter)
+    return item
+
+
 class CompanyScopedAdminMixin:
     """Mix into a ModelAdmin (or inline) whose model reaches a Company."""
 
@@ -74,6 +95,11 @@ class CompanyScopedAdminMixin:
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         return type(form.__name__, (SafeTextFormMixin, form), {})
+
+    def get_list_filter(self, request):
+        """Filters named by a field path offer only values of the user's rows: Django's
+        own list every value in the table (or of the related table, for a path)."""
+        return [_scoped_list_filter(self.model, item) for item in super().get_list_filter(request)]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
