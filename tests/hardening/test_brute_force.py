@@ -80,3 +80,16 @@ def test_admin_login_shows_a_lockout_notice(company):
     other = Client(REMOTE_ADDR="192.0.2.1")
     response = other.post("/admin/login/?next=/admin/", {"username": "marketer", "password": "pw"})
     assert response.status_code == 302
+
+
+def test_a_renamed_users_old_name_stops_working_at_once(api_user, company):
+    assert call("acme-api", "pw").status_code == 200  # verified and cached
+    api_user.username = "acme-api-renamed"
+    api_user.save()
+    assert call("acme-api", "pw").status_code == 401
+    newcomer = UserFactory(username="acme-api")  # someone else takes the old name
+    MembershipFactory(user=newcomer, company=company)
+    newcomer.set_password("other")
+    newcomer.save()
+    assert call("acme-api", "pw").status_code == 401
+    assert call("acme-api-renamed", "pw").status_code == 200

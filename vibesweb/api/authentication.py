@@ -3,9 +3,9 @@
 Django's password hashers cost hundreds of milliseconds by design; running one on every
 API request would cap the API at a few requests per second per core. A verified
 credential is remembered under an HMAC of username and password (never the password
-itself) for API_AUTH_CACHE_SECONDS, bound to the user's current password hash, which is
-re-read on every request with one indexed query, so a password change or deactivation
-takes effect on the very next request.
+itself) for API_AUTH_CACHE_SECONDS, bound to the user's id, username and password hash,
+which are re-read on every request with one indexed query, so a rename, a password change
+or a deactivation takes effect on the very next request.
 """
 
 from __future__ import annotations
@@ -56,7 +56,15 @@ class CachedBasicAuthentication(BasicAuthentication):
         if remembered is not None:
             user_id, password_hash = remembered
             user = _current_user(user_id)
-            if user is not None and user.is_active and user.password == password_hash:
+            # Bound to the user's current username and password hash: a rename or a
+            # password change ends the entry at once (a renamed user's old name, even
+            # taken by someone else since, no longer opens this account).
+            if (
+                user is not None
+                and user.is_active
+                and user.get_username() == userid
+                and user.password == password_hash
+            ):
                 return (user, None)
             cache.delete(cache_key)
         try:
