@@ -29,6 +29,19 @@ if SECRET_KEY == _DEV_SECRET_KEY and "pytest" not in sys.modules:
         stacklevel=1,
     )
 
+# HTTPS behind a proxy (README "Security"): all off by default so a laptop runs plain
+# HTTP; `manage.py check --deploy` passes once production sets them.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# e.g. "HTTP_X_FORWARDED_PROTO,https": the header the proxy sets and the value meaning HTTPS.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -156,6 +169,21 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["vibesweb.api.schema.drop_trailing_slash_duplicates"],
+    # /api/schema, /api/docs and /api/redoc: public, or for signed-in users only
+    # (API Basic auth, or an admin session for the browser pages).
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if env.bool("API_DOCS_PUBLIC", default=True)
+        else "rest_framework.permissions.IsAuthenticated"
+    ],
+    # The schema's own warnings (our header versioning is one spectacular does not know)
+    # are not deployment problems: `check --deploy` stays about security settings, and
+    # the schemathesis test (tests/hardening) fails on a schema that cannot be generated.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    "SERVE_AUTHENTICATION": [
+        "vibesweb.api.authentication.CachedBasicAuthentication",  # first: 401, not 403
+        "rest_framework.authentication.SessionAuthentication",
+    ],
 }
 
 # Requests per second per company and rate class (seeds/003 "Rate Limiting").

@@ -84,7 +84,11 @@ class PersonListView(PersonsMixin, CompanyAPIView):
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.person_json(person), status=code)
 
-    @extend_schema(request=PersonInputSerializer, responses=PersonOutputSerializer)
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="persons_update_by_identity",
+    )
     def put(self, request, company_key: str):
         """Update by `external_person_id` in the body (seeds/000 "Updating a Person")."""
         body = validated(PersonInputSerializer, request)
@@ -129,7 +133,7 @@ class PersonDetailView(PersonsMixin, CompanyAPIView):
 @extend_schema_view(
     get=extend_schema(responses=TagListSerializer),
     post=extend_schema(request=TagInputSerializer, responses={201: TagListSerializer}),
-    delete=extend_schema(responses={204: None}),
+    delete=extend_schema(responses={204: None}, operation_id="person_tags_clear"),
 )
 class PersonTagListView(CompanyAPIView):
     """`/persons/:id/tags`: `GET` the tags, `POST` adds `tag` or `tags`, `DELETE` clears."""
