@@ -40,7 +40,7 @@ from vibesweb.errors import DomainError
 from vibesweb.inputs import storable_text
 
 from ..errors import ExternalIdAlreadyAssigned, ImportRowRefused, MobilePhoneAlreadyAssigned
-from ..selectors import custom_field_schema
+from ..persons.selectors import custom_field_schema
 from .callbacks import emit_chunk_callbacks
 from .carrier import carrier_lookup
 from .chunk import ChunkApplier, ChunkResult, Found

@@ -13,8 +13,8 @@ import operator
 from vibesweb.inputs import is_unsafe_text, refuse_unsafe_text
 
 from ..errors import InvalidExternalPersonId, InvalidImportFileFormat, UnbalancedQuote
-from ..models import Person
-from ..selectors import person_id_from_text, person_key_from_text
+from ..persons.models import Person
+from ..persons.selectors import person_id_from_text, person_key_from_text
 from ..validation import CustomFieldSchema, clean_custom_field_value, normalize_mdn
 from .cells import escape_cell, unescape_cell  # noqa: F401 - escape_cell re-exported
 from .parser import FileLayout

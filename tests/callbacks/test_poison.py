@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from callbacks.http import retry_after_seconds
 from callbacks.models import CallbackDelivery, CallbackEvent, DeliveryAttempt
-from callbacks.services import person_added_emit
 from callbacks.services.delivery import deliveries_claim, deliveries_deliver_batch
 from callbacks.services.operations import deliveries_sweep
+from mobiledb.persons.callbacks import person_added_emit
 from tests.factories import CallbackRegistrationFactory, CompanyFactory, PersonFactory
 from vibesweb.inputs import storable_text
 

@@ -21,7 +21,7 @@ from django.conf import settings as django_settings
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 
-from mobiledb.services.custom_fields import custom_field_create
+from mobiledb.persons.custom_fields import custom_field_create
 from tests.factories import MembershipFactory, PersonFactory, SubscriptionListFactory, UserFactory
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8"))

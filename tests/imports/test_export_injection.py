@@ -9,7 +9,7 @@ import pytest
 from mobiledb.imports.cells import escape_cell, unescape_cell
 from mobiledb.imports.export import persons_export_lines
 from mobiledb.models import Person
-from mobiledb.services.custom_fields import custom_field_create
+from mobiledb.persons.custom_fields import custom_field_create
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
