@@ -398,6 +398,22 @@ def _quick_thread_switches():
         sys.setswitchinterval(interval)
 
 
-def _chunks(records: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(itertools.islice(records, size)):
+# A chunk also ends once its cells weigh about this much (characters plus a per-cell
+# overhead): 5,000 rows of 1,000 long cells would otherwise be gigabytes in flight, and
+# memory must stay flat whatever the file (SPEC section 9). Ordinary rows never reach it.
+CHUNK_MAX_WEIGHT = 16 * 1024 * 1024
+_CELL_WEIGHT = 64
+
+
+def _chunks(records: Iterator, size: int, max_weight: int = CHUNK_MAX_WEIGHT) -> Iterator[list]:
+    chunk: list = []
+    weight = 0
+    for record in records:
+        chunk.append(record)
+        cells = record[1]
+        weight += sum(map(len, cells)) + _CELL_WEIGHT * len(cells)
+        if len(chunk) >= size or weight >= max_weight:
+            yield chunk
+            chunk, weight = [], 0
+    if chunk:
         yield chunk

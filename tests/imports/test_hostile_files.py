@@ -129,3 +129,13 @@ def test_a_quoted_line_break_in_a_value_is_still_a_value(standard_fields, run_im
     person_import = run_import("ACME", content)
     assert (person_import.status, person_import.created) == (Status.FINISHED, 2)
     assert Person.objects.get(external_person_id="E1").custom_fields["first_name"] == "two\nlines"
+
+
+def test_chunks_end_by_weight_so_wide_rows_never_pile_up():
+    from mobiledb.imports.engine import _chunks
+
+    wide = [(n, ["x" * 1000] * 1000) for n in range(100)]  # ~1 MB of cells each
+    sizes = [len(chunk) for chunk in _chunks(iter(wide), 5000, max_weight=4 * 1024 * 1024)]
+    assert max(sizes) <= 4 and sum(sizes) == 100
+    narrow = [(n, ["a", "b"]) for n in range(12)]
+    assert [len(c) for c in _chunks(iter(narrow), 5)] == [5, 5, 2]
