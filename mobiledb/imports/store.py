@@ -113,13 +113,9 @@ class PersonStore:
             yield
             return
         with connection.cursor() as cursor:
-            # enable_seqscan too: with statistics taken while the table was empty (the
-            # run's own first ANALYZE, or a killed worker's, whose counts never reach
-            # pg_stat_user_tables) the planner scanned the table once per value, and a
-            # resumed import slowed down quadratically.
             cursor.execute(
                 "SET enable_hashjoin = off; SET enable_mergejoin = off; "
-                "SET enable_seqscan = off; SET max_parallel_workers_per_gather = 0"
+                "SET max_parallel_workers_per_gather = 0"
             )
         try:
             yield
@@ -127,7 +123,7 @@ class PersonStore:
             if connection.connection is not None and not connection.needs_rollback:
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        "RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_seqscan; "
+                        "RESET enable_hashjoin; RESET enable_mergejoin; "
                         "RESET max_parallel_workers_per_gather"
                     )
 
@@ -152,17 +148,7 @@ class PersonStore:
             if row is None:
                 return
             live, modified, never = row
-            # The table's size on disk against its size at the last ANALYZE: a killed
-            # worker's statistics never reach pg_stat_user_tables (a backend flushes them
-            # as it goes idle), so a resumed import saw "empty" and probed by scans.
-            cursor.execute(
-                "SELECT relpages, pg_relation_size(oid) / current_setting('block_size')::int "
-                "FROM pg_class WHERE oid = %s::regclass",
-                [TABLE],
-            )
-            analyzed_pages, pages = cursor.fetchone()
-            grown = pages > max(analyzed_pages + 128, analyzed_pages * 5 // 4)
-            if never or grown or modified > max(10_000, live // 5):
+            if never or modified > max(10_000, live // 5):
                 cursor.execute(f"ANALYZE {TABLE}")
 
     def begin_chunk(self) -> str | None:
