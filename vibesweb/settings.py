@@ -6,6 +6,7 @@ filesystem Celery broker and a local-memory cache. Production sets them (README)
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 import warnings
 from pathlib import Path
@@ -22,7 +23,9 @@ SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-if SECRET_KEY == _DEV_SECRET_KEY and "pytest" not in sys.modules:
+# bin/run says it once and turns it off for the processes it starts (SECRET_KEY_WARNING).
+_WARN_SECRET_KEY = env.bool("SECRET_KEY_WARNING", default=True) and "pytest" not in sys.modules
+if SECRET_KEY == _DEV_SECRET_KEY and _WARN_SECRET_KEY:
     warnings.warn(
         "SECRET_KEY is the development default: set SECRET_KEY, DEBUG and ALLOWED_HOSTS "
         "before exposing vibesweb to anyone.",
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from here, not a CDN
     "vibesweb.tenancy",
     "mobiledb",
     "campaigns",
@@ -61,14 +65,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "vibesweb.middleware.RequestGuardMiddleware",
+    "vibesweb.request_guard.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "vibesweb.middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "vibesweb.actors.ActingRequestMiddleware",
 ]
 
 ROOT_URLCONF = "vibesweb.urls"
@@ -102,9 +107,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections outlive a request: opening one cost more than the rest of a GET person
+# (SQLite: connect, register functions, run the PRAGMAs, close, ~0.5 ms; PostgreSQL: a
+# new backend). Health checks make a connection that died between requests (database
+# restarted) be replaced instead of failing the next request; on PostgreSQL they cost a
+# `SELECT 1` round trip per request, which CONN_HEALTH_CHECKS=off trades for one failed
+# request per worker after a database restart.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://vibesweb")}
@@ -150,7 +160,8 @@ REST_FRAMEWORK = {
         "vibesweb.api.parsers.BoundedJSONParser",
         "vibesweb.api.parsers.TextJSONParser",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["vibesweb.api.renderers.FastJSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "vibesweb.api.negotiation.FastContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "vibesweb.api.schema.PlatformAutoSchema",
     "EXCEPTION_HANDLER": "vibesweb.api.exceptions.errors_body_exception_handler",
@@ -159,13 +170,19 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
 }
 
+try:
+    PRODUCT_VERSION = importlib.metadata.version("vibesweb")
+except importlib.metadata.PackageNotFoundError:  # run from a checkout without `pip install`
+    PRODUCT_VERSION = "0.0.0+source"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "vibesweb API",
     "DESCRIPTION": (
         "Self-hosted Mobile Database speaking the Vibes Mobile Engagement Platform API. "
         "HTTP Basic auth; X-API-Version 1 (10-digit US MDNs) or 2 (E.164)."
     ),
-    "VERSION": "1",
+    # the product's version; the wire versions are the X-API-Version header's 1 and 2
+    "VERSION": PRODUCT_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["vibesweb.api.schema.drop_trailing_slash_duplicates"],
@@ -184,6 +201,10 @@ SPECTACULAR_SETTINGS = {
         "vibesweb.api.authentication.CachedBasicAuthentication",  # first: 401, not 403
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # /api/docs and /api/redoc work without internet (issue 14).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Requests per second per company and rate class (seeds/003 "Rate Limiting").
@@ -224,10 +245,14 @@ CALLBACK_FAILURE_EMAIL_INTERVAL_SECONDS = env.int(
 )
 CALLBACK_RETENTION_DAYS = env.int("CALLBACK_RETENTION_DAYS", default=30)
 
-# Celery: the app is `vibesweb` (vibesweb/celery.py). With no broker configured the
-# filesystem transport needs no server, so one laptop runs everything.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Celery: the app is `vibesweb` (vibesweb/celery.py). With no broker configured a SQLite
+# file under var/ is the broker (vibesweb/broker.py: no server, and a killed worker's
+# tasks are delivered again), so one laptop runs everything.
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=f"sqlite:///{(VAR_DIR / 'broker.sqlite3').resolve()}"
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport, still accepted; it can lose a message (README).
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("out", "processed"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
@@ -258,10 +283,13 @@ CELERY_TASK_ROUTES = {
 }
 # Periodic work run by the scheduler (`celery -A vibesweb beat`, or `worker -B`):
 CELERY_BEAT_SCHEDULE: dict = {}
+# The sweep goes on the "default" queue, not behind the deliveries it recovers: in the
+# 30-minute soak (benchmarks/soak.py) a backlog of delivery tasks on "callbacks" let
+# every sweep expire unrun, so claims of a killed worker were never reopened.
 CELERY_BEAT_SCHEDULE["callbacks-sweep"] = {
     "task": "callbacks.sweep",
     "schedule": CALLBACK_SWEEP_SECONDS,
-    "options": {"queue": "callbacks", "expires": CALLBACK_SWEEP_SECONDS * 2},
+    "options": {"queue": "default", "expires": CALLBACK_SWEEP_SECONDS * 2},
 }
 CELERY_BEAT_SCHEDULE["callbacks-prune"] = {
     "task": "callbacks.prune",
@@ -297,11 +325,17 @@ ACQUISITION_PENDING_TTL_SECONDS = env.int("ACQUISITION_PENDING_TTL_SECONDS", def
 BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=1000)
 # An in_progress broadcast with no progress for this long is resumed by the scheduler.
 BROADCAST_STALL_SECONDS = env.int("BROADCAST_STALL_SECONDS", default=300)
+# How often the scheduler looks for due broadcasts (and due time-zone passes).
+BROADCAST_SCHEDULER_SECONDS = env.float("BROADCAST_SCHEDULER_SECONDS", default=15.0)
+# A time-zone broadcast (send_schedule by_time_zone): the zone of persons without a valid
+# one, unless the broadcast names its own; and the local hours no recipient is texted in.
+BROADCAST_DEFAULT_TIME_ZONE = env.str("BROADCAST_DEFAULT_TIME_ZONE", default="UTC")
+BROADCAST_QUIET_HOURS = env.str("BROADCAST_QUIET_HOURS", default="21:00-08:00")
 CELERY_BEAT_SCHEDULE.update(
     {
         "broadcasts-start-due": {
             "task": "mobiledb.broadcasts_start_due",
-            "schedule": env.float("BROADCAST_SCHEDULER_SECONDS", default=15.0),
+            "schedule": BROADCAST_SCHEDULER_SECONDS,
         },
         "acquisition-expire-pending": {
             "task": "campaigns.participations_expire",

@@ -81,14 +81,15 @@ def _deliveries_abandon(stale) -> int:
 def deliveries_redeliver(*, deliveries) -> int:
     """Put failed deliveries back in the queue with a fresh retry budget; returns how many.
 
-    Only failed ones move (a pending or delivered one is left alone); the event id stays.
+    Only failed ones move (a pending or delivered one is left alone); the event id stays,
+    and so does the attempt count: the next attempt is numbered after the last one sent
+    (on the wire and in the log), and its retries are counted from the attempt that
+    failed (`failed_at` keeps when that was: delivery.retry_round_start).
     """
     with transaction.atomic():
         count = deliveries.filter(state=State.FAILED).update(
             state=State.PENDING,
-            attempts=0,
             next_attempt_at=timezone.now(),
-            failed_at=None,
             claim_token=None,
             reopenings=0,
         )
@@ -98,8 +99,11 @@ def deliveries_redeliver(*, deliveries) -> int:
 
 
 @transaction.atomic
-def callback_event_test_send(*, registration: CallbackRegistration) -> CallbackDelivery:
-    """Queue a test event (a sample body of the registration's type) to that registration.
+def callback_event_test_send(
+    *, registration: CallbackRegistration, sample: dict | None = None
+) -> CallbackDelivery:
+    """Queue a test event (a sample body of the registration's type) to that registration;
+    `sample` is the tester's request, whose objects and scope fill the body (payloads).
 
     Raises RegistrationEnded (403) for an ended registration.
     """
@@ -109,6 +113,7 @@ def callback_event_test_send(*, registration: CallbackRegistration) -> CallbackD
         registration.callback_type,
         company=registration.company,
         api_version=registration.api_version,
+        overrides=sample,
     )
     event = CallbackEvent.objects.create(
         company=registration.company,

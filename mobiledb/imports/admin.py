@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -30,13 +31,18 @@ from .progress import import_progress
 from .report import report_lines
 from .services import person_import_cancel, person_import_create, person_import_enqueue
 
+UPLOAD_EXTENSIONS = (".persons", ".subscriptions", ".opt_outs")
+
 
 def max_upload_bytes() -> int:
     return settings.PERSON_IMPORT_MAX_UPLOAD_BYTES
 
 
 class PersonImportUploadForm(forms.ModelForm):
-    file = forms.FileField(help_text="A .persons file (UTF-8 or ASCII CSV, seeds/004).")
+    file = forms.FileField(
+        help_text="A .persons file (UTF-8 or ASCII CSV, seeds/004), or a .subscriptions or "
+        ".opt_outs file (opt-ins and opt-outs by mdn, person_key or external_person_id)."
+    )
 
     class Meta:
         model = PersonImport
@@ -50,8 +56,10 @@ class PersonImportUploadForm(forms.ModelForm):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".persons"):
-            raise forms.ValidationError("The file name must end with .persons")
+        if not upload.name.lower().endswith(UPLOAD_EXTENSIONS):
+            raise forms.ValidationError(
+                "The file name must end with .persons, .subscriptions or .opt_outs"
+            )
         if upload.size > max_upload_bytes():
             raise forms.ValidationError(
                 f"The file is larger than {max_upload_bytes() // 1024**2} MB"
@@ -63,7 +71,7 @@ def _store_upload(upload) -> Path:
     """Copy the upload (already on disk or in memory) under MEDIA_ROOT, a chunk at a time."""
     folder = Path(settings.MEDIA_ROOT) / "imports" / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{uuid.uuid4().hex}.persons"
+    target = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
     with open(target, "wb") as out:
         for piece in upload.chunks():
             out.write(piece)
@@ -72,14 +80,14 @@ def _store_upload(upload) -> Path:
 
 @admin.register(PersonImport)
 class PersonImportAdmin(admin.ModelAdmin):
-    list_display = ["file_name", "company_key", "status_badge", "progress_text", "created",
-                    "updated", "failed", "created_at"]  # fmt: skip
-    list_filter = ["status"]
+    list_display = ["file_name", "kind", "company_key", "status_badge", "progress_text",
+                    "created", "updated", "failed", "created_at"]  # fmt: skip
+    list_filter = ["status", "kind"]
     search_fields = ["file_name", "company_key"]
     actions = ["resume_imports"]
     change_form_template = "admin/imports/personimport/change_form.html"
     change_list_template = "admin/imports/personimport/change_list.html"
-    readonly_fields = ["company", "file_name", "file_size", "status", "rows", "created",
+    readonly_fields = ["company", "file_name", "kind", "size", "status", "rows", "created",
                        "updated", "failed", "error_class", "error_message", "created_by",
                        "created_at", "started_at", "finished_at"]  # fmt: skip
 
@@ -107,6 +115,10 @@ class PersonImportAdmin(admin.ModelAdmin):
         return person_import
 
     # --- list ------------------------------------------------------------------------
+
+    @admin.display(description="file size")
+    def size(self, obj):
+        return filesizeformat(obj.file_size)
 
     @admin.display(description="status")
     def status_badge(self, obj):
@@ -244,7 +256,8 @@ def export_response(company: Company, persons=None) -> StreamingHttpResponse:
 @admin.action(description="Export selected persons as a .persons file")
 def export_persons(modeladmin, request, queryset):
     """Person changelist action: the selection (or the whole filter) of one company."""
-    company_ids = list(queryset.values_list("company_id", flat=True).distinct()[:2])
+    # order_by(): a distinct() over the list's ordering (-id) would count each person.
+    company_ids = list(queryset.order_by().values_list("company_id", flat=True).distinct()[:2])
     if len(company_ids) != 1:
         modeladmin.message_user(
             request, "Export persons of one company at a time: filter by company first.",

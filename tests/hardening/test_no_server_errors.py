@@ -45,11 +45,11 @@ def test_callback_scope_list_id_superscript_answers_400(api, company):
     assert response.status_code == 400, response.content
 
 
-def test_forged_cursor_answers_404_not_500(api, company):
+def test_forged_cursor_answers_400_not_500(api, company):
     PersonFactory(company=company)
     cursor = base64.b64encode(b"p=abc").decode()
     response = api.get(f"{BASE}/mobiledb/persons?cursor={cursor}")
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response.json()["errors"]
 
 
