@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 
 from callbacks.admin import PersonCallbackEventInline
+from vibesweb.inputs import parse_id
 from vibesweb.paginators import CappedCountPaginator
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
@@ -72,12 +73,13 @@ class ListMembershipFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        if not self.value().isdigit() or len(self.value()) > 18:
+        list_id = parse_id(self.value())  # ASCII digits only ("²".isdigit() is true)
+        if list_id is None:
             # A hand-edited or stale URL: say so and show the list unfiltered (was a 500).
             messages.warning(request, f"No subscription list {self.value()!r}: filter ignored.")
             return queryset
         active = Subscription.objects.filter(
-            person=OuterRef("pk"), subscription_list_id=self.value(), opt_out_date__isnull=True
+            person=OuterRef("pk"), subscription_list_id=list_id, opt_out_date__isnull=True
         )
         return queryset.filter(Exists(active))
 
@@ -147,8 +149,9 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             return queryset.filter(person_key=uuid.UUID(term)), False
         except ValueError:
             pass
-        if term.isdigit() and len(term) < 19:
-            return queryset.filter(pk=int(term)) | queryset.filter(external_person_id=term), False
+        pk = parse_id(term)
+        if pk is not None:
+            return queryset.filter(pk=pk) | queryset.filter(external_person_id=term), False
         return queryset.filter(external_person_id=term), False
 
     def get_fieldsets(self, request, obj=None):
@@ -165,8 +168,8 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             return obj.company
         companies = companies_for_user(request.user)
         chosen = request.POST.get("company") or request.GET.get("company")
-        if chosen and str(chosen).isdigit():
-            company = companies.filter(pk=int(chosen)).first()
+        if chosen and parse_id(chosen) is not None:
+            company = companies.filter(pk=parse_id(chosen)).first()
             if company is not None:
                 return company
         return companies.order_by("pk").first()
