@@ -10,12 +10,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from campaigns.api import views as campaign_api_views
 from vibesweb.api import views as api_views
 from vibesweb.api.routing import api_path
+from wallet.api import views as wallet_api_views
 
 company_routes = [
     *api_path("", api_views.CompanyDetailView.as_view(), "company-detail"),
     *api_path("heartbeat", api_views.CompanyHeartbeatView.as_view(), "company-heartbeat"),
     path("mobiledb/", include("mobiledb.api.urls")),
     path("config/", include("callbacks.api.urls")),
+    path("campaigns/wallet", wallet_api_views.WalletCampaignListView.as_view()),
+    path("campaigns/wallet/", include("wallet.api.urls")),
     path("campaigns/", include("campaigns.api.urls")),
     *api_path("events", campaign_api_views.InboundEventView.as_view(), "inbound-events"),
 ]
@@ -23,6 +26,7 @@ company_routes = [
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("", include("wallet.public.urls")),
     *api_path("heartbeat", api_views.HeartbeatView.as_view(), "heartbeat"),
     *api_path("companies", api_views.CompanyListView.as_view(), "company-list"),
     path("companies/<str:company_key>", api_views.CompanyDetailView.as_view()),

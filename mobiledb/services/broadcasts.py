@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -230,11 +231,31 @@ def _with_filters(persons: QuerySet[Person], broadcast: Broadcast) -> QuerySet[P
     return persons
 
 
+def template_render(template: str, value_of: Callable[[str], object]) -> str:
+    """The template with each {{name}} replaced by `value_of(name)` (empty for None).
+
+    The one personalization renderer: broadcasts fill it from a person, the wallet from
+    an item's tokens.
+    """
+    if "{{" not in template:  # most pass fields are plain text
+        return template
+
+    def replace(match: re.Match) -> str:
+        value = value_of(match.group(1))
+        return "" if value is None else str(value)
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+def template_placeholders(template: str) -> list[str]:
+    """The names of the {{name}} tags in `template`, in order."""
+    return _PLACEHOLDER.findall(template)
+
+
 def broadcast_render(template: str, person: Person, schema: CustomFieldSchema) -> str:
     """The template with {{field}} replaced by the person's values (empty when unset)."""
 
-    def value_of(match: re.Match) -> str:
-        name = match.group(1)
+    def value_of(name: str) -> str:
         if name in _PERSON_PLACEHOLDERS:
             return str(getattr(person, name) or "")
         value = person.custom_fields.get(name)
@@ -248,7 +269,7 @@ def broadcast_render(template: str, person: Person, schema: CustomFieldSchema) -
             return ", ".join(spec.options[k].label if k in spec.options else k for k in value)
         return str(value)
 
-    return _PLACEHOLDER.sub(value_of, template)
+    return template_render(template, value_of)
 
 
 def broadcast_start(*, broadcast_id: int, now: datetime | None = None) -> bool:

@@ -1,0 +1,100 @@
+"""Pushes that tell a phone "this pass changed": a pluggable backend (SPEC section 10).
+
+`settings.WALLET_PUSH_BACKEND` names the backend class (dotted path). The default,
+`DatabasePushBackend`, stores each push as a WalletPush row and logs it, so the admin
+shows what a phone would have been told (like the SMS backend). `APNsPushBackend`
+sends each push to Apple's push service over HTTP/2 with the pass certificate, then
+stores it with its outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cache
+
+import httpx
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from .models import WalletPush
+from .passkit.certificates import pass_credentials_files
+
+logger = logging.getLogger("vibesweb.wallet.push")
+
+
+class PushBackend:
+    """Base class: `send_pushes(pushes)` delivers unsaved WalletPush objects."""
+
+    name = "base"
+
+    def send_pushes(self, pushes: Sequence[WalletPush]) -> None:
+        raise NotImplementedError
+
+
+class DatabasePushBackend(PushBackend):
+    """The default: store every push and log it (no phone is reached)."""
+
+    name = "database"
+
+    def send_pushes(self, pushes: Sequence[WalletPush]) -> None:
+        for push in pushes:
+            push.backend = push.backend or self.name
+        WalletPush.objects.bulk_create(pushes, batch_size=1000)
+        if logger.isEnabledFor(logging.INFO):
+            for push in pushes:
+                logger.info("wallet push to %s: %s", push.push_token, push.status)
+
+
+class APNsPushBackend(DatabasePushBackend):
+    """Apple's push service: `POST /3/device/<push token>` over HTTP/2, an empty JSON
+    body, `apns-topic` = the pass type identifier, TLS client auth with the pass
+    certificate (Apple's "Updating a Pass"). Each push is stored with its outcome."""
+
+    name = "apns"
+
+    def client(self) -> httpx.Client:
+        cert_file, key_file = pass_credentials_files()
+        verify = settings.WALLET_APNS_CA_FILE or True
+        return httpx.Client(
+            base_url=settings.WALLET_APNS_URL,
+            http2=True,
+            cert=(cert_file, key_file),
+            verify=verify,
+            timeout=settings.WALLET_APNS_TIMEOUT_SECONDS,
+        )
+
+    def send_pushes(self, pushes: Sequence[WalletPush]) -> None:
+        topic = settings.WALLET_PASS_TYPE_ID
+        with self.client() as client:
+            for push in pushes:
+                push.status, push.detail = self._send_one(client, push.push_token, topic)
+                push.backend = self.name
+        super().send_pushes(pushes)
+
+    @staticmethod
+    def _send_one(client: httpx.Client, push_token: str, topic: str) -> tuple[str, str]:
+        try:
+            response = client.post(
+                f"/3/device/{push_token}",
+                content=b"{}",
+                headers={"apns-topic": topic, "content-type": "application/json"},
+            )
+        except httpx.HTTPError as error:
+            logger.warning("APNs push to %s failed: %s", push_token, error)
+            return WalletPush.Status.FAILED, str(error)[:255]
+        if response.status_code == 200:
+            return WalletPush.Status.SENT, ""
+        detail = f"{response.status_code} {response.text[:200]}"
+        logger.warning("APNs refused the push to %s: %s", push_token, detail)
+        return WalletPush.Status.FAILED, detail
+
+
+@cache
+def _backend_class(path: str) -> type[PushBackend]:
+    return import_string(path)
+
+
+def push_backend() -> PushBackend:
+    """An instance of the configured backend (settings.WALLET_PUSH_BACKEND)."""
+    return _backend_class(settings.WALLET_PUSH_BACKEND)()
