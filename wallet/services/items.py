@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from mobiledb.models import Person
 from mobiledb.validation import format_platform_datetime, parse_platform_datetime
 from vibesweb.errors import DomainError, DomainErrors
 
@@ -96,6 +97,7 @@ def wallet_item_open(
     item = WalletItem(company_id=campaign.company_id, campaign=campaign, uuid=wallet_item_id)
     item.tokens = dict(tokens)
     item.group_code = str(tokens.get("group_code", ""))[:MAX_GROUP_CODE]
+    item.person = _person_of(campaign, tokens)
     _derive(item)
     try:
         with transaction.atomic():
@@ -103,6 +105,20 @@ def wallet_item_open(
     except IntegrityError:  # the same link opened twice at once: the first one wins
         return wallet_item_get(campaign=campaign, wallet_item_id=wallet_item_id), False
     return item, True
+
+
+def _person_of(campaign: WalletCampaign, tokens: dict) -> Person | None:
+    """The company's person a SmartLink names by `person_key` or `external_person_id`."""
+    persons = Person.objects.filter(company_id=campaign.company_id)
+    key, external = tokens.get("person_key"), tokens.get("external_person_id")
+    if key:
+        try:
+            return persons.filter(person_key=uuid_module.UUID(key)).first()
+        except ValueError:
+            return None
+    if external:
+        return persons.filter(external_person_id=external).first()
+    return None
 
 
 def wallet_item_update(*, item: WalletItem, fields: dict) -> WalletItem:
