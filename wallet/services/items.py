@@ -20,7 +20,7 @@ from vibesweb.errors import DomainError, DomainErrors
 
 from ..errors import WalletInvalid, WalletItemNotFound
 from ..models import WalletCampaign, WalletItem
-from .push import items_changed
+from .push import items_changed, now_tag
 
 TOKEN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 ITEM_UUID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -98,6 +98,7 @@ def wallet_item_open(
     item.tokens = dict(tokens)
     item.group_code = str(tokens.get("group_code", ""))[:MAX_GROUP_CODE]
     item.person = _person_of(campaign, tokens)
+    item.update_tag = now_tag()
     _derive(item)
     try:
         with transaction.atomic():
