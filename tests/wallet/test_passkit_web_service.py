@@ -56,8 +56,9 @@ class Phone:
         self.auth = {"Authorization": f"ApplePass {pass_json['authenticationToken']}"}
 
     def register(self, device=DEVICE, token=None, serial=None):
+        path = f"/v1/devices/{device}/registrations/{self.pass_type}/{serial or self.serial}"
         return requests.post(
-            f"{self.base}/v1/devices/{device}/registrations/{self.pass_type}/{serial or self.serial}",
+            self.base + path,
             json={"pushToken": PUSH_TOKEN},
             headers=self.auth if token is None else token,
             timeout=10,
