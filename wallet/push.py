@@ -10,6 +10,7 @@ stores it with its outcome.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Sequence
 from functools import cache
 
@@ -55,12 +56,14 @@ class APNsPushBackend(DatabasePushBackend):
 
     def client(self) -> httpx.Client:
         cert_file, key_file = pass_credentials_files()
-        verify = settings.WALLET_APNS_CA_FILE or True
+        # WALLET_APNS_CA_FILE: trust another CA (a local test server); Apple's chain is
+        # in the system store.
+        context = ssl.create_default_context(cafile=settings.WALLET_APNS_CA_FILE or None)
+        context.load_cert_chain(cert_file, key_file, settings.WALLET_PASS_KEY_PASSWORD or None)
         return httpx.Client(
             base_url=settings.WALLET_APNS_URL,
             http2=True,
-            cert=(cert_file, key_file),
-            verify=verify,
+            verify=context,
             timeout=settings.WALLET_APNS_TIMEOUT_SECONDS,
         )
 
