@@ -243,9 +243,10 @@ def callback_verify(body: bytes, *, now_ms: int | None = None) -> CallbackMessag
             nonce=str(message.get("nonce", "")),
         )
         expires = message.get("expTimeMillis")
-    except (ValueError, KeyError, TypeError) as error:
+        expires = None if expires is None else int(expires)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise CallbackRejected(f"malformed signedMessage: {error}") from None
-    if expires is not None and int(expires) <= now_ms:
+    if expires is not None and expires <= now_ms:
         raise CallbackRejected("the callback message has expired")
     if result.event_type not in ("save", "del"):
         raise CallbackRejected(f"unknown eventType {result.event_type[:32]!r}")
