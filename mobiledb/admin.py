@@ -91,6 +91,18 @@ class SubscriptionStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+# Inlines that higher layers (e.g. wallet's passes) add to the person page: they fill
+# this registry from their own admin module, so mobiledb never imports them.
+PERSON_INLINES: list[type[admin.options.InlineModelAdmin]] = []
+
+
+def person_inline_register(inline: type[admin.options.InlineModelAdmin]):
+    """Show `inline` on the person change page (usable as a class decorator)."""
+    if inline not in PERSON_INLINES:
+        PERSON_INLINES.append(inline)
+    return inline
+
+
 @admin.register(Person)
 class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     form = PersonAdminForm
@@ -125,6 +137,7 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             ParticipationInline,
             OutboundMessageInline,
             PersonCallbackEventInline,
+            *PERSON_INLINES,
         ]
         return [*self.inlines, *history] if obj is not None else self.inlines
 

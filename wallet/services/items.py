@@ -122,9 +122,11 @@ def _person_of(campaign: WalletCampaign, tokens: dict) -> Person | None:
     return None
 
 
-def wallet_item_update(*, item: WalletItem, fields: dict) -> WalletItem:
-    """Apply an API PUT body (SPEC 10): tokens merge, `null` removes one, omitted fields
-    stay, read-only fields are ignored. Raises DomainErrors (nothing written)."""
+def item_changes_clean(fields: dict) -> dict:
+    """The checked changes of an API-shaped PUT body (read-only fields dropped).
+
+    Raises DomainErrors listing every problem. The admin checks its form with it too.
+    """
     errors: list[DomainError] = []
     changes: dict[str, Any] = {}
     for name, clean in (
@@ -143,6 +145,14 @@ def wallet_item_update(*, item: WalletItem, fields: dict) -> WalletItem:
                 errors.append(error)
     if errors:
         raise DomainErrors(errors)
+    return changes
+
+
+def wallet_item_update(*, item: WalletItem, fields: dict) -> WalletItem:
+    """Apply an API PUT body (SPEC 10): tokens merge, `null` removes one, omitted fields
+    stay, read-only fields are ignored. Bumps the update tag and pushes after commit.
+    Raises DomainErrors (nothing written)."""
+    changes = item_changes_clean(fields)
     with transaction.atomic():
         item = WalletItem.objects.select_for_update().get(pk=item.pk)
         _apply(item, changes)
