@@ -41,7 +41,7 @@ def seed(persons: int):
     from django.db import connection, transaction
 
     from mobiledb.models import Person
-    from mobiledb.services.custom_fields import custom_field_create
+    from mobiledb.persons.custom_fields import custom_field_create
     from vibesweb.tenancy.services import api_user_create, company_create
 
     call_command("migrate", verbosity=0)

@@ -53,7 +53,7 @@ def manage(env: dict, *args: str) -> None:
 def seed(env: dict) -> None:
     code = """
 from mobiledb.models import Person
-from mobiledb.services.custom_fields import custom_field_create
+from mobiledb.persons.custom_fields import custom_field_create
 from vibesweb.tenancy.services import api_user_create, company_create
 company = company_create(key="BENCH", name="Bench")
 api_user_create(company=company, username="bench", password="bench-password")

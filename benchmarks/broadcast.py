@@ -109,8 +109,8 @@ def run(subscribers: int, batch_size: int) -> int:
     from django.db import connection
     from django.utils import timezone
 
+    from mobiledb.broadcasts.services import broadcast_send_next_batch, broadcast_start
     from mobiledb.models import Broadcast, OutboundMessage
-    from mobiledb.services.broadcasts import broadcast_send_next_batch, broadcast_start
 
     vendor = connection.vendor
     began = time.perf_counter()

@@ -209,7 +209,7 @@ def throughput_phase(args, env, port, workdir) -> float:
 
 def latency_phase(args, env, port, workdir) -> list[float]:
     from callbacks.models import CallbackEvent
-    from mobiledb.services.persons import person_add
+    from mobiledb.persons.services import person_add
     from vibesweb.tenancy.models import Company
 
     company = Company.objects.get(key="BENCH")

@@ -79,7 +79,7 @@ def child_prepare(database_url: str, path: str, rows: int, callbacks: bool = Fal
 
     _django(database_url)
     call_command("migrate", verbosity=0)
-    from mobiledb.services.custom_fields import custom_field_create
+    from mobiledb.persons.custom_fields import custom_field_create
     from vibesweb.tenancy.services import company_create
 
     company = company_create(key="BENCH", name="Bench")

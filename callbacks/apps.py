@@ -6,3 +6,7 @@ from django.apps import AppConfig
 class CallbacksConfig(AppConfig):
     name = "callbacks"
     verbose_name = "Callbacks"
+
+    def ready(self) -> None:
+        # Register the tasks, which the services queue by name (vibesweb.celery.enqueue).
+        from . import tasks  # noqa: F401

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import json
 
-from mobiledb.validation import format_platform_datetime
-
-
-def person_body(person, *, schema, api_version: int) -> dict:
-    """`{"person": ...}`: the person JSON as the API shows it in that version."""
-    from mobiledb.api.serializers import PersonOutputSerializer  # noqa: PLC0415
-
-    context = {"schema": schema, "api_version": api_version}
-    return {"person": dict(PersonOutputSerializer(person, context=context).data)}
+from vibesweb.dates import format_platform_datetime
 
 
 def callback_payload(*, event, registration, attempt: int) -> dict:

@@ -1,6 +1,7 @@
 """Admin for acquisition campaigns, participations and inbound events, scoped per company.
 
-`ParticipationInline` is for the Person admin (the person's participations).
+`ParticipationInline` joins the Person admin (the person's participations) through
+mobiledb's inline registry.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from mobiledb.admin_subscriptions import CompanyScopedInline, ScopedRelatedFieldListFilter
+from mobiledb.persons.admin import person_inline_register
+from mobiledb.subscriptions.admin import CompanyScopedInline, ScopedRelatedFieldListFilter
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
 from .models import AcquisitionCampaign, InboundEvent, Participation
@@ -139,3 +141,6 @@ class ParticipationInline(CompanyScopedInline):
 
     def has_add_permission(self, request, *args):
         return False
+
+
+person_inline_register(ParticipationInline, position=20)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
+from .broadcasts.tasks import broadcast_send_batch, broadcasts_start_due
 from .imports.tasks import person_import_task
-from .tasks_broadcasts import broadcast_send_batch, broadcasts_start_due
 
 __all__ = ["broadcast_send_batch", "broadcasts_start_due", "person_import_task"]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import phonenumbers
 
+from vibesweb.dates import format_platform_datetime, parse_platform_datetime
 from vibesweb.errors import DomainError, DomainErrors
 
 from .errors import (
@@ -201,24 +201,6 @@ def _clean_boolean(spec: FieldSpec, value: Any, from_text: bool) -> bool:
         if word in _FALSE_WORDS:
             return False
     raise _invalid(spec, "expected true or false")
-
-
-def parse_platform_datetime(value: str) -> datetime:
-    """`YYYY-MM-DDTHH:MM:SSZ` or with an offset (`-0500`, `-05:00`), or a bare date (UTC)."""
-    text = value.strip()
-    if len(text) == 10:
-        parsed_date = date.fromisoformat(text)
-        return datetime(parsed_date.year, parsed_date.month, parsed_date.day, tzinfo=UTC)
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def format_platform_datetime(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _clean_date(spec: FieldSpec, value: Any, from_text: bool) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
+from callbacks.crypto import encrypt_json
 from mobiledb.models import CustomField, CustomFieldOption, Person, SubscriptionList
 from vibesweb.tenancy.models import Company, Membership
 
@@ -92,8 +93,6 @@ class CallbackRegistrationFactory(factory.django.DjangoModelFactory):
 
 
 def _callback_secrets(params) -> str:
-    from callbacks.crypto import encrypt_json  # noqa: PLC0415
-
     return encrypt_json(
         {
             "basic_auth": params.basic_auth,

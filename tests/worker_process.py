@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,8 +21,6 @@ def scratch_database(tmp_path: Path, suffix: str) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         return f"sqlite:///{tmp_path / 'worker.sqlite3'}"
-    import psycopg  # noqa: PLC0415
-
     parts = urlsplit(url)
     name = f"{parts.path.lstrip('/')}_{suffix}"
     admin_url = parts._replace(path="/postgres").geturl()

@@ -19,3 +19,10 @@ app.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name i
 app.conf.task_default_exchange = "default"
 app.conf.task_default_routing_key = "default"
 app.autodiscover_tasks()
+
+
+def enqueue(task_name: str, *args) -> None:
+    """Queue the registered task `task_name` with `args` (as `task.delay(*args)` would, so
+    `task_always_eager` still applies). A service queues its own app's tasks by name
+    because that app's tasks module imports the service to run it."""
+    app.signature(task_name, args=args).delay()

@@ -238,8 +238,10 @@ LOGGING = {
 LOGIN_URL = "admin:login"
 
 # --- Subscriptions, campaigns, messaging and broadcasts (issue 5) ---
-# Outbound SMS go through this backend (mobiledb.messaging); the default stores and logs.
-MESSAGE_BACKEND = env.str("MESSAGE_BACKEND", default="mobiledb.messaging.DatabaseMessageBackend")
+# Outbound SMS go through this backend (mobiledb.broadcasts.messaging); the default stores and logs.
+MESSAGE_BACKEND = env.str(
+    "MESSAGE_BACKEND", default="mobiledb.broadcasts.messaging.DatabaseMessageBackend"
+)
 # A double opt-in participation not confirmed within this many seconds expires.
 ACQUISITION_PENDING_TTL_SECONDS = env.int("ACQUISITION_PENDING_TTL_SECONDS", default=24 * 3600)
 # Persons per broadcast batch (one `messaging` task each).

@@ -1,4 +1,8 @@
-"""URL map: the platform's REST tree under /companies/:company_key, the admin, the docs."""
+"""URL map: the platform's REST tree under /companies/:company_key, the admin, the docs.
+
+The one module of vibesweb that imports the apps above it: it composes every app's
+routes (the import contract in pyproject.toml allows exactly this).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from campaigns.api import views as campaign_api_views
 from vibesweb.api import views as api_views
 from vibesweb.api.routing import api_path
-from wallet.api import views as wallet_api_views
 
 company_routes = [
     *api_path("", api_views.CompanyDetailView.as_view(), "company-detail"),
     *api_path("heartbeat", api_views.CompanyHeartbeatView.as_view(), "company-heartbeat"),
-    path("mobiledb/", include("mobiledb.api.urls")),
+    path("mobiledb/", include("mobiledb.urls")),
+    path("mobiledb/", include("campaigns.api.mobiledb_urls")),
     path("config/", include("callbacks.api.urls")),
-    path("campaigns/wallet", wallet_api_views.WalletCampaignListView.as_view()),
-    path("campaigns/wallet/", include("wallet.api.urls")),
+    path("campaigns/wallet", include("wallet.api.urls")),
     path("campaigns/", include("campaigns.api.urls")),
     *api_path("events", campaign_api_views.InboundEventView.as_view(), "inbound-events"),
 ]

@@ -15,8 +15,8 @@ from django.template.loader import render_to_string
 from django.urls import path
 from django.utils.html import format_html
 
-from mobiledb.admin import person_inline_register
-from mobiledb.admin_subscriptions import CompanyScopedInline
+from mobiledb.persons.admin import person_inline_register
+from mobiledb.subscriptions.admin import CompanyScopedInline
 from vibesweb.errors import DomainError
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
@@ -420,7 +420,6 @@ class WalletMessageAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
-@person_inline_register
 class PersonWalletItemInline(CompanyScopedInline):
     """The person's passes, on the person page."""
 
@@ -433,3 +432,6 @@ class PersonWalletItemInline(CompanyScopedInline):
 
     def has_add_permission(self, request, *args):
         return False
+
+
+person_inline_register(PersonWalletItemInline, position=50)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mobiledb.services.broadcasts import template_placeholders, template_render
+from mobiledb.broadcasts.services import template_placeholders, template_render
 from vibesweb.errors import DomainError, DomainErrors, ErrorCode
 
 COLOR_KEYS = ("background_color", "foreground_color", "label_color")

@@ -52,3 +52,8 @@ def _expiring_on(campaign: WalletCampaign, day: date) -> Q:
     if campaign.expiration_date and campaign.expiration_date.date() == day:
         return own | Q(expiration_date__isnull=True)
     return own
+
+
+def wallet_campaign_exists(company, wallet_id: str) -> bool:
+    """Whether `wallet_id` is a campaign token of `company` (callback registration scope)."""
+    return WalletCampaign.objects.filter(company=company, wallet_id=wallet_id).exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from mobiledb.validation import format_platform_datetime
+from vibesweb.dates import format_platform_datetime
 
 from ..models import CallbackRegistration
 from ..services.registrations import MAX_INTERVAL_SECONDS, MAX_INTERVALS

@@ -18,16 +18,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from mobiledb.models import Person
+from vibesweb.celery import enqueue
 
 from ..models import CallbackDelivery, CallbackEvent, CallbackRegistration, PersonEventBatch
-from ..payloads import person_body
 from .events import (
+    BodyBuilder,
     checked_type,
     enqueue_delivery_on_commit,
     enqueue_once_on_commit,
@@ -36,8 +38,22 @@ from .events import (
 )
 
 logger = logging.getLogger(__name__)
+# Queued by name: callbacks.tasks imports these services to run them.
+EXPAND_TASK = "callbacks.expand_person_event_batches"
 
 PERSON_TYPES = ("person_added", "person_updated")
+
+# Builds the bodies of a batch's events: (company, person ids) -> {person id: body builder},
+# leaving out persons deleted since. The app that owns persons (mobiledb) registers it at
+# ready; callbacks stores and sends the bodies it is given and knows no domain model.
+BatchBodies = Callable[[Any, list[int]], dict[int, BodyBuilder]]
+_batch_bodies: dict[str, BatchBodies] = {}
+
+
+def batch_bodies_register(callback_types: Iterable[str], build: BatchBodies) -> None:
+    """Make `build` the body builder of batched events of `callback_types`."""
+    for callback_type in callback_types:
+        _batch_bodies[checked_type(callback_type)] = build
 
 
 def person_events_emit_batch(
@@ -125,21 +141,13 @@ def _events_of(batch: PersonEventBatch) -> tuple[list, list]:
     registrations = list(CallbackRegistration.objects.filter(pk__in=batch.registration_ids))
     if not registrations:  # deleted since: nobody to deliver to
         return [], []
-    from mobiledb.selectors import custom_field_schema  # noqa: PLC0415
-
     company = batch.company
-    schema = custom_field_schema(company)
-    persons = Person.objects.filter(company=company).in_bulk(batch.person_ids)
+    bodies = _batch_bodies[batch.callback_type](company, list(batch.person_ids))
     events, deliveries = [], []
     for pk in batch.person_ids:
-        person = persons.get(pk)
-        if person is None:  # deleted since the change: nobody left to describe
+        body = bodies.get(pk)
+        if body is None:  # deleted since the change: nobody left to describe
             continue
-        person.company = company  # its url needs it; never one query per person
-
-        def body(api_version: int, person=person) -> dict:
-            return person_body(person, schema=schema, api_version=api_version)
-
         event, rows = event_rows(
             company=company,
             callback_type=batch.callback_type,
@@ -162,9 +170,7 @@ def enqueue_expansion_on_commit() -> None:
 
 def enqueue_expansion_now() -> None:
     """Queue one expansion task now; a broker outage is logged (the sweep covers it)."""
-    from ..tasks import expand_person_event_batches  # noqa: PLC0415
-
     try:
-        expand_person_event_batches.delay()
+        enqueue(EXPAND_TASK)
     except Exception:  # a broker outage only delays the events: the sweep expands them
         logger.warning("callbacks: could not enqueue batch expansion", exc_info=True)

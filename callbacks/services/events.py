@@ -9,10 +9,14 @@ from itertools import islice
 from django.db import connection, transaction
 from django.utils import timezone
 
+from vibesweb.celery import enqueue
+
 from ..models import CallbackDelivery, CallbackEvent, CallbackRegistration
 from ..types import canonical_type, scope_from_body, scope_matches
 
 logger = logging.getLogger(__name__)
+# Queued by name: callbacks.tasks imports these services to run them.
+DELIVER_TASK = "callbacks.deliver_pending"
 BodyBuilder = Callable[[int], dict]
 BULK_CHUNK = 1000
 
@@ -170,9 +174,7 @@ def enqueue_delivery_on_commit() -> None:
 
 def enqueue_delivery_now() -> None:
     """Queue one delivery task now; a broker outage is logged (the sweep covers it)."""
-    from ..tasks import deliver_pending  # noqa: PLC0415
-
     try:
-        deliver_pending.delay()
+        enqueue(DELIVER_TASK)
     except Exception:  # a broker outage only delays delivery: the sweep sends it
         logger.warning("callbacks: could not enqueue delivery", exc_info=True)

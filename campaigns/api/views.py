@@ -7,9 +7,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from mobiledb.api.serializers import PersonInputSerializer
-from mobiledb.api.views import person_changes
-from mobiledb.selectors import person_get
+from mobiledb.persons.api.serializers import PersonInputSerializer
+from mobiledb.persons.api.views import person_changes
+from mobiledb.persons.selectors import person_get
+from mobiledb.subscriptions.services import subscription_list_get
 from mobiledb.validation import format_platform_datetime, normalize_mdn, parse_platform_datetime
 from vibesweb.api.views import CompanyAPIView, validated
 
@@ -179,3 +180,22 @@ class InboundEventView(CompanyAPIView):
         )
         code = status.HTTP_201_CREATED if applied else status.HTTP_200_OK
         return Response(inbound_event_payload(event), status=code)
+
+
+# --- under /mobiledb: the campaigns of a subscription list (campaigns/api/mobiledb_urls.py)
+
+
+class SubscriptionListCampaignsView(CompanyAPIView):
+    """`GET .../subscription_lists/:id/acquisition_campaigns`."""
+
+    @extend_schema(
+        responses=AcquisitionCampaignOutputSerializer(many=True),
+        operation_id="subscription_list_acquisition_campaigns",
+    )
+    def get(self, request, company_key: str, list_id: str):
+        subscription_list = subscription_list_get(company=self.company, list_id=list_id)
+        queryset = subscription_list.acquisition_campaigns.prefetch_related("subscription_lists")
+        return self.paginated_response(
+            queryset,
+            lambda page: [campaign_payload(item, company=self.company) for item in page],
+        )

@@ -19,11 +19,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.services import callback_event_emit
+from mobiledb.broadcasts.messaging import message_send
 from mobiledb.errors import ExternalIdAlreadyAssigned, ExternalIdMismatch
-from mobiledb.messaging import message_send
 from mobiledb.models import OutboundMessage, Person, SubscriptionList
-from mobiledb.services.persons import person_add, person_update
-from mobiledb.services.subscriptions import subscription_active, subscription_add
+from mobiledb.persons.services import person_add, person_update
+from mobiledb.subscriptions.services import subscription_active, subscription_add
 from mobiledb.validation import format_mdn, format_platform_datetime
 from vibesweb.tenancy.models import Company
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from mobiledb.models import Person, Subscription
-from mobiledb.services.subscriptions import subscriptions_opt_out_all
+from mobiledb.subscriptions.services import subscriptions_opt_out_all
 from vibesweb.tenancy.models import Company
 
 from ..errors import AlreadySubscribed

@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.services import companies_for_user
 
+from ..persons.admin import PersonAdmin
 from .export import persons_export_lines
 from .models import PersonImport
 from .progress import import_progress
@@ -255,3 +256,7 @@ def export_persons(modeladmin, request, queryset):
     if company is None:
         raise PermissionDenied
     return export_response(company, queryset)
+
+
+# The .persons export is an action of the Person list.
+PersonAdmin.actions = [*(PersonAdmin.actions or []), export_persons]

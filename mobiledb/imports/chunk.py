@@ -1,4 +1,4 @@
-"""Applying a chunk of rows: the person rules of mobiledb.services.persons, set-based.
+"""Applying a chunk of rows: the person rules of mobiledb.persons.services, set-based.
 
 The chunk's persons are loaded in a few queries; then each row is checked and applied in
 order to an in-memory view of them, completely or not at all, so a later row sees what

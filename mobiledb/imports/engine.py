@@ -38,7 +38,7 @@ from django.utils import timezone
 from vibesweb.errors import DomainError
 
 from ..errors import ExternalIdAlreadyAssigned, MobilePhoneAlreadyAssigned
-from ..selectors import custom_field_schema
+from ..persons.selectors import custom_field_schema
 from .callbacks import emit_chunk_callbacks
 from .carrier import carrier_lookup
 from .chunk import ChunkApplier, ChunkResult, Found

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
-from ..models import Person
-from ..selectors import custom_field_schema
+from ..persons.models import Person
+from ..persons.selectors import custom_field_schema
 from .rows import escape_cell
 
 MULTI_SELECT_DELIMITER = "|"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import operator
 
 from ..errors import InvalidExternalPersonId, InvalidImportFileFormat
-from ..models import Person
-from ..selectors import person_id_from_text, person_key_from_text
+from ..persons.models import Person
+from ..persons.selectors import person_id_from_text, person_key_from_text
 from ..validation import CustomFieldSchema, clean_custom_field_value, normalize_mdn
 from .parser import FileLayout
 

@@ -11,6 +11,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from vibesweb.celery import enqueue
 from vibesweb.errors import DomainError
 from vibesweb.tenancy.models import Company
 
@@ -20,6 +21,8 @@ from .models import PersonImport
 from .report import write_error_report
 
 logger = logging.getLogger(__name__)
+# The task that runs an import (imports.tasks; Celery names it after its module).
+IMPORT_TASK = "mobiledb.imports.tasks.person_import_task"
 Status = PersonImport.Status
 
 
@@ -140,7 +143,6 @@ def person_import_cancel(person_import: PersonImport) -> None:
 
 def person_import_enqueue(person_import: PersonImport) -> None:
     """Run the import on the `imports` queue once the current transaction commits."""
-    from .tasks import person_import_task  # noqa: PLC0415
-
     import_id = person_import.pk
-    transaction.on_commit(lambda: person_import_task.delay(import_id))
+    # By name: imports.tasks imports this module to run the import.
+    transaction.on_commit(lambda: enqueue(IMPORT_TASK, import_id))

@@ -19,7 +19,7 @@ import orjson
 import psycopg
 from django.db import connection
 
-from ..models import Person
+from ..persons.models import Person
 
 TABLE = Person._meta.db_table
 _COLUMN = {f.name: f.column for f in Person._meta.concrete_fields}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mobiledb.services.custom_fields import custom_field_create
-from mobiledb.services.persons import person_add
+from mobiledb.persons.custom_fields import custom_field_create
+from mobiledb.persons.services import person_add
 from tests.factories import CompanyFactory
 from vibesweb.tenancy.services import api_user_create
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from mobiledb.imports.models import PersonImport
 from mobiledb.imports.services import person_import_run
 from mobiledb.models import Person
-from mobiledb.services.custom_fields import custom_field_create
+from mobiledb.persons.custom_fields import custom_field_create
 from tests.factories import CompanyFactory
 from vibesweb.tenancy.services import api_user_create
 

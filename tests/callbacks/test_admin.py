@@ -8,8 +8,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from callbacks.models import CallbackDelivery, CallbackRegistration
-from callbacks.services import person_added_emit
 from callbacks.services.delivery import deliveries_deliver_batch
+from mobiledb.persons.callbacks import person_added_emit
 from tests.factories import (
     CallbackRegistrationFactory,
     CompanyFactory,

@@ -11,8 +11,8 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from callbacks.models import CallbackDelivery, DeliveryAttempt
-from callbacks.services import person_added_emit
 from callbacks.services.delivery import deliveries_deliver_batch
+from mobiledb.persons.callbacks import person_added_emit
 from tests.factories import PersonFactory
 
 from .receiver import Answer

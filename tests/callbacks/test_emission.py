@@ -10,12 +10,9 @@ from django.utils import timezone
 
 from callbacks.models import CallbackDelivery, CallbackEvent
 from callbacks.payloads import callback_payload
-from callbacks.services import (
-    callback_event_emit,
-    callback_events_emit_bulk,
-    person_events_emit_bulk,
-)
-from mobiledb.services.persons import person_add, person_update
+from callbacks.services import callback_event_emit, callback_events_emit_bulk
+from mobiledb.persons.callbacks import person_events_emit_bulk
+from mobiledb.persons.services import person_add, person_update
 from tests.factories import CallbackRegistrationFactory, PersonFactory, SubscriptionListFactory
 
 

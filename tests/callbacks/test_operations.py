@@ -12,13 +12,13 @@ from django.utils.http import http_date
 
 from callbacks.http import retry_after_seconds
 from callbacks.models import CallbackDelivery, CallbackEvent, DeliveryAttempt
-from callbacks.services import person_added_emit
 from callbacks.services.delivery import deliveries_claim, deliveries_deliver_batch
 from callbacks.services.operations import (
     callback_events_prune,
     deliveries_redeliver,
     deliveries_sweep,
 )
+from mobiledb.persons.callbacks import person_added_emit
 from tests.factories import CallbackRegistrationFactory, PersonFactory
 
 State = CallbackDelivery.State

@@ -8,8 +8,8 @@ import pytest
 
 from callbacks.destinations import InvalidDestination, address_forbidden, destination_check
 from callbacks.models import CallbackDelivery
-from callbacks.services import person_added_emit
 from callbacks.services.delivery import deliveries_deliver_batch
+from mobiledb.persons.callbacks import person_added_emit
 from tests.factories import PersonFactory
 
 REFUSED_HOSTS = [

@@ -24,7 +24,7 @@ EVENTS = 30
 SEED = """
 from django.db import transaction
 from callbacks.services.registrations import registration_create
-from mobiledb.services.persons import person_add
+from mobiledb.persons.services import person_add
 from vibesweb.tenancy.services import company_create
 company = company_create(key="FAULT", name="Fault")
 registration_create(company=company, callback_type="person_added", url={url!r})

@@ -10,13 +10,13 @@ import pytest
 from django.db import connection
 
 from callbacks.models import CallbackDelivery, CallbackEvent, PersonEventBatch
-from callbacks.payloads import person_body
 from callbacks.services import batches as batches_module
 from callbacks.services.batches import person_event_batches_expand
 from callbacks.services.delivery import deliveries_drain
 from callbacks.services.operations import deliveries_sweep
 from mobiledb.models import Person
-from mobiledb.selectors import custom_field_schema
+from mobiledb.persons.callbacks import person_body
+from mobiledb.persons.selectors import custom_field_schema
 from tests.callbacks.receiver import Receiver
 from tests.factories import CallbackRegistrationFactory
 

@@ -6,7 +6,7 @@ import pytest
 
 from mobiledb.errors import CarrierLookupPermanentFailure, CarrierLookupTransientFailure
 from mobiledb.models import Person
-from mobiledb.services.custom_fields import custom_field_create
+from mobiledb.persons.custom_fields import custom_field_create
 from tests.factories import PersonFactory
 
 from .conftest import errors_of

@@ -339,7 +339,7 @@ def test_custom_fields_are_listed_with_options(api, standard_fields):
 
 
 def test_a_new_custom_field_is_usable_at_once(api, standard_fields):
-    from mobiledb.services.custom_fields import custom_field_create
+    from mobiledb.persons.custom_fields import custom_field_create
 
     api.post(PERSONS, {"external_person_id": "A"})  # warms the schema cache
     custom_field_create(company=standard_fields, name="late", data_type="boolean")

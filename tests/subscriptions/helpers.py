@@ -14,7 +14,7 @@ from mobiledb.models import Subscription, SubscriptionList
 from tests.factories import CompanyFactory, PersonFactory, SubscriptionListFactory
 
 # Every module of issue 5 that emits callbacks imported the entry point by name.
-EMITTING_MODULES = ["mobiledb.services.subscriptions", "campaigns.services.acquisition"]
+EMITTING_MODULES = ["mobiledb.subscriptions.services", "campaigns.services.acquisition"]
 
 
 @dataclass

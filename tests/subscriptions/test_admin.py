@@ -181,7 +181,8 @@ def test_campaign_form_refuses_a_reserved_keyword(staff_client, company, two_com
 
 def test_person_inlines_are_importable_for_the_person_admin():
     from campaigns.admin import ParticipationInline
-    from mobiledb.admin_subscriptions import OutboundMessageInline, SubscriptionHistoryInline
+    from mobiledb.broadcasts.admin import OutboundMessageInline
+    from mobiledb.subscriptions.admin import SubscriptionHistoryInline
 
     assert SubscriptionHistoryInline.model is Subscription
     assert OutboundMessageInline.model is OutboundMessage
@@ -192,9 +193,10 @@ def test_person_page_shows_history_participations_and_messages_with_the_inlines(
     superuser_client, two_companies, monkeypatch
 ):
     from campaigns.admin import ParticipationInline
-    from mobiledb.admin import PersonAdmin
-    from mobiledb.admin_subscriptions import OutboundMessageInline, SubscriptionHistoryInline
+    from mobiledb.broadcasts.admin import OutboundMessageInline
     from mobiledb.models import Person
+    from mobiledb.persons.admin import PersonAdmin
+    from mobiledb.subscriptions.admin import SubscriptionHistoryInline
 
     monkeypatch.setattr(
         PersonAdmin,

@@ -7,16 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from mobiledb.messaging import MessageBackend
-from mobiledb.models import Broadcast, OutboundMessage, Person, Subscription
-from mobiledb.services.broadcasts import (
+from mobiledb.broadcasts.messaging import MessageBackend
+from mobiledb.broadcasts.services import (
     broadcast_cancel,
     broadcast_send_next_batch,
     broadcast_start,
     broadcasts_start_due,
 )
-from mobiledb.tasks_broadcasts import broadcast_send_batch
-from mobiledb.tasks_broadcasts import broadcasts_start_due as start_task
+from mobiledb.broadcasts.tasks import broadcast_send_batch
+from mobiledb.broadcasts.tasks import broadcasts_start_due as start_task
+from mobiledb.models import Broadcast, OutboundMessage, Person, Subscription
 from tests.factories import PersonFactory, SubscriptionListFactory
 from tests.subscriptions.helpers import SubscriptionFactory
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from mobiledb.messaging import MessageBackend, message_send
+from mobiledb.broadcasts.messaging import MessageBackend, message_send
 from mobiledb.models import OutboundMessage
 from tests.factories import PersonFactory
 

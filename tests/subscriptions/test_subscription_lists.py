@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from mobiledb.models import SubscriptionList
-from mobiledb.services.subscriptions import subscription_list_create, subscription_list_update
+from mobiledb.subscriptions.services import subscription_list_create, subscription_list_update
 from tests.conftest import error_codes
 from tests.factories import CompanyFactory, PersonFactory, SubscriptionListFactory
 from tests.subscriptions.helpers import AcquisitionCampaignFactory, SubscriptionFactory

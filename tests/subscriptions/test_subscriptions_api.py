@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mobiledb.models import Subscription
-from mobiledb.services.subscriptions import (
+from mobiledb.subscriptions.services import (
     subscription_add,
     subscription_added_body,
     subscription_removed_body,

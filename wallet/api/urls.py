@@ -1,23 +1,29 @@
-"""Wallet Manager routes under /companies/:company_key/campaigns/wallet."""
+"""Wallet Manager routes, included at /companies/:company_key/campaigns/wallet (each path
+with and without its trailing slash)."""
 
 from __future__ import annotations
 
-from vibesweb.api.routing import api_path
+from django.urls import path
 
 from . import views
 
+
+def _both(route: str, view, name: str) -> list:
+    return [path(route, view, name=name), path(route + "/", view)]
+
+
 urlpatterns = [
-    *api_path("", views.WalletCampaignListView.as_view(), "wallet-campaigns"),
-    *api_path("<str:wallet_id>", views.WalletCampaignDetailView.as_view(), "wallet-campaign"),
-    *api_path("<str:wallet_id>/items", views.WalletItemListView.as_view(), "wallet-items"),
-    *api_path(
-        "<str:wallet_id>/items/<str:wallet_item_id>",
+    *_both("", views.WalletCampaignListView.as_view(), "wallet-campaigns"),
+    *_both("/<str:wallet_id>", views.WalletCampaignDetailView.as_view(), "wallet-campaign"),
+    *_both("/<str:wallet_id>/items", views.WalletItemListView.as_view(), "wallet-items"),
+    *_both(
+        "/<str:wallet_id>/items/<str:wallet_item_id>",
         views.WalletItemDetailView.as_view(),
         "wallet-item",
     ),
-    *api_path("<str:wallet_id>/messages", views.WalletMessageListView.as_view(), "wallet-messages"),
-    *api_path(
-        "<str:wallet_id>/messages/<str:wallet_message_id>",
+    *_both("/<str:wallet_id>/messages", views.WalletMessageListView.as_view(), "wallet-messages"),
+    *_both(
+        "/<str:wallet_id>/messages/<str:wallet_message_id>",
         views.WalletMessageDetailView.as_view(),
         "wallet-message",
     ),

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from mobiledb.models import CustomField
-from mobiledb.services.custom_fields import custom_field_create
+from mobiledb.persons.custom_fields import custom_field_create
 from vibesweb.tenancy.models import Company
 
 

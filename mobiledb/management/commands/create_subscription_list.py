@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from mobiledb.services.subscriptions import subscription_list_create
+from mobiledb.subscriptions.services import subscription_list_create
 from vibesweb.tenancy.models import Company
 
 

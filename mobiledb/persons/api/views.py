@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from vibesweb.api.views import CompanyAPIView, validated
 from vibesweb.errors import DomainError, ErrorCode, NotFound
 
-from ..errors import PersonCreateRequiresIdentifier
+from ...errors import PersonCreateRequiresIdentifier
+from ...validation import normalize_mdn
 from ..models import CustomField, PersonTag
 from ..selectors import (
     custom_field_schema,
@@ -18,8 +19,7 @@ from ..selectors import (
     person_get_by_external_id,
     persons_of_company,
 )
-from ..services.persons import person_add, person_update
-from ..validation import normalize_mdn
+from ..services import person_add, person_update
 from .filters import PersonFilter
 from .serializers import (
     CustomFieldOutputSerializer,

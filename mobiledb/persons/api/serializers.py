@@ -5,8 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ...validation import format_mdn, format_platform_datetime
 from ..models import CustomField
-from ..validation import format_mdn, format_platform_datetime
 
 
 class MobilePhoneInputSerializer(serializers.Serializer):

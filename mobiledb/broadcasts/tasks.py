@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services import broadcasts
+from . import services as broadcasts
 
 
 @shared_task(name="mobiledb.broadcasts_start_due")

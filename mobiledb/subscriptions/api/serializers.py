@@ -1,4 +1,4 @@
-"""Shapes of the subscription, list and broadcast bodies, for the OpenAPI schema only.
+"""Shapes of the subscription and list bodies, for the OpenAPI schema only.
 
 The bodies themselves are built by the services' payload functions (the callbacks send
 the same objects); these serializers describe them.
@@ -36,27 +36,3 @@ class SubscriptionListOutputSerializer(serializers.Serializer):
     url = serializers.CharField()
     subscribers_url = serializers.CharField()
     acquisition_campaigns_url = serializers.CharField()
-
-
-class TargetingOutputSerializer(serializers.Serializer):
-    message_template = serializers.CharField()
-    source_lists = RefSerializer(many=True)
-    filters = serializers.DictField()
-
-
-class BroadcastOutputSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    name = serializers.CharField()
-    send_scheduled_date = serializers.DateTimeField()
-    targeting = TargetingOutputSerializer()
-    status = serializers.ChoiceField(
-        choices=["scheduled", "in_progress", "sent", "canceled", "failed"]
-    )
-    audience_count = serializers.IntegerField(allow_null=True)
-    sent_count = serializers.IntegerField()
-    failed_count = serializers.IntegerField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    completed_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    url = serializers.CharField()

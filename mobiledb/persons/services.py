@@ -20,8 +20,9 @@ from ..errors import (
     MobilePhoneAlreadyAssigned,
     PersonCreateRequiresIdentifier,
 )
-from ..models import Person
-from ..selectors import persons_by_identity
+from .callbacks import person_added_emit, person_updated_emit
+from .models import Person
+from .selectors import persons_by_identity
 
 
 class _Unset:
@@ -109,8 +110,6 @@ def _person_add_once(
         custom_fields={k: v for k, v in custom_fields.items() if v is not None},
     )
     person.save()
-    from callbacks.services import person_added_emit  # noqa: PLC0415
-
     person_added_emit(person)
     return person, True
 
@@ -199,7 +198,5 @@ def _apply_changes(
         changed.append("custom_fields")
     if changed:
         person.save(update_fields=[*changed, "updated_at"])
-        from callbacks.services import person_updated_emit  # noqa: PLC0415
-
         person_updated_emit(person)
     return person, bool(changed)

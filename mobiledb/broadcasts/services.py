@@ -22,14 +22,17 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
+from vibesweb.celery import enqueue
 from vibesweb.errors import DomainError, ErrorCode, Forbidden
 from vibesweb.tenancy.models import Company
 
-from ..messaging import messages_send
-from ..models import Broadcast, OutboundMessage, Person, Subscription, SubscriptionList
-from ..selectors import custom_field_schema
+from ..persons.models import Person
+from ..persons.selectors import custom_field_schema
+from ..subscriptions.models import Subscription, SubscriptionList
+from ..subscriptions.services import subscription_list_get
 from ..validation import CustomFieldSchema, format_platform_datetime
-from .subscriptions import subscription_list_get
+from .messaging import messages_send
+from .models import Broadcast, OutboundMessage
 
 logger = logging.getLogger(__name__)
 Status = Broadcast.Status
@@ -308,9 +311,8 @@ def broadcasts_start_due(*, now: datetime | None = None) -> list[int]:
 
 
 def _queue_batch(broadcast_id: int) -> None:
-    from ..tasks_broadcasts import broadcast_send_batch  # noqa: PLC0415 (tasks import services)
-
-    broadcast_send_batch.delay(broadcast_id)
+    # By name: broadcasts.tasks imports this module to run the batch.
+    enqueue("mobiledb.broadcast_send_batch", broadcast_id)
 
 
 def broadcast_send_next_batch(*, broadcast_id: int, batch_size: int | None = None) -> bool:

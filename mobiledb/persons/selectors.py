@@ -11,9 +11,9 @@ from django.db.models import QuerySet
 
 from vibesweb.tenancy.models import Company
 
-from .errors import InvalidPersonID, PersonNotFound
+from ..errors import InvalidPersonID, PersonNotFound
+from ..validation import CustomFieldSchema, FieldSpec, SelectOption
 from .models import CustomField, Person
-from .validation import CustomFieldSchema, FieldSpec, SelectOption
 
 _schema_cache: dict[tuple[int, int], CustomFieldSchema] = {}
 _schema_lock = threading.Lock()
@@ -22,7 +22,7 @@ _schema_lock = threading.Lock()
 def custom_field_schema(company: Company) -> CustomFieldSchema:
     """The company's custom field schema, cached per process by its schema_version.
 
-    Any change to a field or option bumps `Company.schema_version` (mobiledb.signals),
+    Any change to a field or option bumps `Company.schema_version` (mobiledb.persons.signals),
     and every request reads the company row, so a cached schema is never stale.
     """
     cache_key = (company.pk, company.schema_version)

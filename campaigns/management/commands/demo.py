@@ -12,9 +12,9 @@ from django.utils import timezone
 from campaigns.models import AcquisitionCampaign
 from campaigns.services.acquisition import acquisition_campaign_create
 from mobiledb.models import CustomField, Person, Subscription, SubscriptionList
-from mobiledb.services.custom_fields import custom_field_create
-from mobiledb.services.persons import person_add
-from mobiledb.services.subscriptions import (
+from mobiledb.persons.custom_fields import custom_field_create
+from mobiledb.persons.services import person_add
+from mobiledb.subscriptions.services import (
     subscription_add,
     subscription_list_create,
     subscription_opt_out,

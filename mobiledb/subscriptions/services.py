@@ -17,8 +17,9 @@ from callbacks.services import callback_event_emit
 from vibesweb.errors import NotFound, Unprocessable
 from vibesweb.tenancy.models import Company
 
-from ..models import Person, Subscription, SubscriptionList
+from ..persons.models import Person
 from ..validation import format_platform_datetime
+from .models import Subscription, SubscriptionList
 
 OptOutReason = Subscription.OptOutReason
 

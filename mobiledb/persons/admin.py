@@ -7,23 +7,33 @@ import uuid
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
 
+from callbacks.admin import PersonCallbackEventInline
 from vibesweb.paginators import CappedCountPaginator
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 from vibesweb.tenancy.services import companies_for_user
 
+from ..subscriptions.models import Subscription, SubscriptionList
+from ..validation import CustomFieldSchema, normalize_mdn_for_search
 from .forms import PersonAdminForm
-from .models import (
-    CustomField,
-    CustomFieldOption,
-    Person,
-    PersonTag,
-    Subscription,
-    SubscriptionList,
-)
+from .models import CustomField, CustomFieldOption, Person, PersonTag
 from .selectors import custom_field_schema
-from .services.persons import UNSET, person_add, person_update
-from .validation import CustomFieldSchema, normalize_mdn_for_search
+from .services import UNSET, person_add, person_update
+
+# The person's history across the product, read-only, shown below the person: each
+# capability (or a higher app, such as campaigns) registers its inline here, so this
+# module never imports them. (position, inline), kept sorted by position.
+_person_inlines: list[tuple[int, type[admin.options.InlineModelAdmin]]] = []
+
+
+def person_inline_register(inline: type[admin.options.InlineModelAdmin], *, position: int) -> None:
+    """Show `inline` on a saved person's page. `position` orders the inlines: subscriptions
+    10, campaigns' participations 20, messages received 30, callback events 40."""
+    _person_inlines.append((position, inline))
+    _person_inlines.sort(key=lambda item: item[0])
+
+
+person_inline_register(PersonCallbackEventInline, position=40)
 
 
 class CustomFieldOptionInline(CompanyScopedAdminMixin, admin.TabularInline):
@@ -91,18 +101,6 @@ class SubscriptionStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-# Inlines that higher layers (e.g. wallet's passes) add to the person page: they fill
-# this registry from their own admin module, so mobiledb never imports them.
-PERSON_INLINES: list[type[admin.options.InlineModelAdmin]] = []
-
-
-def person_inline_register(inline: type[admin.options.InlineModelAdmin]):
-    """Show `inline` on the person change page (usable as a class decorator)."""
-    if inline not in PERSON_INLINES:
-        PERSON_INLINES.append(inline)
-    return inline
-
-
 @admin.register(Person)
 class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     form = PersonAdminForm
@@ -127,18 +125,7 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         # The person's history across the product, read-only (issue 5's inlines).
-        from callbacks.admin import PersonCallbackEventInline
-        from campaigns.admin import ParticipationInline
-
-        from .admin_subscriptions import OutboundMessageInline, SubscriptionHistoryInline
-
-        history = [
-            SubscriptionHistoryInline,
-            ParticipationInline,
-            OutboundMessageInline,
-            PersonCallbackEventInline,
-            *PERSON_INLINES,
-        ]
+        history = [inline for _, inline in _person_inlines]
         return [*self.inlines, *history] if obj is not None else self.inlines
 
     def get_search_results(self, request, queryset, search_term):
@@ -221,9 +208,3 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             )
         for field in Person._meta.concrete_fields:
             setattr(obj, field.attname, getattr(person, field.attname))
-
-
-# The .persons import's admin (mobiledb/imports) and its export action on the Person list.
-from .imports.admin import PersonImportAdmin, export_persons  # noqa: E402,F401
-
-PersonAdmin.actions = [*(PersonAdmin.actions or []), export_persons]

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from vibesweb.tenancy.models import Company
 
-from ..models import CustomField, CustomFieldOption
+from .models import CustomField, CustomFieldOption
 
 
 @transaction.atomic

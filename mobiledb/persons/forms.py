@@ -9,18 +9,18 @@ from django import forms
 
 from vibesweb.errors import DomainError, DomainErrors
 
-from .errors import (
+from ..errors import (
     MdnChangeNotAllowed,
     MobilePhoneAlreadyAssigned,
     PersonCreateRequiresIdentifier,
 )
-from .models import Person
-from .validation import (
+from ..validation import (
     CustomFieldSchema,
     FieldSpec,
     clean_custom_field_value,
     normalize_mdn_for_search,
 )
+from .models import Person
 
 CUSTOM_PREFIX = "cf__"
 

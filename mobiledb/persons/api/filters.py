@@ -16,9 +16,13 @@ from django.db.models.fields.json import KT
 
 from vibesweb.errors import DomainError, ErrorCode
 
+from ...validation import (
+    clean_custom_field_value,
+    normalize_mdn_for_search,
+    parse_platform_datetime,
+)
 from ..models import Person
 from ..selectors import custom_field_schema
-from ..validation import clean_custom_field_value, normalize_mdn_for_search, parse_platform_datetime
 
 _CUSTOM_FIELD_PARAM = re.compile(r"^custom_fields(?:\[(?P<a>.+)\]|\.(?P<b>.+))$")
 

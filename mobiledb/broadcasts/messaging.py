@@ -18,7 +18,7 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .models_messaging import OutboundMessage
+from .models import OutboundMessage
 
 logger = logging.getLogger("vibesweb.messages")
 
