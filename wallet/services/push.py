@@ -27,6 +27,12 @@ def items_changed(*, item_ids: Sequence[int]) -> None:
     WalletItem.objects.filter(pk__in=item_ids).update(
         update_tag=Greatest(F("update_tag") + 1, Value(now_tag()))
     )
+    pushes_on_commit(item_ids=item_ids)
+
+
+def pushes_on_commit(*, item_ids: Sequence[int]) -> None:
+    """Push to the items' devices once the current transaction commits (the caller has
+    bumped their update tags)."""
     ids = list(item_ids)
     transaction.on_commit(lambda: pushes_send(item_ids=ids))
 
