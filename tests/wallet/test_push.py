@@ -8,6 +8,7 @@ import pytest
 from wallet.models import DeviceRegistration, WalletPush
 from wallet.passkit.certificates import pass_credentials
 from wallet.push import _backend_class
+from wallet.services.campaigns import wallet_campaign_update
 from wallet.services.installs import device_register
 from wallet.services.items import wallet_item_update
 from wallet.services.push import pushes_send
@@ -88,3 +89,22 @@ def test_apns_backend_records_a_failure_when_apple_is_unreachable(item, settings
     push = WalletPush.objects.get()
     assert push.status == "failed"
     assert push.detail
+
+
+def test_a_design_change_reaches_every_installed_pass(
+    item, campaign, django_capture_on_commit_callbacks
+):
+    register(item, "phone", "tok-phone")
+    before = item.update_tag
+    with django_capture_on_commit_callbacks(execute=True):
+        wallet_campaign_update(campaign=campaign, fields={"design": {"logo_text": "New"}})
+    item.refresh_from_db()
+    assert item.update_tag > before
+    assert WalletPush.objects.get().push_token == "tok-phone"
+
+
+def test_a_rename_alone_pushes_nothing(item, campaign, django_capture_on_commit_callbacks):
+    register(item, "phone", "tok-phone")
+    with django_capture_on_commit_callbacks(execute=True):
+        wallet_campaign_update(campaign=campaign, fields={"name": "Renamed"})
+    assert not WalletPush.objects.exists()

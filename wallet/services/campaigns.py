@@ -10,6 +10,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 
 from mobiledb.validation import format_platform_datetime, parse_platform_datetime
 from vibesweb.errors import DomainError, DomainErrors
@@ -18,7 +20,8 @@ from vibesweb.tenancy.models import Company
 from ..design import IMAGE_NAMES, InvalidDesign, design_clean, image_clean
 from ..errors import WalletCampaignNotFound, WalletInvalid, WalletRequired, WalletTypeImmutable
 from ..links import image_url, smartlink_url
-from ..models import WalletCampaign, new_wallet_id
+from ..models import DeviceRegistration, WalletCampaign, WalletItem, new_wallet_id
+from .push import now_tag, pushes_on_commit
 
 TYPES = WalletCampaign.Type.values
 EDITABLE = ("name", "description", "expiration_date", "redirect_link", "design", "images")
@@ -89,8 +92,26 @@ def wallet_campaign_update(*, campaign: WalletCampaign, fields: dict) -> WalletC
     if "name" in fields:
         campaign.name = fields["name"].strip()
     _apply(campaign, changes)
-    campaign.save()
+    with transaction.atomic():
+        campaign.save()
+        if set(changes) & PASS_CHANGES:
+            campaign_passes_changed(campaign=campaign)
     return campaign
+
+
+# What every pass of the campaign shows: a change reaches each installed pass.
+PASS_CHANGES = {"design", "images", "expiration_date", "description"}
+
+
+def campaign_passes_changed(*, campaign: WalletCampaign) -> None:
+    """Bump every item's update tag; push to the items installed on Apple devices."""
+    WalletItem.objects.filter(campaign=campaign).update(
+        update_tag=Greatest(F("update_tag") + 1, Value(now_tag()))
+    )
+    installed = DeviceRegistration.objects.filter(
+        item__campaign=campaign, unregistered_at__isnull=True, provider="apple"
+    ).values_list("item_id", flat=True)
+    pushes_on_commit(item_ids=list(installed.distinct()))
 
 
 def _clean_changes(fields: dict, errors: list[DomainError]) -> dict:
