@@ -88,6 +88,8 @@ class WalletItem(models.Model):
         max_length=64, default=new_authentication_token, editable=False
     )
     # Bumped on every change that a phone should see: Apple's passesUpdatedSince tag.
+    # Not indexed: the web service reaches items through a device's registrations, and
+    # an index would make every message's update rewrite one more index per row.
     update_tag = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -99,7 +101,6 @@ class WalletItem(models.Model):
         ]
         indexes = [
             models.Index(fields=["uuid"], name="wallet_item_serial"),
-            models.Index(fields=["campaign", "update_tag"], name="wallet_item_tag"),
             models.Index(fields=["campaign", "group_code"], name="wallet_item_group"),
         ]
 
