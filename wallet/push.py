@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 import httpx
@@ -25,12 +27,27 @@ from .passkit.certificates import pass_credentials_files
 logger = logging.getLogger("vibesweb.wallet.push")
 
 
+@dataclass(slots=True)
+class Push:
+    """One push to send: a WalletPush row once stored (a plain object, as a message
+    makes 100,000 of them and model instances cost more than their SQL)."""
+
+    company_id: int
+    item_id: int
+    registration_id: int
+    push_token: str
+    created_at: datetime
+    backend: str = ""
+    status: str = WalletPush.Status.SENT
+    detail: str = ""
+
+
 class PushBackend:
-    """Base class: `send_pushes(pushes)` delivers unsaved WalletPush objects."""
+    """Base class: `send_pushes(pushes)` delivers Push objects (and stores them)."""
 
     name = "base"
 
-    def send_pushes(self, pushes: Sequence[WalletPush]) -> None:
+    def send_pushes(self, pushes: Sequence[Push]) -> None:
         raise NotImplementedError
 
 
@@ -39,7 +56,7 @@ class DatabasePushBackend(PushBackend):
 
     name = "database"
 
-    def send_pushes(self, pushes: Sequence[WalletPush]) -> None:
+    def send_pushes(self, pushes: Sequence[Push]) -> None:
         for push in pushes:
             push.backend = push.backend or self.name
         with transaction.atomic():  # one commit for the batch's rows, not one each
@@ -69,7 +86,7 @@ class APNsPushBackend(DatabasePushBackend):
             timeout=settings.WALLET_APNS_TIMEOUT_SECONDS,
         )
 
-    def send_pushes(self, pushes: Sequence[WalletPush]) -> None:
+    def send_pushes(self, pushes: Sequence[Push]) -> None:
         topic = settings.WALLET_PASS_TYPE_ID
         with self.client() as client:
             for push in pushes:
@@ -98,7 +115,7 @@ class APNsPushBackend(DatabasePushBackend):
 _COLUMNS = ("company_id", "item_id", "registration_id", "push_token", "backend", "status")
 
 
-def pushes_store(pushes: Sequence[WalletPush]) -> None:
+def pushes_store(pushes: Sequence[Push]) -> None:
     """Insert the push rows in one statement (bulk_create's per-object SQL assembly was
     most of a wallet message's time)."""
     if not pushes:

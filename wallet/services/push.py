@@ -10,8 +10,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from ..models import DeviceRegistration, WalletItem, WalletPush
-from ..push import push_backend
+from ..models import DeviceRegistration, WalletItem
+from ..push import Push, push_backend
 
 
 def now_tag() -> int:
@@ -51,7 +51,7 @@ def pushes_send(*, item_ids: Sequence[int], company_id: int | None = None) -> in
         "pk", "item_id", Value(company_id) if company_id else "item__company_id", "push_token"
     )
     pushes = [
-        WalletPush(
+        Push(
             company_id=company_id,
             item_id=item_id,
             registration_id=pk,
