@@ -20,6 +20,7 @@ class MobileDBConfig(AppConfig):
         from .persons import signals  # noqa: F401
         from .persons.callbacks import PERSON_TYPES, person_batch_bodies
         from .subscriptions import admin as subscriptions_admin  # noqa: F401
+        from .subscriptions import consent_admin  # noqa: F401
         from .subscriptions.selectors import subscription_list_exists
 
         # callbacks knows no domain model: it gets the person bodies of an import's

@@ -6,10 +6,18 @@ from __future__ import annotations
 from .broadcasts.models import Broadcast, OutboundMessage
 from .imports.models import PersonImport, PersonImportError
 from .persons.models import CustomField, CustomFieldOption, Person, PersonTag
-from .subscriptions.models import Subscription, SubscriptionList
+from .subscriptions.models import (
+    ConsentChain,
+    ConsentRecord,
+    Subscription,
+    SubscriptionList,
+    SuppressedNumber,
+)
 
 __all__ = [
     "Broadcast",
+    "ConsentChain",
+    "ConsentRecord",
     "CustomField",
     "CustomFieldOption",
     "OutboundMessage",
@@ -19,4 +27,5 @@ __all__ = [
     "PersonTag",
     "Subscription",
     "SubscriptionList",
+    "SuppressedNumber",
 ]
