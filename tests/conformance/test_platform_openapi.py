@@ -12,7 +12,8 @@ The document is validated with these relaxations, each a rule of SPEC 12 or SPEC
 - an absent value may be null (the document types most fields without `nullable`);
 - custom field values are typed (the document writes them as strings);
 - a search answers a plain array of what the document gives as one object, and one
-  subscription is answered as an object where the document gives an array (SPEC 3).
+  subscription is answered as an object where the document gives an array (SPEC 3);
+- a wallet item's `google_wallet.messages` is a list of `{header, body}` (SPEC 10).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from mobiledb.models import Broadcast
 from mobiledb.persons.custom_fields import custom_field_create
 from tests.factories import CallbackRegistrationFactory, PersonFactory, SubscriptionListFactory
 from tests.subscriptions.helpers import AcquisitionCampaignFactory, SubscriptionFactory
+from wallet.services.campaigns import wallet_campaign_create
+from wallet.services.items import wallet_item_open
+from wallet.services.messages import wallet_message_create
 
 DOCUMENT = json.loads((Path(__file__).parent / "vibes-platform-openapi.json").read_text())
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -68,16 +72,6 @@ PENDING_FEATURE_OPERATIONS: list[tuple[str, str]] = [
     ("POST", f"{COMPANY}/incentives/pools"),
     ("PUT", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"),
     ("GET", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"),
-    ("GET", f"{COMPANY}/campaigns/wallet"),
-    ("POST", f"{COMPANY}/campaigns/wallet"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"),
-    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"),
-    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"),
-    ("POST", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages/{{wallet_message_id}}"),
     ("GET", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
     ("POST", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
     ("PUT", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
@@ -105,6 +99,9 @@ class World:
     campaign: object
     broadcast: object
     registration: object
+    wallet_campaign: object = None
+    wallet_item: object = None
+    wallet_message: object = None
 
     def path_parameters(self) -> dict[str, str]:
         return {
@@ -115,6 +112,9 @@ class World:
             "acquisition_id": str(self.campaign.pk),
             "broadcast_id": str(self.broadcast.pk),
             "callback_id": str(self.registration.callback_id),
+            "wallet_id": self.wallet_campaign.wallet_id,
+            "wallet_item_id": self.wallet_item.uuid,
+            "wallet_message_id": str(self.wallet_message.wallet_message_id),
         }
 
 
@@ -141,6 +141,40 @@ def _broadcast_body(world: World) -> dict:
 
 
 CALLS: dict[tuple[str, str], Call] = {
+    # SPEC 10: the POST answers 201 with {"campaign": {...}}
+    ("GET", f"{COMPANY}/campaigns/wallet"): Call(),
+    ("POST", f"{COMPANY}/campaigns/wallet"): Call(
+        body=lambda world: {
+            "campaign": {
+                "name": "Spring Sale",
+                "type": "offer",
+                "expiration_date": "2030-06-30T23:59:59Z",
+            }
+        },
+        status=201,
+    ),  # fmt: skip
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"): Call(),
+    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"): Call(
+        body=lambda world: {"campaign": {"name": "Rewards+", "type": "loyalty"}}
+    ),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items"): Call(query={"group_code": "vip"}),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"): Call(),
+    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"): Call(
+        body=lambda world: {
+            "tokens": {"first_name": "Anna"},
+            "locations": [{"latitude": 44.98, "longitude": -93.27, "relevant_text": "Hi"}],
+            "passbook": {"notification": "Double points"},
+            "google_wallet": {"messages": {"header": "News", "body": "Double points"}},
+        }
+    ),
+    ("POST", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"): Call(
+        body=lambda world: {
+            "message": {"header": "Reminder", "template": "Hi {{first_name}}"},
+            "filters": [{"name": "group_code", "selector": "=", "value": "vip"}],
+        }
+    ),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"): Call(),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages/{{wallet_message_id}}"): Call(),
     ("GET", f"{COMPANY}/campaigns/acquisition"): Call(),
     ("GET", f"{COMPANY}/campaigns/acquisition/{{acquisition_id}}"): Call(),
     ("GET", f"{COMPANY}/campaigns/acquisition/{{acquisition_id}}/participants"): Call(),
@@ -273,6 +307,10 @@ def _relaxed(schema: dict, name: str = "") -> dict:
     schema = copy.deepcopy(schema)
     if name == "custom_fields":
         return {"type": ["object", "null"]}  # typed values (SPEC 12)
+    if name == "messages" and schema.get("type") == "object":
+        # SPEC 10: an item's google_wallet.messages is a list of {header, body} (an
+        # object is accepted on write)
+        return {"anyOf": [_relaxed(schema), {"type": "array", "items": _relaxed(schema)}]}
     kind = schema.get("type")
     if isinstance(kind, str):
         kinds = {kind, "null"}
@@ -342,7 +380,21 @@ def world(company) -> World:
     )
     broadcast.source_lists.set([subscription_list])
     registration = CallbackRegistrationFactory(company=company, callback_type="person_added")
-    return World(company.key, person, subscription_list, campaign, broadcast, registration)
+    wallet_campaign = wallet_campaign_create(
+        company=company, fields={"name": "Rewards", "type": "loyalty"}
+    )
+    wallet_item, _ = wallet_item_open(
+        campaign=wallet_campaign,
+        wallet_item_id="item-1",
+        tokens={"first_name": "Ann", "group_code": "vip"},
+    )
+    wallet_message = wallet_message_create(
+        campaign=wallet_campaign, body={"message": {"template": "Hello {{first_name}}"}}
+    )
+    return World(
+        company.key, person, subscription_list, campaign, broadcast, registration,
+        wallet_campaign, wallet_item, wallet_message,
+    )  # fmt: skip
 
 
 def _url(path: str, world: World) -> str:

@@ -157,3 +157,10 @@ def test_create_wallet_campaign_command_prints_the_wallet_id_last(company, capsy
     last = capsys.readouterr().out.strip().splitlines()[-1]
     campaign = WalletCampaign.objects.get(wallet_id=last)
     assert (campaign.name, campaign.type, campaign.company) == ("Summer", "offer", company)
+
+
+def test_an_unknown_query_parameter_is_400(api, campaign):
+    for path in (BASE, f"{BASE}/{campaign.wallet_id}", f"{BASE}/{campaign.wallet_id}/messages"):
+        response = api.get(f"{path}?colour=red")
+        assert response.status_code == 400, path
+        assert errors_of(response)[0]["code"] == 203

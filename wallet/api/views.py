@@ -33,10 +33,14 @@ def campaign_body(request) -> dict:
     return inner
 
 
+ITEM_PAGING = ("page_size", "page_token", "limit")
+
+
 class WalletListView(CompanyAPIView):
     """A list paginated by the view's own `pagination_class`."""
 
     pagination_class = NewestFirstPagination
+    query_parameters = ITEM_PAGING
 
     def paginated_response(self, queryset, render):
         paginator = self.pagination_class()
@@ -48,6 +52,7 @@ class WalletCampaignListView(WalletListView):
     """`GET` the company's wallet campaigns, most recently updated first; `POST` one."""
 
     pagination_class = RecentlyUpdatedPagination
+    query_parameters = ("limit", "cursor")
 
     @extend_schema(responses=shapes.CampaignOutput(many=True), operation_id="wallet_campaigns")
     def get(self, request, company_key: str):
@@ -69,6 +74,8 @@ class WalletCampaignListView(WalletListView):
 
 
 class WalletCampaignDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=shapes.CampaignOutput, operation_id="wallet_campaign_get")
     def get(self, request, company_key: str, wallet_id: str):
         campaign = wallet_campaign_get(company=self.company, wallet_id=wallet_id)
@@ -88,6 +95,10 @@ class WalletCampaignDetailView(CompanyAPIView):
 class WalletItemListView(WalletListView):
     """`GET` a campaign's items, newest first, filtered by the query (SPEC 10)."""
 
+    def query_parameter_allowed(self, name: str) -> bool:
+        # any token filters (`?first_name=`); the selector refuses a malformed one (400)
+        return True
+
     @extend_schema(responses=shapes.ItemOutput(many=True), operation_id="wallet_items")
     def get(self, request, company_key: str, wallet_id: str):
         campaign = wallet_campaign_get(company=self.company, wallet_id=wallet_id)
@@ -102,6 +113,8 @@ class WalletItemListView(WalletListView):
 
 
 class WalletItemDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=shapes.ItemOutput, operation_id="wallet_item_get")
     def get(self, request, company_key: str, wallet_id: str, wallet_item_id: str):
         campaign = wallet_campaign_get(company=self.company, wallet_id=wallet_id)
@@ -148,6 +161,8 @@ class WalletMessageListView(WalletListView):
 
 
 class WalletMessageDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=shapes.MessageOutput, operation_id="wallet_message_get")
     def get(self, request, company_key: str, wallet_id: str, wallet_message_id: str):
         campaign = wallet_campaign_get(company=self.company, wallet_id=wallet_id)
