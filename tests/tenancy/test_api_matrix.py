@@ -37,6 +37,9 @@ KWARGS: dict[str, tuple[tuple[str, ...], bool]] = {
     "broadcast_id": (("broadcast_id",), True),
     "callback_id": (("callback_id",), True),
     "campaign_id": (("campaign_id",), True),
+    "wallet_id": (("wallet_id",), True),
+    "wallet_item_id": (("wallet_item_id",), True),
+    "wallet_message_id": (("wallet_message_id",), True),
 }
 
 WRITE_METHODS = ("post", "put", "patch")
@@ -82,6 +85,10 @@ BODIES = {
         "external_person_id": "hacked-ext",
         "mobile_phone": {"mdn": "2995559999"},
     },
+    ("wallet-campaigns", "post"): lambda t: {"campaign": {"name": "hacked", "type": "offer"}},
+    ("wallet-campaign", "put"): lambda t: {"campaign": {"name": "hacked"}},
+    ("wallet-item", "put"): lambda t: {"tokens": {"first_name": "hacked"}},
+    ("wallet-messages", "post"): lambda t: {"message": {"template": "hacked"}},
     ("inbound-events", "post"): lambda t: {
         "event_id": "hacked-event",
         "event_type": "inbound_message",
