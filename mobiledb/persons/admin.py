@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 
 from callbacks.admin import PersonCallbackEventInline
@@ -72,6 +72,10 @@ class ListMembershipFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
+        if not self.value().isdigit() or len(self.value()) > 18:
+            # A hand-edited or stale URL: say so and show the list unfiltered (was a 500).
+            messages.warning(request, f"No subscription list {self.value()!r}: filter ignored.")
+            return queryset
         active = Subscription.objects.filter(
             person=OuterRef("pk"), subscription_list_id=self.value(), opt_out_date__isnull=True
         )
@@ -123,6 +127,9 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     ordering = ["-id"]
     inlines = [PersonTagInline]
 
+    class Media:
+        js = ["mobiledb/person_company.js"]
+
     def get_inlines(self, request, obj):
         # The person's history across the product, read-only (issue 5's inlines).
         history = [inline for _, inline in _person_inlines]
@@ -171,10 +178,10 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         kwargs["form"] = self.form.for_schema(schema)
         base = super().get_form(request, obj, change=change, **kwargs)
         if obj is None and "company" in base.base_fields:
-            # Custom fields belong to a company: reload the form when it changes.
-            base.base_fields["company"].widget.attrs["onchange"] = (
-                "window.location.search='?company='+this.value"
-            )
+            # Custom fields belong to a company: the form reloads when the marketer picks
+            # another (person_company.js; the company the fields are for is the mark).
+            attrs = base.base_fields["company"].widget.attrs
+            attrs["data-reload-with-company"] = str(company.pk) if company else ""
             if company is not None:
                 base.base_fields["company"].initial = company.pk
         return base
