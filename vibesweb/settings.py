@@ -235,6 +235,7 @@ CELERY_TASK_ROUTES = {
     "callbacks.*": {"queue": "callbacks"},
     "mobiledb.imports.*": {"queue": "imports"},
     "mobiledb.broadcast*": {"queue": "messaging"},
+    "campaigns.incentives.code_upload": {"queue": "imports"},
     "campaigns.*": {"queue": "default"},
 }
 # Periodic work run by the scheduler (`celery -A vibesweb beat`, or `worker -B`):

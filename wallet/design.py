@@ -10,7 +10,7 @@ A design is a JSON object:
      "back_fields": [...], "barcode": {"format": "qr", "message": "{{code}}"}}
 
 Field values and the barcode message may hold `{{token}}` tags, filled from the item's
-tokens by the renderer broadcasts use (mobiledb's `template_render`).
+tokens by the renderer broadcasts use (mobiledb's `placeholders_fill`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mobiledb.broadcasts.services import template_placeholders, template_render
+from mobiledb.broadcasts.templating import placeholder_names, placeholders_fill
 from vibesweb.errors import DomainError, DomainErrors, ErrorCode
 
 COLOR_KEYS = ("background_color", "foreground_color", "label_color")
@@ -159,16 +159,16 @@ def design_tokens(design: dict) -> list[str]:
     found: list[str] = []
     for group in FIELD_GROUPS:
         for field in design.get(group, []):
-            found.extend(template_placeholders(field["value"]))
-            found.extend(template_placeholders(field["label"]))
+            found.extend(placeholder_names(field["value"]))
+            found.extend(placeholder_names(field["label"]))
     if "barcode" in design:
-        found.extend(template_placeholders(design["barcode"]["message"]))
+        found.extend(placeholder_names(design["barcode"]["message"]))
     return list(dict.fromkeys(found))
 
 
 def render_text(template: str, tokens: dict) -> str:
     """`template` with {{token}} tags filled from `tokens` (empty when unset)."""
-    return template_render(template, tokens.get)
+    return placeholders_fill(template, lambda name, _argument: tokens.get(name))
 
 
 def rendered_fields(design: dict, tokens: dict) -> dict[str, list[dict]]:

@@ -11,6 +11,7 @@ platform does (timeouts and single opt-ins fire no change event).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,8 +21,10 @@ from django.utils import timezone
 
 from callbacks.services import callback_event_emit
 from mobiledb.broadcasts.messaging import message_send
+from mobiledb.broadcasts.templating import SkipRecipient, template_render
 from mobiledb.errors import ExternalIdAlreadyAssigned, ExternalIdMismatch
 from mobiledb.models import OutboundMessage, Person, SubscriptionList
+from mobiledb.persons.selectors import custom_field_schema
 from mobiledb.persons.services import person_add, person_update
 from mobiledb.subscriptions.services import subscription_active, subscription_add
 from mobiledb.validation import format_mdn, format_platform_datetime
@@ -39,6 +42,7 @@ from ..models import AcquisitionCampaign, Participation
 from .keywords import HELP_WORDS, START_WORDS, STOP_WORDS
 
 Status = Participation.Status
+logger = logging.getLogger(__name__)
 
 # Words a phone sends that the platform itself answers; no campaign may use them.
 YES_WORDS = frozenset({"YES", "Y"})
@@ -310,13 +314,15 @@ def _participation_pending(campaign, person, source) -> tuple[Participation, boo
             participation.save()
     except IntegrityError:  # a concurrent request made it pending first
         return _pending_for(campaign, person), False
-    message_send(
-        company=campaign.company,
-        person=person,
-        body=campaign.confirmation_message.replace("{campaign}", campaign.name),
-        kind=OutboundMessage.Kind.CONFIRMATION_REQUEST,
-        short_code=campaign.short_code,
-    )
+    body = campaign_text(campaign.confirmation_message, campaign, person)
+    if body is not None:
+        message_send(
+            company=campaign.company,
+            person=person,
+            body=body,
+            kind=OutboundMessage.Kind.CONFIRMATION_REQUEST,
+            short_code=campaign.short_code,
+        )
     _emit_participant(participation, "ack_participant_added")
     return participation, True
 
@@ -329,14 +335,29 @@ def _subscribe(participation: Participation, lists: list[SubscriptionList]) -> N
             subscription_list=subscription_list,
             acquisition_campaign=campaign,
         )
-    if campaign.welcome_message:
+    body = campaign_text(campaign.welcome_message, campaign, participation.person)
+    if body:
         message_send(
             company=campaign.company,
             person=participation.person,
-            body=campaign.welcome_message.replace("{campaign}", campaign.name),
+            body=body,
             kind=OutboundMessage.Kind.WELCOME,
             short_code=campaign.short_code,
         )
+
+
+def campaign_text(template: str, campaign: AcquisitionCampaign, person: Person) -> str | None:
+    """A campaign reply for `person`: {campaign} and the message template placeholders
+    (`{{incentive_code:POOL_ID}}` issues them a code). None when the person must be
+    skipped (e.g. the pool is empty): no text rather than a broken one."""
+    text = template.replace("{campaign}", campaign.name)
+    if "{{" not in text:
+        return text
+    try:
+        return template_render(text, person, schema=custom_field_schema(campaign.company))
+    except SkipRecipient as skip:
+        logger.warning("campaign %s: no reply to person %s: %s", campaign.pk, person.pk, skip)
+        return None
 
 
 def participations_pending(*, person: Person) -> list[Participation]:

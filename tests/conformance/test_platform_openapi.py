@@ -28,6 +28,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from campaigns.incentives.loading import incentive_codes_load
+from campaigns.incentives.pools import incentive_pool_create
+from campaigns.incentives.services import incentive_issue, issuee_resolve
 from mobiledb.models import Broadcast
 from mobiledb.persons.custom_fields import custom_field_create
 from tests.factories import CallbackRegistrationFactory, PersonFactory, SubscriptionListFactory
@@ -60,18 +63,9 @@ OUT_OF_SCOPE: dict[tuple[str, str], str] = {
     },
 }
 
-# Joins when that feature lands: wallet (branch `wallet`) and incentives (branch
-# `incentives`) are being built by other engineers; each operation moves into CALLS then.
+# Joins when that feature lands: wallet (branch `wallet`) is being built by another
+# engineer; each operation moves into CALLS then.
 PENDING_FEATURE_OPERATIONS: list[tuple[str, str]] = [
-    ("POST", f"{COMPANY}/incentives/pools/{{issuance_pool_id}}/issuances"),
-    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}"),
-    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/issuances"),
-    ("POST", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"),
-    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"),
-    ("GET", f"{COMPANY}/incentives/pools"),
-    ("POST", f"{COMPANY}/incentives/pools"),
-    ("PUT", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"),
-    ("GET", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"),
     ("GET", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
     ("POST", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
     ("PUT", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
@@ -99,6 +93,8 @@ class World:
     campaign: object
     broadcast: object
     registration: object
+    pool: object
+    code: str
     wallet_campaign: object = None
     wallet_item: object = None
     wallet_message: object = None
@@ -115,6 +111,9 @@ class World:
             "wallet_id": self.wallet_campaign.wallet_id,
             "wallet_item_id": self.wallet_item.uuid,
             "wallet_message_id": str(self.wallet_message.wallet_message_id),
+            "incentive_pool_id": str(self.pool.pk),
+            "issuance_pool_id": str(self.pool.pk),
+            "incentive_code": self.code,
         }
 
 
@@ -137,6 +136,17 @@ def _broadcast_body(world: World) -> dict:
             "source_lists": [str(world.subscription_list.pk)],
             "filters": [{"name": "first_name", "selector": "=", "value": ["Ann", "Bo"]}],
         },
+    }
+
+
+def _pool_body() -> dict:
+    return {
+        "name": "Spring coupons",
+        "issuance_allowed": True,
+        "redemption_allowed": True,
+        "incentive_codes": {"low_threshold": 10, "max_characters": 20},
+        "distribution": {"method": "unique"},
+        "notification_email_address": "ops@example.com",
     }
 
 
@@ -175,6 +185,25 @@ CALLS: dict[tuple[str, str], Call] = {
     ),
     ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"): Call(),
     ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages/{{wallet_message_id}}"): Call(),
+    ("GET", f"{COMPANY}/incentives/pools"): Call(),
+    ("POST", f"{COMPANY}/incentives/pools"): Call(body=lambda w: _pool_body()),
+    ("GET", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"): Call(),
+    ("PUT", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"): Call(
+        body=lambda w: {**_pool_body(), "name": "Renamed"}
+    ),
+    ("POST", f"{COMPANY}/incentives/pools/{{issuance_pool_id}}/issuances"): Call(
+        body=lambda w: {
+            "external_issuee_id": "crm-2",
+            "referring_application": "crm",
+            "referring_application_ref_id": "order-1",
+        }
+    ),
+    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}"): Call(),
+    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/issuances"): Call(),
+    ("POST", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"): Call(
+        body=lambda w: {"external_issuee_id": "crm-1", "referring_application": "till"}
+    ),
+    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"): Call(),
     ("GET", f"{COMPANY}/campaigns/acquisition"): Call(),
     ("GET", f"{COMPANY}/campaigns/acquisition/{{acquisition_id}}"): Call(),
     ("GET", f"{COMPANY}/campaigns/acquisition/{{acquisition_id}}/participants"): Call(),
@@ -312,6 +341,8 @@ def _relaxed(schema: dict, name: str = "") -> dict:
         # object is accepted on write)
         return {"anyOf": [_relaxed(schema), {"type": "array", "items": _relaxed(schema)}]}
     kind = schema.get("type")
+    if name == "url" and kind == "integer":
+        kind = "string"  # incentiveCodeIssuanceResponse types incentive_pool.url as integer
     if isinstance(kind, str):
         kinds = {kind, "null"}
         if _is_identifier(name) and kind in ("string", "integer"):
@@ -391,8 +422,12 @@ def world(company) -> World:
     wallet_message = wallet_message_create(
         campaign=wallet_campaign, body={"message": {"template": "Hello {{first_name}}"}}
     )
+    pool = incentive_pool_create(company=company, name="Coupons")
+    incentive_codes_load(pool=pool, codes=["SPRING-0001", "SPRING-0002"])
+    issuee = issuee_resolve(company=company, external_issuee_id="crm-1")
+    code = incentive_issue(pool=pool, issuee=issuee)[0].code.code
     return World(
-        company.key, person, subscription_list, campaign, broadcast, registration,
+        company.key, person, subscription_list, campaign, broadcast, registration, pool, code,
         wallet_campaign, wallet_item, wallet_message,
     )  # fmt: skip
 

@@ -40,6 +40,8 @@ KWARGS: dict[str, tuple[tuple[str, ...], bool]] = {
     "wallet_id": (("wallet_id",), True),
     "wallet_item_id": (("wallet_item_id",), True),
     "wallet_message_id": (("wallet_message_id",), True),
+    "pool_id": (("pool_id",), True),
+    "code": (("code",), True),
 }
 
 WRITE_METHODS = ("post", "put", "patch")
@@ -89,6 +91,11 @@ BODIES = {
     ("wallet-campaign", "put"): lambda t: {"campaign": {"name": "hacked"}},
     ("wallet-item", "put"): lambda t: {"tokens": {"first_name": "hacked"}},
     ("wallet-messages", "post"): lambda t: {"message": {"template": "hacked"}},
+    ("incentive-pool-list", "post"): lambda t: {"name": "hacked"},
+    ("incentive-pool-detail", "put"): lambda t: {"name": "hacked", "issuance_allowed": False},
+    ("incentive-pool-codes", "post"): lambda t: {"codes": ["HACKED-1"]},
+    ("incentive-issuances", "post"): lambda t: {"external_issuee_id": "hacked-issuee"},
+    ("incentive-code-redemptions", "post"): lambda t: {"issuee_id": t.ids["person_id"]},
     ("inbound-events", "post"): lambda t: {
         "event_id": "hacked-event",
         "event_type": "inbound_message",

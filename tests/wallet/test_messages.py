@@ -213,7 +213,7 @@ def test_send_task_is_routed_to_the_messaging_queue():
 
 def test_personalization_uses_the_broadcasts_renderer(monkeypatch, api, people):
     calls = []
-    real = design.template_render
-    monkeypatch.setattr(design, "template_render", lambda t, f: calls.append(t) or real(t, f))
+    real = design.placeholders_fill
+    monkeypatch.setattr(design, "placeholders_fill", lambda t, f: calls.append(t) or real(t, f))
     targeted(api, people, [{"name": "group_code", "selector": "=", "value": "vip"}])
     assert "Hi {{first_name}}" in calls
