@@ -27,8 +27,9 @@ SCOPE_KEYS: dict[str, tuple[str, ...]] = {
     "subscription_list_updated": ("list_id",),
     "ack_participant_added": ("campaign_id",),
     "ack_participant_changed": ("campaign_id",),
-    "wallet_item_install": ("campaign_id",),
-    "wallet_item_remove": ("campaign_id",),
+    # SPEC 10: wallet registrations are scoped by the campaign's token (its wallet_id).
+    "wallet_item_install": ("campaign_token",),
+    "wallet_item_remove": ("campaign_token",),
     "incentive_issued": ("pool_id",),
     "incentive_redeemed": ("pool_id",),
 }
@@ -39,10 +40,10 @@ SCOPE_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
     "campaign_id": (
         ("participant", "acquisition_campaign", "id"),
         ("acquisition_campaign", "id"),
-        ("wallet_item", "campaign", "id"),
         ("campaign", "id"),
     ),
     "pool_id": (("issuance", "pool", "id"), ("pool", "id")),
+    "campaign_token": (("wallet_campaign", "token"),),
 }
 
 

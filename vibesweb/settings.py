@@ -348,3 +348,32 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Wallet Manager (issue 11, SPEC section 10; README "Wallet") ---
+# Absolute links (SmartLinks, webServiceURL); empty: the scheme and host of the request.
+SITE_URL = env.str("SITE_URL", default="")
+# Apple Wallet signing: all three files from Apple, or none (a development set is
+# generated once under WALLET_DEV_CERT_DIR; iPhones refuse it, openssl verifies it).
+WALLET_PASS_TYPE_ID = env.str("WALLET_PASS_TYPE_ID", default="pass.dev.vibesweb.wallet")
+WALLET_TEAM_ID = env.str("WALLET_TEAM_ID", default="DEVTEAM000")
+WALLET_PASS_CERT_FILE = env.str("WALLET_PASS_CERT_FILE", default="")
+WALLET_PASS_KEY_FILE = env.str("WALLET_PASS_KEY_FILE", default="")
+WALLET_PASS_KEY_PASSWORD = env.str("WALLET_PASS_KEY_PASSWORD", default="")
+WALLET_WWDR_CERT_FILE = env.str("WALLET_WWDR_CERT_FILE", default="")
+WALLET_DEV_CERT_DIR = env.str("WALLET_DEV_CERT_DIR", default=str(MEDIA_ROOT / "wallet-dev-keys"))
+# Pushes to devices whose pass changed (wallet.push): database (default) or APNs.
+WALLET_PUSH_BACKEND = env.str("WALLET_PUSH_BACKEND", default="wallet.push.DatabasePushBackend")
+WALLET_APNS_URL = env.str("WALLET_APNS_URL", default="https://api.push.apple.com")
+WALLET_APNS_CA_FILE = env.str("WALLET_APNS_CA_FILE", default="")
+WALLET_APNS_TIMEOUT_SECONDS = env.float("WALLET_APNS_TIMEOUT_SECONDS", default=10.0)
+# Items per wallet message batch (one `messaging` task each).
+WALLET_MESSAGE_BATCH_SIZE = env.int("WALLET_MESSAGE_BATCH_SIZE", default=1000)
+# Google Wallet: the issuer id and service account key file (JSON) of the Google Wallet
+# API; empty: a development key is generated (Google refuses its links).
+WALLET_GOOGLE_ISSUER_ID = env.str("WALLET_GOOGLE_ISSUER_ID", default="3388000000000000000")
+WALLET_GOOGLE_SERVICE_ACCOUNT_FILE = env.str("WALLET_GOOGLE_SERVICE_ACCOUNT_FILE", default="")
+# Google's callback signing keys (the JSON of https://pay.google.com/gp/m/issuer/keys),
+# inline or as a file; callbacks cannot be verified (and are refused) without them.
+WALLET_GOOGLE_CALLBACK_KEYS = env.str("WALLET_GOOGLE_CALLBACK_KEYS", default="")
+WALLET_GOOGLE_CALLBACK_KEYS_FILE = env.str("WALLET_GOOGLE_CALLBACK_KEYS_FILE", default="")
+CELERY_TASK_ROUTES["wallet.*"] = {"queue": "messaging"}

@@ -40,6 +40,7 @@ company_routes = [
     path("mobiledb/", include("mobiledb.urls")),
     path("mobiledb/", include("campaigns.api.mobiledb_urls")),
     path("config/", include("callbacks.api.urls")),
+    path("campaigns/wallet", include("wallet.api.urls")),
     path("campaigns/", include("campaigns.api.urls")),
     path("", include("campaigns.incentives.api.urls")),
     *api_path("events", campaign_api_views.InboundEventView.as_view(), "inbound-events"),
@@ -48,6 +49,7 @@ company_routes = [
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("", include("wallet.public.urls")),
     path("", include("campaigns.signup.urls")),
     *api_path("heartbeat", api_views.HeartbeatView.as_view(), "heartbeat"),
     *api_path("companies", api_views.CompanyListView.as_view(), "company-list"),

@@ -85,12 +85,30 @@ def template_check(template: str, *, company: Company, schema: CustomFieldSchema
             schema.spec(name)  # CustomFieldNotFound (400) for an unknown field
 
 
+def placeholders_fill(template: str, value_of: Callable[[str, str | None], object]) -> str:
+    """The one substitution: each `{{name}}` / `{{name:argument}}` replaced by
+    `value_of(name, argument)` (None renders empty). `template_render` fills it from a
+    person; the wallet fills pass fields and messages from an item's tokens."""
+    if "{{" not in template:  # most texts have no placeholder
+        return template
+
+    def replace(match: re.Match) -> str:
+        value = value_of(match.group(1), match.group(2))
+        return "" if value is None else str(value)
+
+    return PLACEHOLDER.sub(replace, template)
+
+
+def placeholder_names(template: str) -> list[str]:
+    """The names of the placeholders of `template`, in order."""
+    return [name for name, _ in PLACEHOLDER.findall(template)]
+
+
 def template_render(template: str, person: Person, *, schema: CustomFieldSchema) -> str:
     """`template` filled for `person`; raises SkipRecipient when a resolver says so.
     Unknown names render empty (a field deleted after the template was saved)."""
 
-    def value_of(match: re.Match) -> str:
-        name, argument = match.group(1), match.group(2)
+    def value_of(name: str, argument: str | None) -> str:
         resolver = _resolvers.get(name)
         if resolver is not None and argument:
             return resolver.render(person, argument)
@@ -98,7 +116,7 @@ def template_render(template: str, person: Person, *, schema: CustomFieldSchema)
             return str(getattr(person, name) or "")
         return _custom_field_text(person, name, schema)
 
-    return PLACEHOLDER.sub(value_of, template)
+    return placeholders_fill(template, value_of)
 
 
 def _custom_field_text(person: Person, name: str, schema: CustomFieldSchema) -> str:

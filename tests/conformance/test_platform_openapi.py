@@ -12,7 +12,8 @@ The document is validated with these relaxations, each a rule of SPEC 12 or SPEC
 - an absent value may be null (the document types most fields without `nullable`);
 - custom field values are typed (the document writes them as strings);
 - a search answers a plain array of what the document gives as one object, and one
-  subscription is answered as an object where the document gives an array (SPEC 3).
+  subscription is answered as an object where the document gives an array (SPEC 3);
+- a wallet item's `google_wallet.messages` is a list of `{header, body}` (SPEC 10).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from mobiledb.models import Broadcast
 from mobiledb.persons.custom_fields import custom_field_create
 from tests.factories import CallbackRegistrationFactory, PersonFactory, SubscriptionListFactory
 from tests.subscriptions.helpers import AcquisitionCampaignFactory, SubscriptionFactory
+from wallet.services.campaigns import wallet_campaign_create
+from wallet.services.items import wallet_item_open
+from wallet.services.messages import wallet_message_create
 
 DOCUMENT = json.loads((Path(__file__).parent / "vibes-platform-openapi.json").read_text())
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -62,16 +66,6 @@ OUT_OF_SCOPE: dict[tuple[str, str], str] = {
 # Joins when that feature lands: wallet (branch `wallet`) is being built by another
 # engineer; each operation moves into CALLS then.
 PENDING_FEATURE_OPERATIONS: list[tuple[str, str]] = [
-    ("GET", f"{COMPANY}/campaigns/wallet"),
-    ("POST", f"{COMPANY}/campaigns/wallet"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"),
-    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"),
-    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"),
-    ("POST", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"),
-    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages/{{wallet_message_id}}"),
     ("GET", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
     ("POST", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
     ("PUT", f"{COMPANY}/campaigns/wallet/{{token}}/wallet_template"),
@@ -101,6 +95,9 @@ class World:
     registration: object
     pool: object
     code: str
+    wallet_campaign: object = None
+    wallet_item: object = None
+    wallet_message: object = None
 
     def path_parameters(self) -> dict[str, str]:
         return {
@@ -111,6 +108,9 @@ class World:
             "acquisition_id": str(self.campaign.pk),
             "broadcast_id": str(self.broadcast.pk),
             "callback_id": str(self.registration.callback_id),
+            "wallet_id": self.wallet_campaign.wallet_id,
+            "wallet_item_id": self.wallet_item.uuid,
+            "wallet_message_id": str(self.wallet_message.wallet_message_id),
             "incentive_pool_id": str(self.pool.pk),
             "issuance_pool_id": str(self.pool.pk),
             "incentive_code": self.code,
@@ -151,6 +151,40 @@ def _pool_body() -> dict:
 
 
 CALLS: dict[tuple[str, str], Call] = {
+    # SPEC 10: the POST answers 201 with {"campaign": {...}}
+    ("GET", f"{COMPANY}/campaigns/wallet"): Call(),
+    ("POST", f"{COMPANY}/campaigns/wallet"): Call(
+        body=lambda world: {
+            "campaign": {
+                "name": "Spring Sale",
+                "type": "offer",
+                "expiration_date": "2030-06-30T23:59:59Z",
+            }
+        },
+        status=201,
+    ),  # fmt: skip
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"): Call(),
+    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"): Call(
+        body=lambda world: {"campaign": {"name": "Rewards+", "type": "loyalty"}}
+    ),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items"): Call(query={"group_code": "vip"}),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"): Call(),
+    ("PUT", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/items/{{wallet_item_id}}"): Call(
+        body=lambda world: {
+            "tokens": {"first_name": "Anna"},
+            "locations": [{"latitude": 44.98, "longitude": -93.27, "relevant_text": "Hi"}],
+            "passbook": {"notification": "Double points"},
+            "google_wallet": {"messages": {"header": "News", "body": "Double points"}},
+        }
+    ),
+    ("POST", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"): Call(
+        body=lambda world: {
+            "message": {"header": "Reminder", "template": "Hi {{first_name}}"},
+            "filters": [{"name": "group_code", "selector": "=", "value": "vip"}],
+        }
+    ),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages"): Call(),
+    ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}/messages/{{wallet_message_id}}"): Call(),
     ("GET", f"{COMPANY}/incentives/pools"): Call(),
     ("POST", f"{COMPANY}/incentives/pools"): Call(body=lambda w: _pool_body()),
     ("GET", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"): Call(),
@@ -302,6 +336,10 @@ def _relaxed(schema: dict, name: str = "") -> dict:
     schema = copy.deepcopy(schema)
     if name == "custom_fields":
         return {"type": ["object", "null"]}  # typed values (SPEC 12)
+    if name == "messages" and schema.get("type") == "object":
+        # SPEC 10: an item's google_wallet.messages is a list of {header, body} (an
+        # object is accepted on write)
+        return {"anyOf": [_relaxed(schema), {"type": "array", "items": _relaxed(schema)}]}
     kind = schema.get("type")
     if name == "url" and kind == "integer":
         kind = "string"  # incentiveCodeIssuanceResponse types incentive_pool.url as integer
@@ -373,13 +411,25 @@ def world(company) -> World:
     )
     broadcast.source_lists.set([subscription_list])
     registration = CallbackRegistrationFactory(company=company, callback_type="person_added")
+    wallet_campaign = wallet_campaign_create(
+        company=company, fields={"name": "Rewards", "type": "loyalty"}
+    )
+    wallet_item, _ = wallet_item_open(
+        campaign=wallet_campaign,
+        wallet_item_id="item-1",
+        tokens={"first_name": "Ann", "group_code": "vip"},
+    )
+    wallet_message = wallet_message_create(
+        campaign=wallet_campaign, body={"message": {"template": "Hello {{first_name}}"}}
+    )
     pool = incentive_pool_create(company=company, name="Coupons")
     incentive_codes_load(pool=pool, codes=["SPRING-0001", "SPRING-0002"])
     issuee = issuee_resolve(company=company, external_issuee_id="crm-1")
     code = incentive_issue(pool=pool, issuee=issuee)[0].code.code
     return World(
-        company.key, person, subscription_list, campaign, broadcast, registration, pool, code
-    )
+        company.key, person, subscription_list, campaign, broadcast, registration, pool, code,
+        wallet_campaign, wallet_item, wallet_message,
+    )  # fmt: skip
 
 
 def _url(path: str, world: World) -> str:

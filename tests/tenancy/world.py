@@ -222,6 +222,51 @@ def build_tenant(marker: str, digit: str, extra_callback_types: tuple[str, ...] 
         person_import=person_import, row=2, error_class="InvalidMDN", message=f"{marker} bad"
     )
     tenant.ids["import_id"] = person_import.pk
+
+    # Wallet: a campaign and a message through the API; an item (as its SmartLink makes
+    # it), its install on a device and a push by model (no signing keys needed).
+    wallet = _ok(
+        api.post(
+            f"{base}/campaigns/wallet",
+            {"campaign": {"name": f"{marker} pass", "type": "loyalty"}},
+        ),
+        201,
+    )["campaign"]
+    wallet_campaign = apps.get_model("wallet", "WalletCampaign").objects.get(
+        wallet_id=wallet["wallet_id"]
+    )
+    item = apps.get_model("wallet", "WalletItem").objects.create(
+        company=company,
+        campaign=wallet_campaign,
+        uuid=f"{marker}-item",
+        group_code=f"{marker}-group",
+        tokens={"first_name": f"{marker} first"},
+    )
+    installed = apps.get_model("wallet", "DeviceRegistration").objects.create(
+        item=item,
+        provider="apple",
+        device_library_identifier=f"{marker}-device",
+        push_token=f"{marker}-push",
+        registered_at=timezone.now(),
+    )
+    apps.get_model("wallet", "WalletPush").objects.create(
+        company=company,
+        item=item,
+        registration=installed,
+        push_token=f"{marker}-push",
+        backend="database",
+        created_at=timezone.now(),
+    )
+    message = _ok(
+        api.post(
+            f"{base}/campaigns/wallet/{wallet_campaign.wallet_id}/messages",
+            {"message": {"header": f"{marker} header", "template": f"{marker} text"}},
+        ),
+        200,
+    )
+    tenant.ids["wallet_id"] = wallet_campaign.wallet_id
+    tenant.ids["wallet_item_id"] = item.uuid
+    tenant.ids["wallet_message_id"] = message["wallet_message_id"]
     return tenant
 
 

@@ -40,7 +40,7 @@ def _company_path_of(model: type[Model]) -> str | None:
     names = {f.name for f in model._meta.get_fields()}
     if "company" in names:
         return "company"
-    for via in ("person", "field", "subscription_list", "registration", "campaign"):
+    for via in ("person", "field", "subscription_list", "registration", "campaign", "item"):
         if via in names:
             related = model._meta.get_field(via).related_model
             inner = _company_path_of(related)
