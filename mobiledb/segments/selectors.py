@@ -1,0 +1,172 @@
+"""The persons list's filters as one function: the admin list, segments, bulk actions and
+the CSV export all read persons through `persons_filtered`, so each sees the same persons."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast, Upper
+
+from vibesweb.tenancy.models import Company
+
+from ..persons.models import Person, PersonTag
+from ..persons.selectors import custom_field_schema
+from ..subscriptions.models import Subscription
+from ..validation import CustomFieldSchema, normalize_mdn_for_search
+from .models import Segment
+
+CUSTOM_FIELD_PARAM = "cf."
+DATE_PARAMS = ("created_at__gte", "created_at__lt", "updated_at__gte", "updated_at__lt")
+# The persons list's query parameters a segment keeps (paging, ordering and the admin's
+# own bookkeeping are not filters).
+FILTER_PARAMS = ("q", "company", "list", "status", "tag", *DATE_PARAMS)
+STATUS_CHOICES = [
+    ("subscribed", "Subscribed to a list"),
+    ("opted_out", "Opted out of every list"),
+    ("never", "Never subscribed"),
+]
+_SHORTEST_MDN_SUFFIX = 3
+
+
+def filters_from_params(params) -> dict[str, str]:
+    """The filter parameters of a persons list query string (a QueryDict or a dict)."""
+    kept: dict[str, str] = {}
+    for key in params:
+        if key in FILTER_PARAMS or key.startswith(CUSTOM_FIELD_PARAM):
+            value = params.get(key)
+            if value not in (None, ""):
+                kept[key] = str(value)
+    return kept
+
+
+def persons_search(persons: QuerySet[Person], term: str) -> QuerySet[Person]:
+    """The persons list's search box.
+
+    Whole MDNs (any common format), person keys, person ids are exact indexed lookups; a
+    run of digits also finds MDNs ending in it (a partial MDN such as `0003`); external
+    ids match whatever their case; any other word matches custom field values (names
+    included), every word of the term in the same person.
+    """
+    term = term.strip()
+    if not term:
+        return persons
+    mdn = normalize_mdn_for_search(term)
+    if mdn is not None:
+        return persons.filter(mdn=mdn)
+    try:
+        return persons.filter(person_key=uuid.UUID(term))
+    except ValueError:
+        pass
+    external = Q(_external_upper=term.upper())
+    persons = persons.alias(_external_upper=Upper("external_person_id"))
+    if re.fullmatch(r"\+?\d+", term):
+        digits = term.lstrip("+")
+        found = external
+        if len(digits) < 19:
+            found |= Q(pk=int(digits))
+        if len(digits) >= _SHORTEST_MDN_SUFFIX:
+            found |= Q(mdn__endswith=digits)
+        return persons.filter(found)
+    words = [word for word in term.split() if word]
+    values = Q()
+    for word in words:
+        values &= Q(_custom_text__icontains=word)
+    persons = persons.alias(_custom_text=Cast("custom_fields", TextField()))
+    return persons.filter(external | values)
+
+
+def _with_custom_field(
+    persons: QuerySet[Person], schema: CustomFieldSchema, name: str, raw: str
+) -> QuerySet[Person]:
+    spec = schema.by_name.get(name)
+    if spec is None:
+        return persons.none()
+    if spec.data_type == "multi_select":
+        # a multi-select holds a JSON list; one key is matched inside its text
+        alias = f"_cf_text_{spec.id}"
+        persons = persons.alias(**{alias: Cast(f"custom_fields__{name}", TextField())})
+        return persons.filter(**{f"{alias}__contains": f'"{raw}"'})
+    if spec.data_type == "boolean":
+        value = raw.lower() in ("true", "1", "yes")
+        return persons.filter(**{f"custom_fields__{name}": value})
+    if spec.data_type == "string":
+        return persons.filter(**{f"custom_fields__{name}__iexact": raw})
+    if spec.data_type in ("integer", "decimal"):
+        try:
+            number: Any = int(raw) if spec.data_type == "integer" else float(raw)
+        except ValueError:
+            return persons.none()
+        return persons.filter(**{f"custom_fields__{name}": number})
+    return persons.filter(**{f"custom_fields__{name}": raw})
+
+
+def _date_value(raw: str) -> date | datetime | None:
+    try:
+        return datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+def persons_filtered(
+    persons: QuerySet[Person], filters: dict[str, str], *, company: Company | None = None
+) -> QuerySet[Person]:
+    """`persons` narrowed by the persons list's filters (see FILTER_PARAMS; `cf.<name>`
+    a custom field's value). Bad values match nobody rather than failing: a saved segment
+    outlives a deleted list or field."""
+    for key, raw in filters.items():
+        if key == "q":
+            persons = persons_search(persons, raw)
+        elif key == "company":
+            persons = persons.filter(company_id=int(raw)) if raw.isdigit() else persons.none()
+        elif key == "list":
+            if not raw.isdigit():
+                persons = persons.none()
+                continue
+            active = Subscription.objects.filter(
+                person=OuterRef("pk"), subscription_list_id=int(raw), opt_out_date__isnull=True
+            )
+            persons = persons.filter(Exists(active))
+        elif key == "status":
+            persons = _with_status(persons, raw)
+        elif key == "tag":
+            persons = persons.filter(
+                Exists(PersonTag.objects.filter(person=OuterRef("pk"), tag=raw))
+            )
+        elif key in DATE_PARAMS:
+            moment = _date_value(raw)
+            persons = persons.filter(**{key: moment}) if moment else persons.none()
+        elif key.startswith(CUSTOM_FIELD_PARAM) and company is not None:
+            name = key[len(CUSTOM_FIELD_PARAM) :]
+            persons = _with_custom_field(persons, custom_field_schema(company), name, raw)
+    return persons
+
+
+def _with_status(persons: QuerySet[Person], status: str) -> QuerySet[Person]:
+    active = Subscription.objects.filter(person=OuterRef("pk"), opt_out_date__isnull=True)
+    any_subscription = Subscription.objects.filter(person=OuterRef("pk"))
+    if status == "subscribed":
+        return persons.filter(Exists(active))
+    if status == "opted_out":
+        return persons.filter(Exists(any_subscription), ~Exists(active))
+    if status == "never":
+        return persons.filter(~Exists(any_subscription))
+    return persons.none()
+
+
+def segment_persons(segment: Segment) -> QuerySet[Person]:
+    """The segment's persons now (a live set)."""
+    persons = Person.objects.filter(company_id=segment.company_id)
+    return persons_filtered(persons, segment.filters or {}, company=segment.company)
+
+
+COUNT_CAP = 100_000
+
+
+def capped_count(persons: QuerySet[Person], cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many persons, counting at most `cap` (exact below it): (count, capped)."""
+    found = persons.order_by().values("pk")[: cap + 1].count()
+    return min(found, cap), found > cap
