@@ -5,7 +5,7 @@ filters by custom field values and tags, phones in national format."""
 from __future__ import annotations
 
 from .conftest import needs_chromium
-from .marketer import SIZES, horizontal_overflow, log_in, new_page, result_rows, shop  # noqa: F401
+from .marketer import SIZES, horizontal_overflow, log_in, new_page, result_rows
 
 pytestmark = needs_chromium
 
