@@ -251,9 +251,9 @@ def mdn_national(mdn: str | None) -> str:
 class PersonActionForm(helpers.ActionForm):
     """The bulk action bar: which list, which tag (used by the actions that need them)."""
 
-    subscription_list = forms.ModelChoiceField(
-        SubscriptionList.objects.none(), required=False, empty_label="(list)"
-    )
+    # choices are the shown companies' open lists (set per request); the action checks
+    # the list again against the persons' company
+    subscription_list = forms.CharField(required=False, widget=forms.Select)
     tag = forms.CharField(
         required=False, max_length=100, widget=forms.TextInput(attrs={"placeholder": "tag"})
     )
@@ -379,9 +379,13 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         action_form = getattr(response, "context_data", {}).get("action_form")
         if action_form is not None:
             # the action bar offers the shown companies' open lists
-            action_form.fields["subscription_list"].queryset = SubscriptionList.objects.filter(
+            lists = SubscriptionList.objects.filter(
                 company__in=list_companies(request), archived=False
-            ).order_by("name")
+            ).order_by("name")[:200]
+            action_form.fields["subscription_list"].widget.choices = [
+                ("", "(list)"),
+                *((str(item.pk), item.name) for item in lists),
+            ]
         return response
 
     # --- bulk actions (the same services as the API) -----------------------------------
