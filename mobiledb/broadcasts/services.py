@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -27,16 +26,17 @@ from vibesweb.tenancy.models import Company
 
 from ..persons.models import Person
 from ..persons.selectors import custom_field_schema
+from ..segments.models import Segment
+from ..segments.selectors import capped_count, segment_persons
 from ..subscriptions.models import Subscription, SubscriptionList
 from ..subscriptions.services import subscription_list_get
 from ..validation import CustomFieldSchema, format_platform_datetime
-from .messaging import messages_send
+from .messaging import message_send, messages_send
 from .models import Broadcast, OutboundMessage
+from .templating import PERSON_PLACEHOLDERS, message_render, placeholders, sms_size
 
 logger = logging.getLogger(__name__)
 Status = Broadcast.Status
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
-_PERSON_PLACEHOLDERS = {"mdn", "external_person_id"}
 
 
 class BroadcastInThePast(DomainError):
@@ -100,8 +100,8 @@ def _check_date(moment: datetime) -> None:
 def _check_template(template: str, schema: CustomFieldSchema) -> None:
     if not template or not template.strip():
         raise BroadcastInvalid("targeting.message_template must not be empty")
-    for name in _PLACEHOLDER.findall(template):
-        if name not in _PERSON_PLACEHOLDERS:
+    for name in placeholders(template):
+        if name not in PERSON_PLACEHOLDERS:
             schema.spec(name)  # CustomFieldNotFound (400) for an unknown field
 
 
@@ -208,20 +208,90 @@ def broadcast_cancel(*, broadcast: Broadcast, only_scheduled: bool = True) -> Br
 
 
 def broadcast_audience(broadcast: Broadcast) -> QuerySet[Person]:
-    """Persons with an MDN, an active subscription to a source list, matching the filters."""
-    list_ids = list(broadcast.source_lists.values_list("pk", flat=True))
-    active = Subscription.objects.filter(
-        person=OuterRef("pk"), subscription_list_id__in=list_ids, opt_out_date__isnull=True
+    """Persons with an MDN matching the filters who are either actively subscribed to a
+    source list, or members of a target segment actively subscribed to any list of the
+    company (a segment never reaches someone who has not opted in, SPEC section 13)."""
+    return _with_filters(_targeted(broadcast), broadcast)
+
+
+def _targeted(broadcast: Broadcast) -> QuerySet[Person]:
+    return audience_targeted(
+        company_id=broadcast.company_id,
+        list_ids=list(broadcast.source_lists.values_list("pk", flat=True)),
+        segments=list(broadcast.segments.select_related("company")),
     )
-    persons = Person.objects.filter(company_id=broadcast.company_id, mdn__isnull=False).filter(
-        Exists(active)
+
+
+def audience_targeted(
+    *, company_id: int, list_ids: list[int], segments: list[Segment]
+) -> QuerySet[Person]:
+    """The persons a broadcast to `list_ids` and `segments` reaches, before its filters."""
+    persons = Person.objects.filter(company_id=company_id, mdn__isnull=False)
+    reached = Q(pk__in=[])
+    if list_ids:
+        in_lists = Subscription.objects.filter(
+            person=OuterRef("pk"), subscription_list_id__in=list_ids, opt_out_date__isnull=True
+        )
+        reached |= Q(Exists(in_lists))
+    if segments:
+        in_segment = Q(pk__in=[])
+        for segment in segments:
+            in_segment |= Q(pk__in=segment_persons(segment).values("pk"))
+        subscribed = Subscription.objects.filter(person=OuterRef("pk"), opt_out_date__isnull=True)
+        reached |= in_segment & Q(Exists(subscribed))
+    return persons.filter(reached)
+
+
+def audience_preview(
+    *,
+    company: Company,
+    list_ids: list[int],
+    segments: list[Segment],
+    filters: dict,
+    message_template: str,
+) -> dict:
+    """What the admin shows before a broadcast is sent: how many persons it reaches now,
+    the message as its first recipient would read it, and its SMS size."""
+    schema = custom_field_schema(company)
+    audience = filter_persons(
+        audience_targeted(company_id=company.pk, list_ids=list_ids, segments=segments),
+        filters,
+        schema,
     )
-    return _with_filters(persons, broadcast)
+    count, capped = capped_count(audience)
+    sample = audience.order_by("pk").first()
+    text = message_render(message_template, person=sample, schema=schema)
+    return {"audience": count, "capped": capped, "sample": sample, "text": text,
+            "sms": sms_size(text)}  # fmt: skip
+
+
+def broadcast_test_send(
+    *, company: Company, mdn: str, message_template: str, sample: Person | None
+) -> OutboundMessage | None:
+    """Send the message once to `mdn`, personalized for the person with that number (or
+    `sample`); None when that number opted out of everything (nothing is ever sent to
+    it, SPEC section 13)."""
+    schema = custom_field_schema(company)
+    owner = Person.objects.filter(company=company, mdn=mdn).first()
+    body = message_render(message_template, person=owner or sample, schema=schema)
+    if owner is not None:
+        return message_send(
+            company=company, person=owner, body=body, kind=OutboundMessage.Kind.OTHER
+        )
+    message = OutboundMessage(company=company, mdn=mdn, body=body, kind=OutboundMessage.Kind.OTHER)
+    messages_send([message])
+    return message
 
 
 def _with_filters(persons: QuerySet[Person], broadcast: Broadcast) -> QuerySet[Person]:
-    schema = custom_field_schema(broadcast.company)
-    for name, value in (broadcast.filters or {}).items():
+    return filter_persons(persons, broadcast.filters or {}, custom_field_schema(broadcast.company))
+
+
+def filter_persons(
+    persons: QuerySet[Person], filters: dict, schema: CustomFieldSchema
+) -> QuerySet[Person]:
+    """`persons` whose custom fields hold `filters`' values (a broadcast's filters)."""
+    for name, value in filters.items():
         spec = schema.by_name.get(name)
         if spec is not None and spec.data_type == "multi_select":
             # matched on the JSON text of the stored list: portable to SQLite
@@ -235,23 +305,7 @@ def _with_filters(persons: QuerySet[Person], broadcast: Broadcast) -> QuerySet[P
 
 def broadcast_render(template: str, person: Person, schema: CustomFieldSchema) -> str:
     """The template with {{field}} replaced by the person's values (empty when unset)."""
-
-    def value_of(match: re.Match) -> str:
-        name = match.group(1)
-        if name in _PERSON_PLACEHOLDERS:
-            return str(getattr(person, name) or "")
-        value = person.custom_fields.get(name)
-        spec = schema.by_name.get(name)
-        if value is None or spec is None:
-            return ""
-        if spec.data_type == "single_select":
-            option = spec.options.get(value)
-            return option.label if option else str(value)
-        if spec.data_type == "multi_select":
-            return ", ".join(spec.options[k].label if k in spec.options else k for k in value)
-        return str(value)
-
-    return _PLACEHOLDER.sub(value_of, template)
+    return message_render(template, person=person, schema=schema)
 
 
 def broadcast_start(*, broadcast_id: int, now: datetime | None = None) -> bool:
@@ -346,7 +400,16 @@ def _send_batch(broadcast_id: int, batch_size: int) -> bool:
     if broadcast is None or broadcast.status != Status.IN_PROGRESS:
         return False
     cursor = broadcast.cursor_person_id
-    candidate_ids = _next_subscriber_ids(broadcast, cursor, batch_size)
+    if broadcast.segments.exists():
+        # segments are filters, not an index: walk the targeted persons in id order
+        candidate_ids = list(
+            _targeted(broadcast)
+            .filter(pk__gt=cursor)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+    else:
+        candidate_ids = _next_subscriber_ids(broadcast, cursor, batch_size)
     persons = list(
         _with_filters(
             Person.objects.filter(
