@@ -11,6 +11,7 @@ platform does (timeouts and single opt-ins fire no change event).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,8 +21,10 @@ from django.utils import timezone
 
 from callbacks.services import callback_event_emit
 from mobiledb.broadcasts.messaging import message_send
+from mobiledb.broadcasts.templating import message_render
 from mobiledb.errors import ExternalIdAlreadyAssigned, ExternalIdMismatch
 from mobiledb.models import OutboundMessage, Person, SubscriptionList
+from mobiledb.persons.selectors import custom_field_schema
 from mobiledb.persons.services import person_add, person_update
 from mobiledb.subscriptions.services import subscription_active, subscription_add
 from mobiledb.validation import format_mdn, format_platform_datetime
@@ -313,7 +316,7 @@ def _participation_pending(campaign, person, source) -> tuple[Participation, boo
     message_send(
         company=campaign.company,
         person=person,
-        body=campaign.confirmation_message.replace("{campaign}", campaign.name),
+        body=campaign_message(campaign, campaign.confirmation_message, person),
         kind=OutboundMessage.Kind.CONFIRMATION_REQUEST,
         short_code=campaign.short_code,
     )
@@ -333,7 +336,7 @@ def _subscribe(participation: Participation, lists: list[SubscriptionList]) -> N
         message_send(
             company=campaign.company,
             person=participation.person,
-            body=campaign.welcome_message.replace("{campaign}", campaign.name),
+            body=campaign_message(campaign, campaign.welcome_message, participation.person),
             kind=OutboundMessage.Kind.WELCOME,
             short_code=campaign.short_code,
         )
@@ -410,4 +413,20 @@ def participations_expire(*, now: datetime | None = None) -> int:
 def _expire(pks: list[int]) -> None:
     Participation.objects.filter(pk__in=pks, status=Status.PENDING).update(
         status=Status.EXPIRED, status_changed_at=timezone.now()
+    )
+
+
+def template_modernized(template: str) -> str:
+    """A reply written with the older `{campaign}` in today's `{{campaign}}` syntax."""
+    return re.sub(r"(?<!\{)\{campaign\}(?!\})", "{{campaign}}", template)
+
+
+def campaign_message(campaign: AcquisitionCampaign, template: str, person: Person) -> str:
+    """A campaign's reply with `{{campaign}}` and the person's `{{custom_field}}`s filled
+    in: the same placeholder syntax as broadcasts."""
+    return message_render(
+        template,
+        person=person,
+        schema=custom_field_schema(campaign.company),
+        extra={"campaign": campaign.name},
     )
