@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from mobiledb.persons.custom_fields import custom_field_create
@@ -22,7 +24,7 @@ def new_page(browser, size: str):
 
 
 def log_in(page, url: str, path: str = "/admin/") -> None:
-    page.goto(f"{url}/admin/login/?next={path}")
+    page.goto(f"{url}/admin/login/?{urlencode({'next': path})}")
     page.fill("#id_username", "marketer")
     page.fill("#id_password", "secret-pw")
     page.click("input[type=submit]")
