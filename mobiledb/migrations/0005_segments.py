@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='person',
-            index=models.Index(models.F('company'), django.db.models.functions.text.Upper('external_person_id'), name='person_external_upper'),
+            index=models.Index(django.db.models.functions.text.Upper('external_person_id'), name='person_external_upper'),
         ),
         migrations.AddField(
             model_name='personbulkaction',

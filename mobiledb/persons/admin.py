@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -337,12 +337,22 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             ("updated_at", admin.DateFieldListFilter),
         ]
 
-    def get_queryset(self, request):
-        active = Subscription.objects.filter(person=OuterRef("pk"), opt_out_date__isnull=True)
-        ever = Subscription.objects.filter(person=OuterRef("pk"))
-        return (
-            super().get_queryset(request).annotate(_subscribed=Exists(active), _ever=Exists(ever))
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # Subscription status of the page's persons only, in one query: as an annotation
+        # it would be computed for every matching row before the sort (a full scan).
+        people = list(changelist.result_list)
+        statuses = dict(
+            Subscription.objects.filter(person__in=people)
+            .values("person_id")
+            .annotate(active=Count("pk", filter=Q(opt_out_date__isnull=True)))
+            .values_list("person_id", "active")
         )
+        for person in people:
+            active = statuses.get(person.pk)
+            person._subscribed = bool(active)
+            person._ever = active is not None
+        return changelist
 
     @admin.display(description="phone", ordering="mdn")
     def phone(self, person: Person) -> str:

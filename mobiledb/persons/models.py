@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Upper
 
 from vibesweb.tenancy.models import Company
@@ -119,8 +119,10 @@ class Person(models.Model):
         ]
         indexes = [
             models.Index(fields=["company", "updated_at"], name="person_company_updated"),
-            # the admin search matches external ids whatever their case
-            models.Index(F("company"), Upper("external_person_id"), name="person_external_upper"),
+            # the admin search matches external ids whatever their case. Not led by company:
+            # SQLite would pick such an index for the list's `company_id IN (...)` and sort
+            # every row of the company instead of walking the primary key backwards.
+            models.Index(Upper("external_person_id"), name="person_external_upper"),
         ]
 
     def __str__(self) -> str:
