@@ -9,12 +9,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
 from mobiledb.persons.admin import person_inline_register
 from mobiledb.subscriptions.admin import CompanyScopedInline, ScopedRelatedFieldListFilter
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
-from .models import AcquisitionCampaign, InboundEvent, Participation
+from .models import AcquisitionCampaign, InboundEvent, MessagingProgram, Participation
 from .services.acquisition import (
     keyword_problem,
     participation_confirm,
@@ -38,6 +39,9 @@ class AcquisitionCampaignForm(forms.ModelForm):
             "end_date",
             "confirmation_message",
             "welcome_message",
+            "web_signup",
+            "disclosure",
+            "signup_fields",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -66,6 +70,15 @@ class AcquisitionCampaignForm(forms.ModelForm):
         lists = cleaned.get("subscription_lists") or []
         if any(item.company_id != company.pk for item in lists):
             raise ValidationError("Every subscription list must belong to the campaign's company.")
+        signup_fields = cleaned.get("signup_fields") or []
+        if any(field.company_id != company.pk for field in signup_fields):
+            self.add_error("signup_fields", "Pick custom fields of the campaign's company.")
+        if cleaned.get("web_signup") and not (cleaned.get("disclosure") or "").strip():
+            self.add_error(
+                "disclosure",
+                "A sign-up page needs its disclosure: the program, how often messages come, "
+                "'Msg & data rates may apply' and 'Reply STOP to cancel'.",
+            )
         keyword = (cleaned.get("keyword") or "").strip().upper()
         cleaned["keyword"] = keyword
         if keyword and cleaned.get("status") in (
@@ -87,7 +100,38 @@ class AcquisitionCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "company", "keyword", "opt_in", "status", "start_date", "end_date"]
     list_filter = [CompanyListFilter, "status", "opt_in"]
     search_fields = ["name", "keyword"]
-    filter_horizontal = ["subscription_lists"]
+    filter_horizontal = ["subscription_lists", "signup_fields"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["company", "signup_page"] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return [*fields, "signup_page"] if obj is not None else fields
+
+    @admin.display(description="sign-up page")
+    def signup_page(self, obj: AcquisitionCampaign) -> str:
+        if not obj.signup_path:
+            return "Off: tick 'web sign-up page' and save to publish one."
+        return format_html('<a href="{0}" target="_blank">{0}</a>', obj.signup_path)
+
+
+@admin.register(MessagingProgram)
+class MessagingProgramAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    """What each short code answers to HELP, STOP and START (SPEC section 13)."""
+
+    list_display = ["program_name", "company", "short_code", "contact"]
+    list_filter = [CompanyListFilter]
+    search_fields = ["program_name", "short_code"]
+    fields = [
+        "company",
+        "short_code",
+        "program_name",
+        "contact",
+        "help_text",
+        "stop_text",
+        "start_text",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         return ["company"] if obj is not None else []

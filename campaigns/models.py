@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -53,6 +55,23 @@ class AcquisitionCampaign(models.Model):
         "apply. Reply STOP to cancel.",
         help_text="Double opt-in: sent to ask for confirmation. {campaign} is replaced.",
     )
+    # The public web sign-up page (SPEC section 13): off until enabled, at an unguessable
+    # address so one company's campaigns cannot be enumerated.
+    web_signup = models.BooleanField(
+        "web sign-up page", default=False, help_text="Offer a public sign-up page."
+    )
+    web_token = models.CharField(max_length=24, null=True, blank=True, unique=True, editable=False)
+    disclosure = models.TextField(
+        blank=True,
+        help_text="Shown above the sign-up button and kept as the text the person saw "
+        "(program, message frequency, 'Msg & data rates may apply', 'Reply STOP to cancel').",
+    )
+    signup_fields = models.ManyToManyField(
+        "mobiledb.CustomField",
+        blank=True,
+        related_name="signup_campaigns",
+        help_text="Custom fields the sign-up page asks for.",
+    )
     welcome_message = models.CharField(
         max_length=480,
         blank=True,
@@ -69,9 +88,18 @@ class AcquisitionCampaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        if self.web_signup and not self.web_token:
+            self.web_token = secrets.token_urlsafe(12)
+        super().save(*args, **kwargs)
+
     @property
     def url(self) -> str:
         return f"/companies/{self.company.key}/campaigns/acquisition/{self.pk}"
+
+    @property
+    def signup_path(self) -> str | None:
+        return f"/join/{self.web_token}" if self.web_signup and self.web_token else None
 
     @property
     def is_double_opt_in(self) -> bool:
@@ -100,6 +128,7 @@ class Participation(models.Model):
         API = "api"
         KEYWORD = "keyword"
         ADMIN = "admin"
+        WEB = "web"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="participations")
     campaign = models.ForeignKey(
@@ -152,6 +181,9 @@ class InboundEvent(models.Model):
         CAMPAIGN_NOT_ACTIVE = "campaign_not_active"
         NOTHING_PENDING = "nothing_pending"
         UNMATCHED = "unmatched"
+        HELP_SENT = "help_sent"
+        HELP_THROTTLED = "help_throttled"
+        RESUBSCRIBED = "resubscribed"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="inbound_events")
     event_id = models.CharField(max_length=128)
@@ -183,3 +215,44 @@ class InboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mdn}: {self.message[:40]}"
+
+
+class MessagingProgram(models.Model):
+    """What a short code answers to HELP and STOP (CTIA): per company, and per short code
+    where one is given (an empty short code is the company's default program)."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="messaging_programs"
+    )
+    short_code = models.CharField(
+        max_length=20, blank=True, help_text="Empty: every short code without its own program."
+    )
+    program_name = models.CharField(max_length=100)
+    contact = models.CharField(
+        max_length=200, help_text="Where people get help: a phone number, email or URL."
+    )
+    help_text = models.TextField(
+        blank=True,
+        help_text="Answer to HELP/INFO. Empty: the program name, contact, 'Reply STOP to "
+        "cancel' and the rates note.",
+    )
+    stop_text = models.TextField(
+        blank=True,
+        help_text="The one confirmation sent after STOP. Empty: a standard confirmation.",
+    )
+    start_text = models.TextField(
+        blank=True, help_text="Answer to START/UNSTOP. Empty: a standard confirmation."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["company", "short_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "short_code"], name="messagingprogram_unique_short_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_name} ({self.short_code or 'every short code'})"

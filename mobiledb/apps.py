@@ -21,6 +21,7 @@ class MobileDBConfig(AppConfig):
         from .persons.callbacks import PERSON_TYPES, person_batch_bodies
         from .segments import admin as segments_admin  # noqa: F401
         from .subscriptions import admin as subscriptions_admin  # noqa: F401
+        from .subscriptions import consent_admin  # noqa: F401
         from .subscriptions.selectors import subscription_list_exists
 
         # callbacks knows no domain model: it gets the person bodies of an import's

@@ -7,10 +7,18 @@ from .broadcasts.models import Broadcast, OutboundMessage
 from .imports.models import PersonImport, PersonImportError
 from .persons.models import CustomField, CustomFieldOption, Person, PersonTag
 from .segments.models import PersonBulkAction, Segment
-from .subscriptions.models import Subscription, SubscriptionList
+from .subscriptions.models import (
+    ConsentChain,
+    ConsentRecord,
+    Subscription,
+    SubscriptionList,
+    SuppressedNumber,
+)
 
 __all__ = [
     "Broadcast",
+    "ConsentChain",
+    "ConsentRecord",
     "CustomField",
     "CustomFieldOption",
     "OutboundMessage",
@@ -22,4 +30,5 @@ __all__ = [
     "Segment",
     "Subscription",
     "SubscriptionList",
+    "SuppressedNumber",
 ]

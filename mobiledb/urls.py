@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .broadcasts.api.urls import urlpatterns as broadcast_urls
 from .persons.api.urls import urlpatterns as person_urls
+from .subscriptions.api.urls import external_person_urls
 from .subscriptions.api.urls import urlpatterns as subscription_urls
 
-urlpatterns = [*person_urls, *subscription_urls, *broadcast_urls]
+urlpatterns = [*external_person_urls, *person_urls, *subscription_urls, *broadcast_urls]

@@ -285,6 +285,9 @@ class CustomFieldSchema:
     def __init__(self, specs: list[FieldSpec]):
         self.by_name = {spec.name: spec for spec in specs}
 
+    def has_field(self, name: str) -> bool:
+        return name in self.by_name
+
     def spec(self, name: str) -> FieldSpec:
         spec = self.by_name.get(name)
         if spec is None:

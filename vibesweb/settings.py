@@ -6,6 +6,7 @@ filesystem Celery broker and a local-memory cache. Production sets them (README)
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 import warnings
 from pathlib import Path
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "vibesweb.actors.ActingRequestMiddleware",
 ]
 
 ROOT_URLCONF = "vibesweb.urls"
@@ -139,13 +141,19 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
 }
 
+try:
+    PRODUCT_VERSION = importlib.metadata.version("vibesweb")
+except importlib.metadata.PackageNotFoundError:  # run from a checkout without `pip install`
+    PRODUCT_VERSION = "0.0.0+source"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "vibesweb API",
     "DESCRIPTION": (
         "Self-hosted Mobile Database speaking the Vibes Mobile Engagement Platform API. "
         "HTTP Basic auth; X-API-Version 1 (10-digit US MDNs) or 2 (E.164)."
     ),
-    "VERSION": "1",
+    # the product's version; the wire versions are the X-API-Version header's 1 and 2
+    "VERSION": PRODUCT_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["vibesweb.api.schema.drop_trailing_slash_duplicates"],
@@ -248,11 +256,17 @@ ACQUISITION_PENDING_TTL_SECONDS = env.int("ACQUISITION_PENDING_TTL_SECONDS", def
 BROADCAST_BATCH_SIZE = env.int("BROADCAST_BATCH_SIZE", default=1000)
 # An in_progress broadcast with no progress for this long is resumed by the scheduler.
 BROADCAST_STALL_SECONDS = env.int("BROADCAST_STALL_SECONDS", default=300)
+# How often the scheduler looks for due broadcasts (and due time-zone passes).
+BROADCAST_SCHEDULER_SECONDS = env.float("BROADCAST_SCHEDULER_SECONDS", default=15.0)
+# A time-zone broadcast (send_schedule by_time_zone): the zone of persons without a valid
+# one, unless the broadcast names its own; and the local hours no recipient is texted in.
+BROADCAST_DEFAULT_TIME_ZONE = env.str("BROADCAST_DEFAULT_TIME_ZONE", default="UTC")
+BROADCAST_QUIET_HOURS = env.str("BROADCAST_QUIET_HOURS", default="21:00-08:00")
 CELERY_BEAT_SCHEDULE.update(
     {
         "broadcasts-start-due": {
             "task": "mobiledb.broadcasts_start_due",
-            "schedule": env.float("BROADCAST_SCHEDULER_SECONDS", default=15.0),
+            "schedule": BROADCAST_SCHEDULER_SECONDS,
         },
         "acquisition-expire-pending": {
             "task": "campaigns.participations_expire",

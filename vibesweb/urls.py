@@ -15,9 +15,27 @@ from campaigns.api import views as campaign_api_views
 from vibesweb.api import views as api_views
 from vibesweb.api.routing import api_path
 
+# The index resources GET /companies/:key links to, each linking its children.
+INDEXES = {
+    "mobiledb": {
+        "persons_url": "person-list",
+        "custom_fields_url": "customfield-list",
+        "subscription_lists_url": "subscriptionlist-list",
+        "broadcasts_url": "broadcast-list",
+    },
+    "campaigns": {"acquisition_url": "acquisition-list", "wallet_url": "wallet-campaigns"},
+    "config": {"callbacks_url": "callback-list", "callback_events_test_url": "callback-test"},
+    "incentives": {"pools_url": "incentive-pool-list", "codes_url": "incentive-code-list"},
+}
+
 company_routes = [
     *api_path("", api_views.CompanyDetailView.as_view(), "company-detail"),
     *api_path("heartbeat", api_views.CompanyHeartbeatView.as_view(), "company-heartbeat"),
+    *[
+        route
+        for name, children in INDEXES.items()
+        for route in api_path(name, api_views.IndexView.as_view(children=children), f"{name}-index")
+    ],
     path("mobiledb/", include("mobiledb.urls")),
     path("mobiledb/", include("campaigns.api.mobiledb_urls")),
     path("config/", include("callbacks.api.urls")),
@@ -33,11 +51,13 @@ admin.site.index_title = "Your mobile database"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("", include("campaigns.signup.urls")),
     *api_path("heartbeat", api_views.HeartbeatView.as_view(), "heartbeat"),
     *api_path("companies", api_views.CompanyListView.as_view(), "company-list"),
     path("companies/<str:company_key>", api_views.CompanyDetailView.as_view()),
     path("companies/<str:company_key>/", include(company_routes)),
-    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    # no versioning: the schema's info.version is the product's, not "1 (1)"
+    path("api/schema", SpectacularAPIView.as_view(versioning_class=None), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]

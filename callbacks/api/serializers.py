@@ -114,6 +114,7 @@ class RegistrationCreatedSerializer(RegistrationOutputSerializer):
 
 
 class TestEventOutputSerializer(serializers.Serializer):
+    message = serializers.CharField()
     event_id = serializers.UUIDField()
     callback_id = serializers.UUIDField()
     callback_type = serializers.CharField()

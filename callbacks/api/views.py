@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from vibesweb.api.views import CompanyAPIView, validated
+from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView, json_object_body, validated
 from vibesweb.errors import NotFound
 
 from ..models import CallbackRegistration
@@ -50,6 +50,8 @@ def registration_get(company, callback_id) -> CallbackRegistration:
 class CallbackListView(CompanyAPIView):
     """`GET` lists registrations (`?active_only=true` hides ended ones); `POST` registers."""
 
+    query_parameters = ("active_only", *PAGINATION_PARAMETERS)
+
     @extend_schema(operation_id="callbacks_list", responses=RegistrationOutputSerializer(many=True))
     def get(self, request, company_key: str):
         queryset = registrations_of_company(self.company)
@@ -75,6 +77,8 @@ class CallbackListView(CompanyAPIView):
 class CallbackDetailView(CompanyAPIView):
     """`GET`, `PUT` (omitted fields stay) and `DELETE` (ends it) one registration."""
 
+    query_parameters = ()
+
     @extend_schema(operation_id="callbacks_retrieve", responses=RegistrationOutputSerializer)
     def get(self, request, company_key: str, callback_id: str):
         return Response(registration_json(registration_get(self.company, callback_id)))
@@ -99,10 +103,12 @@ class CallbackDetailView(CompanyAPIView):
 class CallbackTestEventView(CompanyAPIView):
     """`POST {callback_id}` (or `{callback_type}`) queues a test event to that registration."""
 
+    query_parameters = ()
+
     @extend_schema(
         operation_id="callback_events_test",
         request=TestEventInputSerializer,
-        responses={202: TestEventOutputSerializer},
+        responses={201: TestEventOutputSerializer},
     )
     def post(self, request, company_key: str):
         body = validated(TestEventInputSerializer, request)
@@ -112,11 +118,15 @@ class CallbackTestEventView(CompanyAPIView):
             registration = open_registration_of_type(self.company, body["callback_type"])
             if registration is None:
                 raise CallbackNotFound("No open callback registration of that type")
-        delivery = callback_event_test_send(registration=registration)
+        delivery = callback_event_test_send(
+            registration=registration, sample=json_object_body(request)
+        )
         answer = {
+            "message": f"Test {registration.callback_type} callback queued",
             "event_id": str(delivery.event_id),
             "callback_id": str(registration.callback_id),
             "callback_type": registration.callback_type,
             "status": "queued",
         }
-        return Response(answer, status=status.HTTP_202_ACCEPTED)
+        # the platform answers 201: the test callback is queued
+        return Response(answer, status=status.HTTP_201_CREATED)

@@ -64,8 +64,11 @@ def deliveries_redeliver(*, deliveries) -> int:
 
 
 @transaction.atomic
-def callback_event_test_send(*, registration: CallbackRegistration) -> CallbackDelivery:
-    """Queue a test event (a sample body of the registration's type) to that registration.
+def callback_event_test_send(
+    *, registration: CallbackRegistration, sample: dict | None = None
+) -> CallbackDelivery:
+    """Queue a test event (a sample body of the registration's type) to that registration;
+    `sample` is the tester's request, whose objects and scope fill the body (payloads).
 
     Raises RegistrationEnded (403) for an ended registration.
     """
@@ -75,6 +78,7 @@ def callback_event_test_send(*, registration: CallbackRegistration) -> CallbackD
         registration.callback_type,
         company=registration.company,
         api_version=registration.api_version,
+        overrides=sample,
     )
     event = CallbackEvent.objects.create(
         company=registration.company,

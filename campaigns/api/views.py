@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from mobiledb.errors import PersonNotFound
 from mobiledb.persons.api.serializers import PersonInputSerializer
 from mobiledb.persons.api.views import person_changes
-from mobiledb.persons.selectors import person_get
+from mobiledb.persons.selectors import person_from_route, person_get
 from mobiledb.subscriptions.services import subscription_list_get
-from mobiledb.validation import format_platform_datetime, normalize_mdn, parse_platform_datetime
-from vibesweb.api.views import CompanyAPIView, validated
+from mobiledb.validation import (
+    format_mdn,
+    format_platform_datetime,
+    normalize_mdn,
+    normalize_mdn_for_search,
+    parse_platform_datetime,
+)
+from vibesweb.api.views import (
+    PAGINATION_PARAMETERS,
+    CompanyAPIView,
+    InvalidQueryParameter,
+    json_object_body,
+    validated,
+)
+from vibesweb.errors import DomainError, ErrorCode
 
 from ..models import AcquisitionCampaign, InboundEvent, Participation
 from ..services.acquisition import (
@@ -21,7 +37,7 @@ from ..services.acquisition import (
     participant_add,
     participant_payload,
 )
-from ..services.inbound import inbound_event_receive
+from ..services.inbound import INBOUND_MESSAGE, inbound_event_receive
 from .shapes import (
     AcquisitionCampaignOutputSerializer,
     InboundEventOutputSerializer,
@@ -31,6 +47,8 @@ from .shapes import (
 
 class AcquisitionCampaignListView(CompanyAPIView):
     """`GET .../campaigns/acquisition`: the company's campaigns (deleted ones left out)."""
+
+    query_parameters = PAGINATION_PARAMETERS
 
     @extend_schema(
         responses=AcquisitionCampaignOutputSerializer(many=True),
@@ -48,6 +66,8 @@ class AcquisitionCampaignListView(CompanyAPIView):
 
 
 class AcquisitionCampaignDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(
         responses=AcquisitionCampaignOutputSerializer, operation_id="acquisition_campaign_get"
     )
@@ -56,10 +76,30 @@ class AcquisitionCampaignDetailView(CompanyAPIView):
         return Response(campaign_payload(campaign, company=self.company))
 
 
+def participants_filtered(queryset, params, *, company):
+    """The platform's participant search: `?mdn=`, `?person_id=` (or a key),
+    `?external_person_id=`; a value naming nobody finds nothing."""
+    if "mdn" in params:
+        mdn = normalize_mdn_for_search(params["mdn"])
+        if mdn is None:
+            raise InvalidQueryParameter(f"mdn: '{params['mdn'][:32]}' is not a phone number")
+        queryset = queryset.filter(person__mdn=mdn)
+    for name in ("person_id", "external_person_id"):
+        if name in params:
+            try:
+                person = person_from_route(company=company, route_kwargs={name: params[name]})
+            except PersonNotFound:
+                return queryset.none()
+            queryset = queryset.filter(person=person)
+    return queryset
+
+
 class ParticipantListView(CompanyAPIView):
     """`POST` adds a participant from a person body (201 PENDING or SUBSCRIBED, 200 already
     pending, 409 already subscribed, 400 bad MDN, 422 inactive campaign or external id
     mismatch); `GET` lists the pending participants."""
+
+    query_parameters = ("mdn", "person_id", "external_person_id", *PAGINATION_PARAMETERS)
 
     @extend_schema(
         responses=ParticipantOutputSerializer(many=True),
@@ -72,6 +112,7 @@ class ParticipantListView(CompanyAPIView):
             status=Participation.Status.PENDING,
             expire_date__gt=timezone.now(),
         )
+        queryset = participants_filtered(queryset, request.query_params, company=self.company)
 
         def render(page):
             for participation in page:
@@ -103,6 +144,8 @@ class ParticipantListView(CompanyAPIView):
 class PersonPendingAcquisitionsView(CompanyAPIView):
     """`GET .../mobiledb/persons/:id/pending_acquisitions`: the person's pending
     participations."""
+
+    query_parameters = PAGINATION_PARAMETERS
 
     @extend_schema(responses=ParticipantOutputSerializer(many=True))
     def get(self, request, company_key: str, person_id: str):
@@ -141,11 +184,55 @@ class InboundEventInputSerializer(serializers.Serializer):
             ) from None
 
 
-def inbound_event_payload(event: InboundEvent) -> dict:
+PERSON_IDENTIFIERS = ("mdn", "person_id", "person_key", "external_person_id")
+
+
+class EventDataSerializer(serializers.Serializer):
+    """`event_data` of the platform's event body: one person identifier, and for an
+    inbound message its `short_code` and `message`; other keys are strings, as documented."""
+
+    mdn = serializers.CharField(max_length=32, required=False)
+    person_id = serializers.CharField(max_length=64, required=False)
+    person_key = serializers.CharField(max_length=64, required=False)
+    external_person_id = serializers.CharField(max_length=128, required=False)
+    vibes_device_id = serializers.CharField(max_length=128, required=False)
+    short_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    message = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, trim_whitespace=False
+    )
+
+    def validate(self, attrs):
+        identifiers = [
+            k for k in ("mdn", "person_id", "person_key", "external_person_id") if k in attrs
+        ]
+        if not identifiers and "vibes_device_id" not in attrs:
+            raise serializers.ValidationError(
+                {"mdn": "one of mdn, person_id, person_key or external_person_id is required"},
+                code="required",
+            )
+        return attrs
+
+
+class DocumentedEventInputSerializer(serializers.Serializer):
+    """The platform OpenAPI's `eventRequest`: `{event_id?, event_type, event_data}`."""
+
+    event_id = serializers.CharField(max_length=128, required=False)
+    event_type = serializers.CharField(max_length=32)
+    event_data = EventDataSerializer()
+    event_date = serializers.CharField(required=False, allow_null=True)
+
+    validate_event_date = InboundEventInputSerializer.validate_event_date
+
+
+class EventResponseSerializer(serializers.Serializer):
+    event_id = serializers.CharField()
+
+
+def inbound_event_payload(event: InboundEvent, *, api_version: int) -> dict:
     return {
         "event_id": event.event_id,
         "event_type": event.event_type,
-        "mdn": event.mdn,
+        "mdn": format_mdn(event.mdn, api_version=api_version) if event.mdn else event.mdn,
         "short_code": event.short_code,
         "message": event.message,
         "event_date": format_platform_datetime(event.event_date),
@@ -155,31 +242,92 @@ def inbound_event_payload(event: InboundEvent) -> dict:
     }
 
 
+class PersonHasNoMDN(DomainError):
+    code = ErrorCode.INVALID_MDN
+    error_class = "InvalidMDN"
+    default_message = "event_data: the person has no MDN to receive an inbound message from"
+
+
+def event_mdn(event_data: dict, *, company) -> str:
+    """The E.164 MDN an event's `event_data` names, by MDN or by its person."""
+    if "mdn" in event_data:
+        # events carry what the carrier saw: E.164 or 10-digit US whatever X-API-Version
+        return normalize_mdn(event_data["mdn"], api_version=2)
+    if not any(name in event_data for name in PERSON_IDENTIFIERS):
+        raise PersonNotFound("vibesweb keeps no push devices: name the person another way")
+    if "external_person_id" in event_data:
+        route = {"external_person_id": event_data["external_person_id"]}
+    else:
+        route = {"person_id": event_data.get("person_id") or event_data.get("person_key")}
+    person = person_from_route(company=company, route_kwargs=route)
+    return person.mdn or ""
+
+
+EVENT_REQUEST = PolymorphicProxySerializer(
+    component_name="InboundEventRequest",
+    serializers=[DocumentedEventInputSerializer, InboundEventInputSerializer],
+    resource_type_field_name=None,
+)
+EVENT_RESPONSE = PolymorphicProxySerializer(
+    component_name="InboundEventAnswer",
+    serializers=[EventResponseSerializer, InboundEventOutputSerializer],
+    resource_type_field_name=None,
+)
+
+
 class InboundEventView(CompanyAPIView):
-    """`POST /companies/:key/events`: an SMS a phone sent (201; 200 for a duplicate)."""
+    """`POST /companies/:key/events`: an event such as an SMS a phone sent (201; 200 for a
+    duplicate `event_id`).
+
+    Takes the platform OpenAPI's body `{event_id, event_type, event_data: {mdn | person_id |
+    external_person_id, short_code, message, ...}}`, answered with `{"event_id"}`, and the
+    flat inbound message of SPEC section 5 (`mdn`, `short_code`, `message` at the top),
+    answered with the stored event and its outcome.
+    """
+
+    query_parameters = ()
 
     rate_class = "inbound_events"
 
     @extend_schema(
-        request=InboundEventInputSerializer,
-        responses={200: InboundEventOutputSerializer, 201: InboundEventOutputSerializer},
+        request=EVENT_REQUEST,
+        responses={200: EVENT_RESPONSE, 201: EVENT_RESPONSE},
         operation_id="inbound_event_receive",
     )
     def post(self, request, company_key: str):
+        if "event_data" in json_object_body(request):
+            return self._documented(request)
         body = validated(InboundEventInputSerializer, request)
-        # events carry what the carrier saw: E.164 or 10-digit US whatever X-API-Version
-        mdn = normalize_mdn(body["mdn"], api_version=2)
         event, applied = inbound_event_receive(
             company=self.company,
             event_id=body["event_id"],
             event_type=body["event_type"],
-            mdn=mdn,
+            mdn=normalize_mdn(body["mdn"], api_version=2),
             short_code=body.get("short_code") or "",
             message=body["message"],
             event_date=body.get("event_date"),
         )
         code = status.HTTP_201_CREATED if applied else status.HTTP_200_OK
-        return Response(inbound_event_payload(event), status=code)
+        return Response(inbound_event_payload(event, api_version=request.version), status=code)
+
+    def _documented(self, request) -> Response:
+        body = validated(DocumentedEventInputSerializer, request)
+        data = body["event_data"]
+        mdn = event_mdn(data, company=self.company)
+        if body["event_type"] == INBOUND_MESSAGE and not mdn:
+            raise PersonHasNoMDN()
+        event, applied = inbound_event_receive(
+            company=self.company,
+            # the document makes event_id optional: one is assigned and answered
+            event_id=body.get("event_id") or str(uuid.uuid4()),
+            event_type=body["event_type"],
+            mdn=mdn,
+            short_code=data.get("short_code") or "",
+            message=data.get("message") or "",
+            event_date=body.get("event_date"),
+        )
+        code = status.HTTP_201_CREATED if applied else status.HTTP_200_OK
+        return Response({"event_id": event.event_id}, status=code)
 
 
 # --- under /mobiledb: the campaigns of a subscription list (campaigns/api/mobiledb_urls.py)
@@ -187,6 +335,8 @@ class InboundEventView(CompanyAPIView):
 
 class SubscriptionListCampaignsView(CompanyAPIView):
     """`GET .../subscription_lists/:id/acquisition_campaigns`."""
+
+    query_parameters = PAGINATION_PARAMETERS
 
     @extend_schema(
         responses=AcquisitionCampaignOutputSerializer(many=True),

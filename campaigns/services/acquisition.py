@@ -39,14 +39,14 @@ from ..errors import (
     ParticipantMdnRequired,
 )
 from ..models import AcquisitionCampaign, Participation
+from .keywords import HELP_WORDS, START_WORDS, STOP_WORDS
 
 Status = Participation.Status
 
 # Words a phone sends that the platform itself answers; no campaign may use them.
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 YES_WORDS = frozenset({"YES", "Y"})
 NO_WORDS = frozenset({"NO", "N"})
-RESERVED_KEYWORDS = STOP_WORDS | YES_WORDS | NO_WORDS | {"HELP", "INFO"}
+RESERVED_KEYWORDS = STOP_WORDS | YES_WORDS | NO_WORDS | HELP_WORDS | START_WORDS
 
 
 # --- payloads ---------------------------------------------------------------------------

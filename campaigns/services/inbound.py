@@ -1,10 +1,14 @@
 """Inbound SMS events (`POST /companies/:key/events`, SPEC section 5).
 
 The first word of the message decides: a STOP word opts the MDN out of every active
-subscription of the company (`user_opt_out`) and rejects its pending participations; YES
-confirms them, NO rejects them; a campaign keyword joins that campaign (creating the
-person if the MDN is new); anything else is recorded as unmatched. Every event is stored
-with its outcome; an `event_id` seen before is acknowledged and not applied twice.
+subscription of the company (`user_opt_out`), rejects its pending participations,
+suppresses every further message and sends one confirmation; HELP/INFO answers the
+program's help text; START/UNSTOP subscribes again what STOP ended (`keywords.py`); YES
+confirms pending participations, NO rejects them; a campaign keyword joins that campaign
+(creating the person if the MDN is new); anything else is recorded as unmatched. Every
+opt-in and opt-out it causes is recorded in the consent ledger as sent by keyword.
+Every event is stored with its outcome; an `event_id` seen before is acknowledged and not
+applied twice.
 """
 
 from __future__ import annotations
@@ -15,23 +19,32 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from mobiledb.models import Person, Subscription
-from mobiledb.subscriptions.services import subscriptions_opt_out_all
+from mobiledb.models import Person
+from mobiledb.subscriptions.services import number_start, number_stop, number_unsuppress
+from vibesweb.actors import acting_as
 from vibesweb.tenancy.models import Company
 
 from ..errors import AlreadySubscribed
 from ..models import AcquisitionCampaign, InboundEvent, Participation
 from .acquisition import (
     NO_WORDS,
-    STOP_WORDS,
     YES_WORDS,
     participant_add,
     participation_confirm,
     participation_reject,
     participations_pending,
 )
+from .keywords import (
+    HELP_WORDS,
+    START_WORDS,
+    help_answer,
+    is_stop,
+    start_confirm,
+    stop_confirm,
+)
 
 Outcome = InboundEvent.Outcome
+INBOUND_MESSAGE = "inbound_message"
 _FIRST_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -53,7 +66,8 @@ def inbound_event_receive(
 ) -> tuple[InboundEvent, bool]:
     """Record and apply one inbound event; returns (event, applied).
 
-    `mdn` is E.164 (already validated). applied is False for an event_id seen before:
+    `mdn` is E.164 (already validated). Only an `inbound_message` is applied (keywords);
+    any other event type is recorded, unmatched. applied is False for an event_id seen before:
     the stored event is returned and nothing happens again. Transactional: the event
     row and its effects commit together; a concurrent duplicate waits on the unique
     index and then finds the first one.
@@ -74,7 +88,15 @@ def inbound_event_receive(
                 event.save()
         except IntegrityError:
             return InboundEvent.objects.get(company=company, event_id=event_id), False
-        _apply(event, company)
+        if event_type == INBOUND_MESSAGE:
+            source = f"SMS to short code {short_code or '(none)'}, inbound event {event_id}"
+            with acting_as("keyword", source=source, text=message):
+                _apply(event, company)
+        else:
+            # API-triggered campaigns (the platform's event-triggered messages) are out of
+            # scope (SPEC section 12): the event is kept, as the platform acknowledges it.
+            event.person = Person.objects.filter(company=company, mdn=mdn).first() if mdn else None
+            event.detail = f"no campaign is triggered by event type {event_type}"[:255]
         event.save(update_fields=["outcome", "detail", "person", "campaign"])
     return event, True
 
@@ -85,27 +107,49 @@ def _apply(event: InboundEvent, company: Company) -> None:
     if person is not None:
         person.company = company
         event.person = person
-    if word in STOP_WORDS:
-        _stop(event, person)
+    if is_stop(event.message, word):
+        _stop(event, company, person)
+    elif word in HELP_WORDS:
+        _help(event, company, person)
+    elif word in START_WORDS:
+        _start(event, company, person)
     elif word in YES_WORDS or word in NO_WORDS:
         _answer(event, person, confirm=word in YES_WORDS)
     else:
         _keyword(event, company, word)
 
 
-def _stop(event: InboundEvent, person: Person | None) -> None:
+def _stop(event: InboundEvent, company: Company, person: Person | None) -> None:
+    if person is not None:
+        for participation in participations_pending(person=person):
+            participation.person = person
+            participation_reject(participation=participation)
+    removed = number_stop(company=company, mdn=event.mdn, person=person)
+    stop_confirm(company=company, mdn=event.mdn, short_code=event.short_code, person=person)
     if person is None:
+        # Recorded in the ledger all the same: the number said STOP (SPEC section 13).
         event.outcome = Outcome.UNKNOWN_MDN
-        event.detail = "STOP from an MDN that is not in the mobile database"
+        event.detail = "STOP from an MDN that is not in the mobile database (recorded)"
         return
-    for participation in participations_pending(person=person):
-        participation.person = person
-        participation_reject(participation=participation)
-    removed = subscriptions_opt_out_all(
-        person=person, reason=Subscription.OptOutReason.USER_OPT_OUT
-    )
     event.outcome = Outcome.OPTED_OUT
     event.detail = f"opted out of {len(removed)} subscription(s)"
+
+
+def _help(event: InboundEvent, company: Company, person: Person | None) -> None:
+    sent = help_answer(company=company, mdn=event.mdn, short_code=event.short_code, person=person)
+    event.outcome = Outcome.HELP_SENT if sent else Outcome.HELP_THROTTLED
+    event.detail = "" if sent else "help text already sent to this number within a minute"
+
+
+def _start(event: InboundEvent, company: Company, person: Person | None) -> None:
+    resumed = number_start(company=company, mdn=event.mdn, person=person)
+    if resumed is None:
+        event.outcome = Outcome.NOTHING_PENDING
+        event.detail = "the number had not texted STOP"
+        return
+    start_confirm(company=company, mdn=event.mdn, short_code=event.short_code, person=person)
+    event.outcome = Outcome.RESUBSCRIBED
+    event.detail = f"subscribed again to {len(resumed)} list(s)"
 
 
 def _answer(event: InboundEvent, person: Person | None, *, confirm: bool) -> None:
@@ -143,6 +187,8 @@ def _keyword(event: InboundEvent, company: Company, word: str) -> None:
         event.outcome = Outcome.CAMPAIGN_NOT_ACTIVE
         event.detail = f"campaign is {campaign.status}"
         return
+    # The number itself asked to join: its earlier STOP no longer holds.
+    number_unsuppress(company=company, mdn=event.mdn)
     try:
         participation, created = participant_add(
             campaign=campaign,

@@ -27,6 +27,13 @@ from ..subscriptions.models import SubscriptionList
 from ..validation import normalize_mdn_for_search
 from . import services as broadcast_services
 from .models import Broadcast, OutboundMessage
+from .targeting import (
+    Targeting,
+    earliest_send_instant,
+    filters_clean,
+    send_schedule_clean,
+    targeting_read,
+)
 from .templating import PERSON_PLACEHOLDERS, placeholders
 
 
@@ -56,7 +63,8 @@ class BroadcastForm(forms.ModelForm):
             "message_template": "Personalize with {{first_name}} or any custom field.",
             "segments": "Segments are saved from the persons list; only persons "
             "subscribed to one of your lists receive a broadcast.",
-            "filters": 'Optional, e.g. {"tier": "gold"}.',
+            "filters": 'Optional, e.g. [{"name": "tier", "selector": "=", "value": ["gold"]}] '
+            'or {"tier": "gold"}.',
         }
         widgets = {"message_template": forms.Textarea(attrs={"rows": 4, "cols": 60})}
 
@@ -75,10 +83,27 @@ class BroadcastForm(forms.ModelForm):
             if item.company_id != company.pk:
                 field = "source_lists" if item in lists else "segments"
                 self.add_error(field, f"“{item}” belongs to another company.")
+        schema = custom_field_schema(company)
+        schedule = None
+        filters = cleaned.get("filters")
+        if filters is not None:
+            # the targeting document (broadcasts.targeting): filters, a time-zone schedule
+            try:
+                current = targeting_read(filters)
+                schedule = send_schedule_clean(current.send_schedule, schema)
+                cleaned["filters"] = Targeting(
+                    filters_clean(current.filters, schema), schedule
+                ).stored()
+            except DomainErrors as errors:
+                for error in errors.errors:
+                    self.add_error("filters", error.message)
+            except (DomainError, AttributeError, TypeError, ValueError) as error:
+                self.add_error("filters", getattr(error, "message", None) or str(error))
         moment = cleaned.get("send_scheduled_date")
+        if schedule is not None:
+            moment = earliest_send_instant(schedule)  # a time-zone broadcast's first zone
         if moment is not None and moment <= timezone.now():
             self.add_error("send_scheduled_date", "That time has passed: pick a time to come.")
-        schema = custom_field_schema(company)
         template = cleaned.get("message_template")
         if template is not None:
             if not template.strip():
@@ -95,18 +120,6 @@ class BroadcastForm(forms.ModelForm):
                     f"{', '.join('{{' + n + '}}' for n in unknown)}: not a custom field "
                     f"of yours (yours: {known}).",
                 )
-        filters = cleaned.get("filters")
-        if filters:
-            if not isinstance(filters, dict):
-                self.add_error("filters", 'Write the filters as {"field": "value"}.')
-            else:
-                try:
-                    cleaned["filters"] = schema.clean(filters)
-                except DomainErrors as errors:
-                    for error in errors.errors:
-                        self.add_error("filters", error.message)
-                except DomainError as error:
-                    self.add_error("filters", error.message)
         return cleaned
 
 
@@ -184,9 +197,9 @@ class BroadcastAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         segment_ids = [int(v) for v in request.POST.getlist("segments") if v.isdigit()]
         segments = list(Segment.objects.filter(company=company, pk__in=segment_ids))
         try:
-            filters = json.loads(request.POST.get("filters") or "{}")
-            filters = custom_field_schema(company).clean(filters) if filters else {}
-        except (ValueError, TypeError, AttributeError, DomainError):
+            raw = json.loads(request.POST.get("filters") or "[]")
+            filters = filters_clean(targeting_read(raw).filters, custom_field_schema(company))
+        except (ValueError, TypeError, AttributeError, DomainError, DomainErrors):
             filters = None  # shown as "fix the filters" rather than a wrong count
         return company, list_ids, segments, filters, request.POST.get("message_template", "")
 

@@ -18,6 +18,7 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from ..subscriptions.models import SuppressedNumber
 from .models import OutboundMessage
 
 logger = logging.getLogger("vibesweb.messages")
@@ -66,11 +67,51 @@ def messages_send(messages: Sequence[OutboundMessage]) -> int:
 
     Call it inside the transaction that decided to send them (a broadcast batch, a
     participation), so a rollback never leaves a message recorded without its cause.
+    A number that texted STOP gets nothing here but the opt-out confirmation and answers
+    to its own HELP (SPEC section 13), whoever asks to text it.
     """
-    messages = [m for m in messages if m.mdn]
+    messages = _without_suppressed([m for m in messages if m.mdn])
     if messages:
         message_backend().send_messages(messages)
     return len(messages)
+
+
+def message_send_to_number(
+    *, company, mdn: str, body: str, kind: str, short_code: str = "", person=None
+) -> OutboundMessage | None:
+    """Send one SMS to a number that may not be a person yet (a HELP or STOP answer)."""
+    message = OutboundMessage(
+        company=company, person=person, mdn=mdn, short_code=short_code, body=body, kind=kind
+    )
+    return message if messages_send([message]) else None
+
+
+# What a number that texted STOP may still receive (CTIA): the one confirmation of its
+# opt-out, and the program's help text when it asks for it.
+_ALLOWED_AFTER_STOP = {OutboundMessage.Kind.STOP_CONFIRMATION, OutboundMessage.Kind.HELP}
+
+
+def _without_suppressed(messages: list[OutboundMessage]) -> list[OutboundMessage]:
+    candidates = [m for m in messages if m.kind not in _ALLOWED_AFTER_STOP]
+    if not candidates:
+        return messages
+    suppressed = set(
+        SuppressedNumber.objects.filter(
+            company_id__in={m.company_id for m in candidates},
+            mdn__in={m.mdn for m in candidates},
+        ).values_list("company_id", "mdn")
+    )
+    if not suppressed:
+        return messages
+    kept = []
+    for message in messages:
+        if message.kind not in _ALLOWED_AFTER_STOP and (message.company_id, message.mdn) in (
+            suppressed
+        ):
+            logger.info("SMS to %s not sent: the number texted STOP", message.mdn)
+            continue
+        kept.append(message)
+    return kept
 
 
 # Answers to something the phone itself just asked for (a keyword, an API opt-in).
@@ -97,8 +138,7 @@ def message_send(
         kind=kind,
         broadcast=broadcast,
     )
-    messages_send([message])
-    return message
+    return message if messages_send([message]) else None
 
 
 def _opted_out_everywhere(person) -> bool:

@@ -80,6 +80,8 @@ class OutboundMessage(models.Model):
         WELCOME = "welcome"
         BROADCAST = "broadcast"
         WALLET = "wallet"
+        HELP = "help"
+        STOP_CONFIRMATION = "stop_confirmation"
         OTHER = "other"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="outbound_messages")

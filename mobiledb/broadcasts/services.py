@@ -1,5 +1,10 @@
 """Broadcasts: schedule, edit, cancel, and send to list subscribers in batches.
 
+A time-zone broadcast (`send_schedule` by_time_zone, broadcasts.targeting) sends in
+passes, one per distinct local send instant, earliest first; each pass walks the audience
+in the same batches, and `cursor_person_id` carries the pass number in its high bits
+(PASS_SHIFT) so the one conditional UPDATE claims a batch of a pass.
+
 Sending is claimed, batch by batch, with conditional UPDATEs on the broadcast row
 (status and `cursor_person_id`), so a duplicated or retried task never sends a batch
 twice, and a cancel takes effect at the next batch. The audience is re-read at every
@@ -10,14 +15,12 @@ out mid-send gets nothing afterwards.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from vibesweb.celery import enqueue
@@ -33,10 +36,25 @@ from ..subscriptions.services import subscription_list_get
 from ..validation import CustomFieldSchema, format_platform_datetime
 from .messaging import message_send, messages_send
 from .models import Broadcast, OutboundMessage
+from .targeting import (
+    Targeting,
+    earliest_send_instant,
+    filters_apply,
+    filters_clean,
+    persons_of_pass,
+    quiet_hours_end,
+    send_passes,
+    send_schedule_clean,
+    targeting_read,
+    zone_expression,
+)
 from .templating import PERSON_PLACEHOLDERS, message_render, placeholders, sms_size
 
 logger = logging.getLogger(__name__)
 Status = Broadcast.Status
+# person ids stay below 2**40; the bits above carry a time-zone broadcast's pass number
+PASS_SHIFT = 40
+_PERSON_MASK = (1 << PASS_SHIFT) - 1
 
 
 class BroadcastInThePast(DomainError):
@@ -60,21 +78,19 @@ class BroadcastNotEditable(Forbidden):
 
 def broadcast_payload(broadcast: Broadcast, *, company: Company) -> dict:
     lists = sorted(broadcast.source_lists.all(), key=lambda item: item.pk)
+    targeting = targeting_read(broadcast.filters)
     return {
         "id": str(broadcast.pk),
+        "broadcast_id": str(broadcast.pk),  # the platform's name for it
         "name": broadcast.name,
         "send_scheduled_date": format_platform_datetime(broadcast.send_scheduled_date),
         "targeting": {
             "message_template": broadcast.message_template,
-            "source_lists": [
-                {
-                    "id": str(item.pk),
-                    "url": f"/companies/{company.key}/mobiledb/subscription_lists/{item.pk}",
-                }
-                for item in lists
-            ],
-            "filters": broadcast.filters,
+            # list ids, as the platform's broadcastResponse writes them
+            "source_lists": [str(item.pk) for item in lists],
+            "filters": targeting.filters,
         },
+        "send_schedule": targeting.send_schedule or {"method": "by_date"},
         "status": broadcast.status,
         "audience_count": broadcast.audience_count,
         "sent_count": broadcast.sent_count,
@@ -105,14 +121,6 @@ def _check_template(template: str, schema: CustomFieldSchema) -> None:
             schema.spec(name)  # CustomFieldNotFound (400) for an unknown field
 
 
-def _clean_filters(filters: dict, schema: CustomFieldSchema) -> dict:
-    if not isinstance(filters, dict):
-        raise BroadcastInvalid('targeting.filters must be an object such as {"tier": "gold"}')
-    if any(value is None for value in filters.values()):
-        raise BroadcastInvalid("targeting.filters: a filter value must not be null")
-    return schema.clean(filters)  # the one validation path for custom field values
-
-
 def _lists(company: Company, list_ids: list) -> list[SubscriptionList]:
     if not list_ids:
         raise BroadcastInvalid("targeting.source_lists must name at least one list")
@@ -125,13 +133,27 @@ def _lists(company: Company, list_ids: list) -> list[SubscriptionList]:
 
 
 def broadcast_validate(
-    *, company: Company, send_scheduled_date: datetime, message_template: str, filters: dict
-) -> dict:
-    """The checks of broadcast_create for forms (the admin); returns the cleaned filters."""
+    *, company: Company, send_scheduled_date: datetime, message_template: str, filters
+) -> list | dict:
+    """The checks of broadcast_create for forms (the admin), which edit the stored
+    targeting document (broadcasts.targeting); returns it cleaned."""
     schema = custom_field_schema(company)
+    current = targeting_read(filters)
+    schedule = send_schedule_clean(current.send_schedule, schema)
+    if schedule is not None:
+        send_scheduled_date = earliest_send_instant(schedule)
     _check_date(send_scheduled_date)
     _check_template(message_template, schema)
-    return _clean_filters(filters or {}, schema)
+    return Targeting(filters_clean(current.filters, schema), schedule).stored()
+
+
+def _scheduled(send_scheduled_date: datetime | None, schedule: dict | None) -> datetime:
+    """When the scheduler starts it: a time-zone broadcast starts with its first zone."""
+    if schedule is not None:
+        return earliest_send_instant(schedule)
+    if send_scheduled_date is None:
+        raise BroadcastInvalid("send_scheduled_date is required")
+    return send_scheduled_date
 
 
 # --- schedule / edit / cancel -----------------------------------------------------------
@@ -145,11 +167,16 @@ def broadcast_create(
     send_scheduled_date: datetime,
     message_template: str,
     source_lists: list,
-    filters: dict | None = None,
+    filters: list | dict | None = None,
+    send_schedule: dict | None = None,
 ) -> Broadcast:
-    """Schedule a broadcast. Raises BroadcastInThePast (400), SubscriptionListNotFound
+    """Schedule a broadcast; with `send_schedule` by_time_zone, each recipient gets it at
+    its send_time on its send_date in their own time zone (send_scheduled_date is then
+    the first zone's moment). Raises BroadcastInThePast (400), SubscriptionListNotFound
     (404), CustomFieldNotFound / InvalidCustomFieldValue (400), BroadcastInvalid (400)."""
     schema = custom_field_schema(company)
+    schedule = send_schedule_clean(send_schedule, schema)
+    send_scheduled_date = _scheduled(send_scheduled_date, schedule)
     _check_date(send_scheduled_date)
     _check_template(message_template, schema)
     lists = _lists(company, source_lists)
@@ -158,7 +185,7 @@ def broadcast_create(
         name=name,
         send_scheduled_date=send_scheduled_date,
         message_template=message_template,
-        filters=_clean_filters(filters or {}, schema),
+        filters=Targeting(filters_clean(filters, schema), schedule).stored(),
     )
     broadcast.source_lists.set(lists)
     return broadcast
@@ -175,14 +202,21 @@ def broadcast_update(*, broadcast: Broadcast, **changes) -> Broadcast:
     schema = custom_field_schema(company)
     if changes.get("name") is not None:
         broadcast.name = changes["name"]
-    if changes.get("send_scheduled_date") is not None:
-        _check_date(changes["send_scheduled_date"])
-        broadcast.send_scheduled_date = changes["send_scheduled_date"]
+    current = targeting_read(broadcast.filters)
+    schedule = current.send_schedule
+    if changes.get("send_schedule") is not None:
+        schedule = send_schedule_clean(changes["send_schedule"], schema)
+    if schedule is not None or changes.get("send_scheduled_date") is not None:
+        moment = _scheduled(changes.get("send_scheduled_date"), schedule)
+        _check_date(moment)
+        broadcast.send_scheduled_date = moment
     if changes.get("message_template") is not None:
         _check_template(changes["message_template"], schema)
         broadcast.message_template = changes["message_template"]
+    filters = current.filters
     if changes.get("filters") is not None:
-        broadcast.filters = _clean_filters(changes["filters"], schema)
+        filters = filters_clean(changes["filters"], schema)
+    broadcast.filters = Targeting(filters, schedule).stored()
     if changes.get("source_lists") is not None:
         broadcast.source_lists.set(_lists(company, changes["source_lists"]))
     broadcast.save()
@@ -253,9 +287,9 @@ def audience_preview(
     """What the admin shows before a broadcast is sent: how many persons it reaches now,
     the message as its first recipient would read it, and its SMS size."""
     schema = custom_field_schema(company)
-    audience = filter_persons(
+    audience = filters_apply(
         audience_targeted(company_id=company.pk, list_ids=list_ids, segments=segments),
-        filters,
+        targeting_read(filters).filters,
         schema,
     )
     count, capped = capped_count(audience)
@@ -284,23 +318,8 @@ def broadcast_test_send(
 
 
 def _with_filters(persons: QuerySet[Person], broadcast: Broadcast) -> QuerySet[Person]:
-    return filter_persons(persons, broadcast.filters or {}, custom_field_schema(broadcast.company))
-
-
-def filter_persons(
-    persons: QuerySet[Person], filters: dict, schema: CustomFieldSchema
-) -> QuerySet[Person]:
-    """`persons` whose custom fields hold `filters`' values (a broadcast's filters)."""
-    for name, value in filters.items():
-        spec = schema.by_name.get(name)
-        if spec is not None and spec.data_type == "multi_select":
-            # matched on the JSON text of the stored list: portable to SQLite
-            persons = persons.annotate(**{f"_cf_{name}": KT(f"custom_fields__{name}")})
-            for key in value:
-                persons = persons.filter(**{f"_cf_{name}__contains": json.dumps(key)})
-        else:
-            persons = persons.filter(**{f"custom_fields__{name}": value})
-    return persons
+    schema = custom_field_schema(broadcast.company)
+    return filters_apply(persons, targeting_read(broadcast.filters).filters, schema)
 
 
 def broadcast_render(template: str, person: Person, schema: CustomFieldSchema) -> str:
@@ -320,26 +339,62 @@ def broadcast_start(*, broadcast_id: int, now: datetime | None = None) -> bool:
             return False
         broadcast = Broadcast.objects.select_related("company").get(pk=broadcast_id)
         audience = broadcast_audience(broadcast).count()
-        Broadcast.objects.filter(pk=broadcast_id).update(audience_count=audience)
+        Broadcast.objects.filter(pk=broadcast_id).update(
+            audience_count=audience, filters=_with_passes(broadcast)
+        )
         transaction.on_commit(lambda: _queue_batch(broadcast_id))
     logger.info("broadcast %s started: %s recipients", broadcast_id, audience)
     return True
 
 
+def _with_passes(broadcast: Broadcast):
+    """The targeting document of a time-zone broadcast with its passes: the time zones its
+    audience holds now, grouped by send instant (broadcasts.targeting.send_passes)."""
+    targeting = targeting_read(broadcast.filters)
+    if targeting.send_schedule is None:
+        return broadcast.filters
+    zones = (
+        broadcast_audience(broadcast)
+        .annotate(_send_zone=zone_expression(targeting.send_schedule))
+        .values_list("_send_zone", flat=True)
+        .distinct()
+    )
+    passes = send_passes(targeting.send_schedule, list(zones))
+    return Targeting(targeting.filters, targeting.send_schedule, passes).stored()
+
+
+def _pass_waits_until(targeting: Targeting, pass_index: int, now: datetime) -> datetime | None:
+    """When the current pass may send, if not now: its send instant, or the end of quiet
+    hours in its time zone (a pass running late never texts anyone at night)."""
+    current = targeting.passes[pass_index]
+    moment = datetime.fromisoformat(current["at"])
+    if now < moment:
+        return moment
+    return quiet_hours_end(current["zones"][0], now)
+
+
 def broadcasts_start_due(*, now: datetime | None = None) -> list[int]:
-    """The scheduler's sweep: start every due broadcast, resume stalled ones."""
+    """The scheduler's sweep: start every due broadcast, resume stalled ones, and queue
+    the next pass of a time-zone broadcast once its moment has come."""
     now = now or timezone.now()
     due = Broadcast.objects.filter(
         status=Status.SCHEDULED, send_scheduled_date__lte=now
     ).values_list("pk", flat=True)
     started = [pk for pk in list(due[:500]) if broadcast_start(broadcast_id=pk, now=now)]
     stalled_before = now - timedelta(seconds=settings.BROADCAST_STALL_SECONDS)
-    stalled = Broadcast.objects.filter(
-        status=Status.IN_PROGRESS, updated_at__lt=stalled_before
-    ).values_list("pk", flat=True)
-    for pk in stalled:
-        logger.warning("broadcast %s stalled: resuming", pk)
-        _queue_batch(pk)
+    idle_before = now - timedelta(seconds=settings.BROADCAST_SCHEDULER_SECONDS)
+    idle = Broadcast.objects.filter(
+        status=Status.IN_PROGRESS, updated_at__lt=idle_before
+    ).values_list("pk", "filters", "cursor_person_id", "updated_at")
+    for pk, stored, cursor, updated_at in idle:
+        targeting = targeting_read(stored)
+        if targeting.passes:
+            # between passes nothing runs: queue the next one once its moment has come
+            if not _pass_waits_until(targeting, cursor >> PASS_SHIFT, now):
+                _queue_batch(pk)
+        elif updated_at < stalled_before:
+            logger.warning("broadcast %s stalled: resuming", pk)
+            _queue_batch(pk)
     return started
 
 
@@ -400,31 +455,44 @@ def _send_batch(broadcast_id: int, batch_size: int) -> bool:
     if broadcast is None or broadcast.status != Status.IN_PROGRESS:
         return False
     cursor = broadcast.cursor_person_id
+    pass_index, after_person = cursor >> PASS_SHIFT, cursor & _PERSON_MASK
+    targeting = targeting_read(broadcast.filters)
+    now = timezone.now()
+    if targeting.passes and _pass_waits_until(targeting, pass_index, now):
+        return False  # the scheduler's sweep queues the pass when its moment comes
     if broadcast.segments.exists():
         # segments are filters, not an index: walk the targeted persons in id order
         candidate_ids = list(
             _targeted(broadcast)
-            .filter(pk__gt=cursor)
+            .filter(pk__gt=after_person)
             .order_by("pk")
             .values_list("pk", flat=True)[:batch_size]
         )
     else:
-        candidate_ids = _next_subscriber_ids(broadcast, cursor, batch_size)
-    persons = list(
-        _with_filters(
-            Person.objects.filter(
-                pk__in=candidate_ids, company_id=broadcast.company_id, mdn__isnull=False
-            ),
-            broadcast,
-        )
-        .order_by("pk")
-        .only("pk", "mdn", "external_person_id", "custom_fields")
+        candidate_ids = _next_subscriber_ids(broadcast, after_person, batch_size)
+    recipients = _with_filters(
+        Person.objects.filter(
+            pk__in=candidate_ids, company_id=broadcast.company_id, mdn__isnull=False
+        ),
+        broadcast,
     )
-    now = timezone.now()
-    done = len(candidate_ids) < batch_size
+    if targeting.passes:
+        recipients = persons_of_pass(
+            recipients, targeting.send_schedule, targeting.passes, pass_index
+        ).exclude(  # one message per person, even one whose time zone changed meanwhile
+            Exists(OutboundMessage.objects.filter(broadcast_id=broadcast.pk, person=OuterRef("pk")))
+        )
+    persons = list(
+        recipients.order_by("pk").only("pk", "mdn", "external_person_id", "custom_fields")
+    )
+    pass_done = len(candidate_ids) < batch_size
+    last_pass = not targeting.passes or pass_index + 1 >= len(targeting.passes)
+    done = pass_done and last_pass
     changes = {"updated_at": now, "sent_count": F("sent_count") + len(persons)}
-    if candidate_ids:
-        changes["cursor_person_id"] = candidate_ids[-1]
+    if pass_done and not last_pass:
+        changes["cursor_person_id"] = (pass_index + 1) << PASS_SHIFT
+    elif candidate_ids:
+        changes["cursor_person_id"] = (pass_index << PASS_SHIFT) | candidate_ids[-1]
     if done:
         changes.update(status=Status.SENT, completed_at=now)
     claimed = Broadcast.objects.filter(

@@ -32,12 +32,18 @@ from .services import person_import_cancel, person_import_create, person_import_
 DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3
 
 
+UPLOAD_EXTENSIONS = (".persons", ".subscriptions", ".opt_outs")
+
+
 def max_upload_bytes() -> int:
     return getattr(settings, "PERSON_IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
 
 
 class PersonImportUploadForm(forms.ModelForm):
-    file = forms.FileField(help_text="A .persons file (UTF-8 or ASCII CSV, seeds/004).")
+    file = forms.FileField(
+        help_text="A .persons file (UTF-8 or ASCII CSV, seeds/004), or a .subscriptions or "
+        ".opt_outs file (opt-ins and opt-outs by mdn, person_key or external_person_id)."
+    )
 
     class Meta:
         model = PersonImport
@@ -51,8 +57,10 @@ class PersonImportUploadForm(forms.ModelForm):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".persons"):
-            raise forms.ValidationError("The file name must end with .persons")
+        if not upload.name.lower().endswith(UPLOAD_EXTENSIONS):
+            raise forms.ValidationError(
+                "The file name must end with .persons, .subscriptions or .opt_outs"
+            )
         if upload.size > max_upload_bytes():
             raise forms.ValidationError(
                 f"The file is larger than {max_upload_bytes() // 1024**2} MB"
@@ -64,7 +72,7 @@ def _store_upload(upload) -> Path:
     """Copy the upload (already on disk or in memory) under MEDIA_ROOT, a chunk at a time."""
     folder = Path(settings.MEDIA_ROOT) / "imports" / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{uuid.uuid4().hex}.persons"
+    target = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
     with open(target, "wb") as out:
         for piece in upload.chunks():
             out.write(piece)
@@ -73,14 +81,14 @@ def _store_upload(upload) -> Path:
 
 @admin.register(PersonImport)
 class PersonImportAdmin(admin.ModelAdmin):
-    list_display = ["file_name", "company_key", "status_badge", "progress_text", "created",
-                    "updated", "failed", "created_at"]  # fmt: skip
-    list_filter = ["status"]
+    list_display = ["file_name", "kind", "company_key", "status_badge", "progress_text",
+                    "created", "updated", "failed", "created_at"]  # fmt: skip
+    list_filter = ["status", "kind"]
     search_fields = ["file_name", "company_key"]
     actions = ["resume_imports"]
     change_form_template = "admin/imports/personimport/change_form.html"
     change_list_template = "admin/imports/personimport/change_list.html"
-    readonly_fields = ["company", "file_name", "file_size", "status", "rows", "created",
+    readonly_fields = ["company", "file_name", "kind", "file_size", "status", "rows", "created",
                        "updated", "failed", "error_class", "error_message", "created_by",
                        "created_at", "started_at", "finished_at"]  # fmt: skip
 

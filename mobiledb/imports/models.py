@@ -17,6 +17,11 @@ class PersonImport(models.Model):
     the database and the import resumes after the last committed chunk.
     """
 
+    class Kind(models.TextChoices):
+        PERSONS = "persons", ".persons"
+        SUBSCRIPTIONS = "subscriptions", ".subscriptions"
+        OPT_OUTS = "opt_outs", ".opt_outs"
+
     class Status(models.TextChoices):
         PENDING = "pending"
         RUNNING = "running"
@@ -32,6 +37,9 @@ class PersonImport(models.Model):
     file_path = models.CharField(max_length=1024, help_text="Absolute path of the file.")
     file_name = models.CharField(max_length=255)
     file_size = models.BigIntegerField(default=0)
+    # What the file holds, by its extension: persons, or subscriptions / opt-outs
+    # (SPEC section 13), which run through the same engine.
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PERSONS)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     cancel_requested = models.BooleanField(default=False)
     created_by = models.ForeignKey(

@@ -19,6 +19,7 @@ from ..errors import InvalidSchemaName
 from .engine import LEASE, ImportRun, ImportStopped
 from .models import PersonImport
 from .report import write_error_report
+from .subscription_files import SubscriptionFileRun, file_kind
 
 logger = logging.getLogger(__name__)
 # The task that runs an import (imports.tasks; Celery names it after its module).
@@ -27,15 +28,26 @@ Status = PersonImport.Status
 
 
 def person_import_create(
-    *, company_key: str, file_path: str, file_name: str | None = None, created_by=None
+    *,
+    company_key: str,
+    file_path: str,
+    file_name: str | None = None,
+    created_by=None,
+    kind: str | None = None,
 ) -> PersonImport:
-    """Record an import of the file at `file_path` (not started: see person_import_run)."""
+    """Record an import of the file at `file_path` (not started: see person_import_run).
+
+    Without `kind`, a `.subscriptions` or `.opt_outs` file name makes it a subscription
+    file import, any other a person import.
+    """
     path = Path(file_path).resolve()
+    file_name = file_name or path.name
     return PersonImport.objects.create(
         company=Company.objects.filter(key=company_key).first(),
         company_key=company_key,
+        kind=kind or file_kind(file_name) or PersonImport.Kind.PERSONS,
         file_path=str(path),
-        file_name=file_name or path.name,
+        file_name=file_name,
         file_size=path.stat().st_size if path.exists() else 0,
         created_by=created_by,
     )
@@ -92,7 +104,10 @@ def _run(person_import: PersonImport, token: str, on_chunk, chunk_size) -> Perso
                 f"Schema name for company {person_import.company_key} (is null was not found)"
             )
         options = {"chunk_size": chunk_size} if chunk_size else {}
-        ImportRun(person_import, lease_token=token, on_chunk=on_chunk, **options).run()
+        runner = (
+            ImportRun if person_import.kind == PersonImport.Kind.PERSONS else SubscriptionFileRun
+        )
+        runner(person_import, lease_token=token, on_chunk=on_chunk, **options).run()
     except ImportStopped:
         person_import.refresh_from_db()
         if person_import.cancel_requested and person_import.lease_token == token:

@@ -121,6 +121,16 @@ def person_get_by_external_id(*, company: Company, external_person_id: str) -> P
     return person
 
 
+def person_from_route(*, company: Company, route_kwargs: dict) -> Person:
+    """The person a URL names: `persons/:person_id_or_key/...` or
+    `persons/external/:external_person_id/...` (both spellings the platform documents)."""
+    if "external_person_id" in route_kwargs:
+        return person_get_by_external_id(
+            company=company, external_person_id=route_kwargs["external_person_id"]
+        )
+    return person_get(company=company, id_or_key=route_kwargs["person_id"])
+
+
 def persons_of_company(company: Company) -> QuerySet[Person]:
     return Person.objects.filter(company=company)
 

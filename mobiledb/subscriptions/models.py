@@ -97,3 +97,112 @@ class Subscription(models.Model):
     @property
     def url(self) -> str:
         return f"{self.person.url}/subscriptions/{self.subscription_list_id}"
+
+
+class ConsentRecordQuerySet(models.QuerySet):
+    """The ledger is append-only: bulk updates and deletes are refused (SPEC section 13)."""
+
+    def update(self, **kwargs):
+        raise ConsentLedgerImmutable("consent records are never updated")
+
+    def delete(self):
+        raise ConsentLedgerImmutable("consent records are never deleted")
+
+
+class ConsentLedgerImmutable(Exception):
+    pass
+
+
+class ConsentRecord(models.Model):
+    """One opt-in or opt-out, as it happened, hash-chained to the company's previous record.
+
+    Written only by `mobiledb.subscriptions.consent`. The application never changes or
+    deletes a record (this model refuses; on PostgreSQL a trigger refuses too), and the
+    chain makes a change made behind its back detectable (`verify_consent_ledger`).
+    Persons, lists and campaigns are kept as plain ids: the proof outlives them.
+    """
+
+    class Action(models.TextChoices):
+        OPT_IN = "opt_in"
+        OPT_OUT = "opt_out"
+
+    class Channel(models.TextChoices):
+        KEYWORD = "keyword"
+        WEB = "web"
+        API = "api"
+        IMPORT = "import"
+        ADMIN = "admin"
+        BULK = "bulk"
+        CARRIER = "carrier"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="consent_records")
+    sequence = models.PositiveBigIntegerField()
+    mdn = models.CharField("MDN", max_length=20, blank=True)
+    person_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    subscription_list_id = models.BigIntegerField(null=True, blank=True)
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    source = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    occurred_at = models.DateTimeField()
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = ConsentRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["company", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "sequence"], name="consent_chain_sequence")
+        ]
+        indexes = [
+            models.Index(fields=["company", "mdn", "sequence"], name="consent_by_mdn"),
+            models.Index(fields=["company", "person_id", "sequence"], name="consent_by_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.mdn or self.person_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ConsentLedgerImmutable("consent records are never updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ConsentLedgerImmutable("consent records are never deleted")
+
+
+class ConsentChain(models.Model):
+    """The head of a company's consent chain: appends lock this row, so records of one
+    company get consecutive sequence numbers and each names its predecessor's hash."""
+
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, primary_key=True, related_name="consent_chain"
+    )
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"consent chain of company {self.company_id} at #{self.last_sequence}"
+
+
+class SuppressedNumber(models.Model):
+    """A number that texted STOP: nothing but the opt-out confirmation (and answers to its
+    own HELP) is sent to it until it opts in again. `ended_list_ids` are the lists that
+    STOP ended, which START/UNSTOP subscribe again."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="suppressed_numbers"
+    )
+    mdn = models.CharField("MDN", max_length=20)
+    ended_list_ids = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "mdn"], name="suppressednumber_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.mdn

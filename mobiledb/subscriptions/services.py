@@ -3,7 +3,8 @@
 A subscription row is never reopened: opting out stamps `opt_out_date`/`opt_out_reason`
 and a later re-subscription is a new row, so the history is complete. Every change
 emits its callback (`subscription_added`, `subscription_removed`) in the same
-transaction, with the payload of seeds/000.
+transaction, with the payload of seeds/000, and appends its record to the consent ledger
+(`consent.py`), so no path can opt a number in or out without leaving its proof.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from callbacks.services import callback_event_emit
+from vibesweb.actors import Actor
 from vibesweb.errors import NotFound, Unprocessable
 from vibesweb.tenancy.models import Company
 
 from ..persons.models import Person
 from ..validation import format_platform_datetime
-from .models import Subscription, SubscriptionList
+from .consent import CARRIER_REASONS, consent_record_append
+from .models import ConsentRecord, Subscription, SubscriptionList, SuppressedNumber
 
 OptOutReason = Subscription.OptOutReason
 
@@ -60,13 +63,16 @@ def _campaign_ref(campaign_id: int | None, company: Company) -> dict | None:
 
 
 def subscription_payload(
-    subscription: Subscription, *, company: Company, include_opt_out: bool = True
+    subscription: Subscription, *, company: Company, include_opt_out: bool = True, person=None
 ) -> dict:
-    """The seed's `subscription` object; without the opt-out keys for subscription_added."""
+    """The seed's `subscription` object; without the opt-out keys for subscription_added.
+
+    `person`: anything with `pk` and `external_person_id` standing for the subscription's
+    person (an import passes the row it read instead of loading the person again)."""
     person_url = f"/companies/{company.key}/mobiledb/persons/{subscription.person_id}"
     list_id = subscription.subscription_list_id
     payload = {
-        "person": _person_ref(subscription.person, company),
+        "person": _person_ref(person or subscription.person, company),
         "subscription_list": {
             "id": str(list_id),
             "url": f"/companies/{company.key}/mobiledb/subscription_lists/{list_id}",
@@ -81,16 +87,17 @@ def subscription_payload(
     return payload
 
 
-def subscription_added_body(subscription: Subscription, *, company: Company) -> dict:
+def subscription_added_body(subscription: Subscription, *, company: Company, person=None) -> dict:
     """The `subscription_added` callback body (seeds/000 "Subscription Added Callback")."""
-    return {
-        "subscription": subscription_payload(subscription, company=company, include_opt_out=False)
-    }
+    payload = subscription_payload(
+        subscription, company=company, include_opt_out=False, person=person
+    )
+    return {"subscription": payload}
 
 
-def subscription_removed_body(subscription: Subscription, *, company: Company) -> dict:
+def subscription_removed_body(subscription: Subscription, *, company: Company, person=None) -> dict:
     """The `subscription_removed` callback body (seeds/000 "Subscription Removed Callback")."""
-    return {"subscription": subscription_payload(subscription, company=company)}
+    return {"subscription": subscription_payload(subscription, company=company, person=person)}
 
 
 def subscription_list_payload(subscription_list: SubscriptionList, *, company: Company) -> dict:
@@ -210,6 +217,7 @@ def subscription_add(
                 subscription.save()
         except IntegrityError:
             return subscription_active(person=person, subscription_list=subscription_list), False
+        _record_opt_in(subscription, person=person, company=company)
         callback_event_emit(
             company=company,
             callback_type="subscription_added",
@@ -259,6 +267,7 @@ def _opt_out(subscription: Subscription, *, reason: str, company: Company) -> Su
     subscription.opt_out_date = timezone.now()
     subscription.opt_out_reason = reason
     subscription.save(update_fields=["opt_out_date", "opt_out_reason"])
+    _record_opt_out(subscription, reason=reason, company=company)
     callback_event_emit(
         company=company,
         callback_type="subscription_removed",
@@ -266,6 +275,37 @@ def _opt_out(subscription: Subscription, *, reason: str, company: Company) -> Su
         person_id=subscription.person_id,
     )
     return subscription
+
+
+def _record_opt_in(subscription: Subscription, *, person: Person, company: Company) -> None:
+    # A new opt-in is new consent: a STOP from this number no longer holds.
+    if person.mdn:
+        SuppressedNumber.objects.filter(company=company, mdn=person.mdn).delete()
+    consent_record_append(
+        company=company,
+        mdn=person.mdn or "",
+        person_id=person.pk,
+        action=ConsentRecord.Action.OPT_IN,
+        subscription_list_id=subscription.subscription_list_id,
+        campaign_id=subscription.acquisition_campaign_id,
+        occurred_at=subscription.opt_in_date,
+    )
+
+
+def _record_opt_out(subscription: Subscription, *, reason: str, company: Company) -> None:
+    actor = None
+    if reason in CARRIER_REASONS:
+        actor = Actor(channel=ConsentRecord.Channel.CARRIER, source=f"carrier: {reason}")
+    consent_record_append(
+        company=company,
+        mdn=subscription.person.mdn or "",
+        person_id=subscription.person_id,
+        action=ConsentRecord.Action.OPT_OUT,
+        subscription_list_id=subscription.subscription_list_id,
+        campaign_id=subscription.acquisition_campaign_id,
+        actor=actor,
+        occurred_at=subscription.opt_out_date,
+    )
 
 
 def subscription_latest(*, person: Person, subscription_list: SubscriptionList) -> Subscription:
@@ -279,3 +319,69 @@ def subscription_latest(*, person: Person, subscription_list: SubscriptionList) 
         raise NotSubscribed("The person has never subscribed to this list")
     found.person = person
     return found
+
+
+# --- STOP and START (SPEC section 13) ------------------------------------------------------
+
+
+@transaction.atomic
+def number_stop(*, company: Company, mdn: str, person: Person | None) -> list[Subscription]:
+    """A STOP from `mdn`: opt it out of every list, suppress every further message to it
+    until it opts in again, and record the opt-out in the ledger even when the number
+    had no subscription (or is not a person at all). Returns the subscriptions ended."""
+    removed = (
+        subscriptions_opt_out_all(person=person, reason=OptOutReason.USER_OPT_OUT)
+        if person is not None
+        else []
+    )
+    if not removed:
+        consent_record_append(
+            company=company,
+            mdn=mdn,
+            person_id=person.pk if person is not None else None,
+            action=ConsentRecord.Action.OPT_OUT,
+        )
+    suppressed, created = SuppressedNumber.objects.select_for_update().get_or_create(
+        company=company, mdn=mdn
+    )
+    ended = {int(list_id) for list_id in suppressed.ended_list_ids}
+    ended.update(subscription.subscription_list_id for subscription in removed)
+    suppressed.ended_list_ids = sorted(ended)
+    suppressed.save(update_fields=["ended_list_ids"])
+    return removed
+
+
+@transaction.atomic
+def number_start(*, company: Company, mdn: str, person: Person | None) -> list[Subscription] | None:
+    """A START/UNSTOP from `mdn`: subscribe it again to the lists its STOP ended (new
+    subscriptions, new consent records) and lift the suppression. None when the number
+    had not stopped (nothing to resume)."""
+    suppressed = SuppressedNumber.objects.select_for_update().filter(company=company, mdn=mdn)
+    suppressed = suppressed.first()
+    if suppressed is None:
+        return None
+    resumed = []
+    if person is not None:
+        lists = SubscriptionList.objects.filter(
+            company=company, pk__in=suppressed.ended_list_ids, archived=False
+        )
+        for subscription_list in lists:
+            subscription, created = subscription_add(
+                person=person, subscription_list=subscription_list
+            )
+            if created:
+                resumed.append(subscription)
+    if not resumed:
+        consent_record_append(
+            company=company,
+            mdn=mdn,
+            person_id=person.pk if person is not None else None,
+            action=ConsentRecord.Action.OPT_IN,
+        )
+    SuppressedNumber.objects.filter(pk=suppressed.pk).delete()
+    return resumed
+
+
+def number_unsuppress(*, company: Company, mdn: str) -> None:
+    """The number itself asked for messages again (it texted a campaign keyword)."""
+    SuppressedNumber.objects.filter(company=company, mdn=mdn).delete()

@@ -213,7 +213,7 @@ def test_paths_answer_with_and_without_trailing_slash(api):
 def test_test_event_is_queued_for_the_registration(api):
     callback_id = api.post(BASE, registration_body()).json()["callback_id"]
     response = api.post("/companies/ACME/config/callback_events/test", {"callback_id": callback_id})
-    assert response.status_code == 202, response.content
+    assert response.status_code == 201, response.content
     delivery = CallbackDelivery.objects.get()
     assert str(delivery.event_id) == response.json()["event_id"]
     assert delivery.event.is_test
@@ -221,7 +221,7 @@ def test_test_event_is_queued_for_the_registration(api):
     by_type = api.post(
         "/companies/ACME/config/callback_events/test", {"callback_type": "person_add"}
     )
-    assert by_type.status_code == 202
+    assert by_type.status_code == 201
 
 
 @pytest.mark.django_db
@@ -238,3 +238,77 @@ def test_test_event_rules(api):
 @pytest.mark.django_db
 def test_unauthenticated_calls_are_refused(client):
     assert client.get(BASE).status_code == 401
+
+
+TEST_EVENTS = "/companies/ACME/config/callback_events/test"
+
+# The top-level keys of each type's real body (the emitters' payloads; seeds/000, SPEC 6, 10, 11)
+REAL_BODY_KEYS = {
+    "person_added": {"person"},
+    "person_updated": {"person"},
+    "subscription_added": {"subscription"},
+    "subscription_removed": {"subscription"},
+    "subscription_list_added": {"subscription_list"},
+    "subscription_list_updated": {"subscription_list"},
+    "ack_participant_added": {"participant"},
+    "ack_participant_changed": {"participant"},
+    "wallet_item_install": {"wallet_instance", "wallet_item", "wallet_campaign"},
+    "wallet_item_remove": {"wallet_instance", "wallet_item", "wallet_campaign"},
+    "incentive_issued": {"issuance"},
+    "incentive_redeemed": {"redemption"},
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("callback_type", sorted(REAL_BODY_KEYS))
+def test_test_event_answers_201_and_carries_a_body_of_its_type(api, callback_type):
+    callback_id = api.post(BASE, registration_body(callback_type=callback_type)).json()[
+        "callback_id"
+    ]
+    response = api.post(TEST_EVENTS, {"callback_type": callback_type})
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert answer["message"] == f"Test {callback_type} callback queued"
+    assert answer["callback_id"] == callback_id
+    body = CallbackDelivery.objects.get(event_id=answer["event_id"]).event.bodies["1"]
+    assert set(body) == REAL_BODY_KEYS[callback_type]
+    assert "test" not in body
+
+
+@pytest.mark.django_db
+def test_a_scoped_test_body_is_accepted_and_names_the_objects_of_the_sample(api):
+    api.post(BASE, registration_body(callback_type="ack_participant_added"))
+    response = api.post(
+        TEST_EVENTS,
+        {
+            "callback_type": "ack_participant_added",
+            "acquisition_campaign_changed": {"campaign_id": 42},
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = CallbackDelivery.objects.get().event.bodies["1"]
+    assert body["participant"]["acquisition_campaign"]["id"] == "42"
+    assert body["participant"]["status"] == "PENDING"
+
+
+@pytest.mark.django_db
+def test_test_body_objects_fill_subscription_and_person_samples(api):
+    api.post(BASE, registration_body(callback_type="subscription_removed"))
+    api.post(
+        TEST_EVENTS,
+        {
+            "callback_type": "subscription_removed",
+            "subscription": {"person": {"id": "7"}, "subscription_list": {"id": "9"}},
+        },
+    )
+    body = CallbackDelivery.objects.get().event.bodies["1"]["subscription"]
+    assert (body["person"]["id"], body["subscription_list"]["id"]) == ("7", "9")
+    assert list(body)[3:5] == ["opt_out_date", "opt_out_reason"]
+
+
+@pytest.mark.django_db
+def test_a_badly_shaped_test_body_still_gets_the_default_sample(api):
+    api.post(BASE, registration_body())
+    response = api.post(TEST_EVENTS, {"callback_type": "person_added", "person": "nobody"})
+    assert response.status_code == 201
+    assert CallbackDelivery.objects.get().event.bodies["1"]["person"]["person_id"] == 0

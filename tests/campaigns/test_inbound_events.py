@@ -9,7 +9,7 @@ import pytest
 from campaigns.api.views import InboundEventView
 from campaigns.models import AcquisitionCampaign, InboundEvent, Participation
 from mobiledb.models import OutboundMessage, Person, Subscription
-from tests.conftest import error_codes
+from tests.conftest import APIClient, error_codes
 from tests.factories import PersonFactory, SubscriptionListFactory
 from tests.subscriptions.helpers import AcquisitionCampaignFactory, SubscriptionFactory
 from vibesweb.errors import ErrorCode
@@ -241,3 +241,83 @@ def test_yes_after_the_campaign_ended_subscribes_nobody(api, company):
     assert sms(api, "YES").json()["outcome"] == "nothing_pending"
     assert not Subscription.objects.exists()
     assert Participation.objects.get().status == "PENDING"  # expires in its time
+
+
+# --- the platform OpenAPI's body: {event_id, event_type, event_data} ---------------------
+
+
+def documented(api, event_data: dict, event_type: str = "inbound_message", **extra):
+    return api.post(EVENTS, {"event_type": event_type, "event_data": event_data, **extra})
+
+
+def test_documented_body_applies_stop_and_answers_only_the_event_id(api, subscribed, emitted):
+    body = {"mdn": MDN, "short_code": "12345", "message": "STOP"}
+    response = documented(api, body, event_id="doc-1")
+    assert response.status_code == 201
+    assert response.json() == {"event_id": "doc-1"}
+    event = InboundEvent.objects.get(event_id="doc-1")
+    assert (event.outcome, event.short_code, event.message) == ("opted_out", "12345", "STOP")
+    assert emitted.types() == ["subscription_removed", "subscription_removed"]
+
+
+def test_documented_body_without_event_id_gets_one_assigned(api, company):
+    response = documented(api, {"mdn": MDN, "message": "hello"})
+    assert response.status_code == 201
+    event_id = response.json()["event_id"]
+    assert InboundEvent.objects.get(event_id=event_id).message == "hello"
+
+
+@pytest.mark.parametrize("identifier", ["person_id", "person_key", "external_person_id"])
+def test_documented_body_names_the_person_by_id_key_or_external_id(api, subscribed, identifier):
+    person, _ = subscribed
+    person.external_person_id = "crm-7"
+    person.save()
+    value = {
+        "person_id": str(person.pk),
+        "person_key": str(person.person_key),
+        "external_person_id": "crm-7",
+    }[identifier]
+    response = documented(api, {identifier: value, "message": "STOP"}, event_id=f"p-{identifier}")
+    assert response.status_code == 201
+    assert InboundEvent.objects.get(event_id=f"p-{identifier}").outcome == "opted_out"
+    assert not Subscription.objects.filter(person=person, opt_out_date__isnull=True).exists()
+
+
+def test_documented_body_with_an_unknown_person_answers_404(api, company):
+    response = documented(api, {"external_person_id": "nobody", "message": "STOP"})
+    assert response.status_code == 404
+    assert not InboundEvent.objects.exists()
+
+
+def test_documented_body_without_any_identifier_answers_400(api, company):
+    response = documented(api, {"message": "STOP"})
+    assert response.status_code == 400
+    assert error_codes(response) == [ErrorCode.FIELD_REQUIRED]
+
+
+def test_documented_body_of_another_event_type_is_recorded_not_applied(api, subscribed):
+    response = documented(
+        api, {"mdn": MDN, "order_id": "A-1"}, event_type="order_shipped", event_id="o-1"
+    )
+    assert response.status_code == 201
+    assert response.json() == {"event_id": "o-1"}
+    event = InboundEvent.objects.get(event_id="o-1")
+    assert (event.event_type, event.outcome, event.person_id) == (
+        "order_shipped",
+        "unmatched",
+        subscribed[0].pk,
+    )
+    assert Subscription.objects.filter(opt_out_date__isnull=True).count() == 2
+
+
+def test_documented_body_duplicate_event_id_answers_200_once_applied(api, subscribed):
+    body = {"mdn": MDN, "message": "STOP"}
+    assert documented(api, body, event_id="dup").status_code == 201
+    again = documented(api, body, event_id="dup")
+    assert (again.status_code, again.json()) == (200, {"event_id": "dup"})
+
+
+def test_flat_body_answers_the_mdn_in_the_request_api_version(api, company, api_user):
+    v1 = sms(api, "hello", event_id="v1").json()
+    v2 = sms(APIClient(api_user.username, version=2), "hello", event_id="v2").json()
+    assert (v1["mdn"], v2["mdn"]) == ("2295551234", MDN)

@@ -345,3 +345,72 @@ def test_a_new_custom_field_is_usable_at_once(api, standard_fields):
     custom_field_create(company=standard_fields, name="late", data_type="boolean")
     response = api.post(PERSONS, {"external_person_id": "B", "custom_fields": {"late": True}})
     assert response.status_code == 201
+
+
+def test_a_defined_custom_field_name_filters_like_custom_fields_brackets(api, standard_fields):
+    api.post(PERSONS, {"external_person_id": "A", "custom_fields": {"tier": "gold"}})
+    api.post(PERSONS, {"external_person_id": "B", "custom_fields": {"tier": "silver"}})
+    response = api.get(PERSONS, QUERY_STRING="tier=gold")
+    assert response.status_code == 200
+    assert [p["external_person_id"] for p in response.json()] == ["A"]
+    assert api.get(PERSONS, QUERY_STRING="tier=bronze").status_code == 400
+
+
+@pytest.mark.parametrize("query", ["tier=gold", "colour=red", "page=2", "mdn=2295551234&x=1"])
+def test_an_unknown_query_parameter_answers_400_with_code_203(api, company, query):
+    PersonFactory(company=company)
+    response = api.get(PERSONS, QUERY_STRING=query)
+    assert response.status_code == 400
+    assert error_codes(response) == [ErrorCode.INVALID_QUERY_PARAMETER]
+
+
+@pytest.mark.parametrize("limit", ["abc", "0", "-1", "1.5", ""])
+def test_a_limit_that_is_not_a_positive_whole_number_answers_400(api, company, limit):
+    PersonFactory.create_batch(3, company=company)
+    response = api.get(PERSONS, QUERY_STRING=f"limit={limit}")
+    assert response.status_code == 400
+    assert error_codes(response) == [ErrorCode.INVALID_QUERY_PARAMETER]
+
+
+def test_limit_pages_and_a_forged_cursor_answers_400(api, company):
+    PersonFactory.create_batch(3, company=company)
+    first = api.get(PERSONS, QUERY_STRING="limit=2")
+    assert len(first.json()) == 2 and 'rel="next"' in first["Link"]
+    assert len(api.get(PERSONS, QUERY_STRING="limit=5000").json()) == 3  # read as the maximum
+    forged = api.get(PERSONS, QUERY_STRING="cursor=o%3Dx%26p%3D")
+    assert forged.status_code == 400
+    assert error_codes(forged) == [ErrorCode.INVALID_QUERY_PARAMETER]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/companies/ACME",
+        "/companies/ACME/mobiledb/persons/1",
+        "/companies/ACME/mobiledb/subscription_lists",
+        "/companies/ACME/mobiledb/broadcasts",
+        "/companies/ACME/config/callbacks",
+        "/companies/ACME/campaigns/acquisition",
+    ],
+)
+def test_every_resource_refuses_an_unknown_query_parameter(api, company, path):
+    PersonFactory(company=company, pk=1)
+    response = api.get(path, QUERY_STRING="nonsense=1")
+    assert response.status_code == 400
+    assert error_codes(response) == [ErrorCode.INVALID_QUERY_PARAMETER]
+
+
+def test_update_at_the_collection_without_external_id_answers_400_field_required(api, company):
+    response = api.put(PERSONS, {"mobile_phone": {"mdn": "6125550199"}})
+    assert response.status_code == 400
+    assert error_codes(response) == [ErrorCode.FIELD_REQUIRED]
+
+
+def test_a_created_person_is_named_by_the_location_header(api, company):
+    body = {"external_person_id": "loc-1", "mobile_phone": {"mdn": "6125550123"}}
+    response = api.post(PERSONS, body)
+    assert response.status_code == 201
+    assert response["Location"] == f"http://testserver{response.json()['url']}"
+    assert api.get(response["Location"]).json()["external_person_id"] == "loc-1"
+    merged = api.post(PERSONS, body)
+    assert merged.status_code == 200 and "Location" not in merged

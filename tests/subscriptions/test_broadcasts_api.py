@@ -45,13 +45,9 @@ def test_post_schedules_a_broadcast(api, standard_fields, main_list):
     assert response.status_code == 201, response.json()
     created = response.json()
     assert created["status"] == "scheduled"
-    assert created["targeting"]["filters"] == {"tier": "gold"}
-    assert created["targeting"]["source_lists"] == [
-        {
-            "id": str(main_list.pk),
-            "url": f"/companies/ACME/mobiledb/subscription_lists/{main_list.pk}",
-        }
-    ]
+    assert created["targeting"]["filters"] == [{"name": "tier", "selector": "=", "value": ["gold"]}]
+    assert created["targeting"]["source_lists"] == [str(main_list.pk)]
+    assert created["broadcast_id"] == created["id"]
     assert api.get(created["url"]).json() == created
 
 
@@ -124,7 +120,9 @@ def test_put_changes_a_scheduled_broadcast(api, standard_fields, main_list):
     response = api.put(created["url"], {"name": "Renamed"})
     assert response.status_code == 200
     assert response.json()["name"] == "Renamed"
-    assert response.json()["targeting"]["filters"] == {"tier": "gold"}  # omitted fields stay
+    assert response.json()["targeting"]["filters"] == [  # omitted fields stay
+        {"name": "tier", "selector": "=", "value": ["gold"]}
+    ]
 
 
 def test_put_into_the_past_answers_400(api, standard_fields, main_list):

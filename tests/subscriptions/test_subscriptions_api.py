@@ -192,3 +192,48 @@ def test_subscribing_to_an_archived_list_answers_422(api, person, main_list):
     main_list.archived = True
     main_list.save()
     assert api.put(url(person, main_list)).status_code == 422
+
+
+# --- by external id (platform OpenAPI: persons/external/:external_person_id/subscriptions) ---
+
+
+def external_url(external_id: str, subscription_list=None) -> str:
+    base = f"/companies/ACME/mobiledb/persons/external/{external_id}/subscriptions"
+    return f"{base}/{subscription_list.pk}" if subscription_list else base
+
+
+def test_subscriptions_by_external_id_list_get_and_opt_out(api, person, main_list, emitted):
+    subscription_add(person=person, subscription_list=main_list)
+
+    listed = api.get(external_url("ex1234"))
+    assert listed.status_code == 200
+    assert [s["subscription_list"]["id"] for s in listed.json()] == [str(main_list.pk)]
+
+    one = api.get(external_url("ex1234", main_list))
+    assert one.status_code == 200
+    assert one.json()["person"]["external_id"] == "ex1234"
+
+    removed = api.delete(external_url("ex1234", main_list) + "/")
+    assert removed.status_code == 200
+    assert removed.json()["opt_out_reason"] == "api_opt_out"
+    assert "subscription_removed" in emitted.types()
+
+
+def test_subscriptions_by_external_id_with_a_slash_in_the_id(api, company, main_list):
+    slashed = PersonFactory(company=company, external_person_id="crm/42")
+    subscription_add(person=slashed, subscription_list=main_list)
+    response = api.get(external_url("crm/42"))
+    assert response.status_code == 200
+    assert response.json()[0]["person"]["id"] == str(slashed.pk)
+
+
+def test_subscriptions_by_unknown_external_id_answers_404(api, main_list):
+    response = api.get(external_url("nobody", main_list))
+    assert response.status_code == 404
+    assert error_codes(response) == [ErrorCode.NOT_FOUND]
+
+
+def test_person_by_external_id_still_answers_beside_its_subscriptions(api, person):
+    response = api.get("/companies/ACME/mobiledb/persons/external/ex1234")
+    assert response.status_code == 200
+    assert response.json()["person_id"] == person.pk

@@ -13,6 +13,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from vibesweb.api.versioning import DEFAULT_VERSION, parse_api_version
 from vibesweb.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -85,17 +86,28 @@ def errors_body_exception_handler(exc, context):
     return Response(errors_body(entries), status=exc.status_code, headers=headers)
 
 
+def _versioned_json(request, entry: dict, status: int) -> JsonResponse:
+    """An errors body for a request no API view handled, still carrying `X-API-Version`
+    (the version asked for, or the default when it is missing or not one we speak)."""
+    try:
+        version = parse_api_version(request.META.get("HTTP_X_API_VERSION"))
+    except DomainError:
+        version = DEFAULT_VERSION
+    return JsonResponse(
+        errors_body([entry]), status=status, headers={"X-API-Version": str(version)}
+    )
+
+
 def json_not_found(request, exception=None):
     entry = {"message": f"No such resource: {request.path}", "code": int(ErrorCode.NOT_FOUND)}
-    return JsonResponse(errors_body([entry]), status=404)
+    return _versioned_json(request, entry, 404)
 
 
 def json_server_error(request):
     # Only reached by a bug: the body stays in the platform's shape, without a traceback.
-    entry = {"message": "Internal server error", "code": 500}
-    return JsonResponse(errors_body([entry]), status=500)
+    return _versioned_json(request, {"message": "Internal server error", "code": 500}, 500)
 
 
 def json_bad_request(request, exception=None):
     entry = {"message": "Bad request", "code": int(ErrorCode.INVALID_VALUE)}
-    return JsonResponse(errors_body([entry]), status=400)
+    return _versioned_json(request, entry, 400)

@@ -6,8 +6,16 @@ Cursor-based (RFC 8288 `rel="next"`), so page 10,000 costs what page 1 does.
 
 from __future__ import annotations
 
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+
+from vibesweb.errors import DomainError, ErrorCode
+
+
+class InvalidPaginationParameter(DomainError):
+    code = ErrorCode.INVALID_QUERY_PARAMETER
+    error_class = "InvalidQueryParameter"
 
 
 class LinkHeaderCursorPagination(CursorPagination):
@@ -16,6 +24,26 @@ class LinkHeaderCursorPagination(CursorPagination):
     max_page_size = 1000
     ordering = "id"
     cursor_query_param = "cursor"
+
+    def get_page_size(self, request) -> int:
+        """`?limit=` a whole number from 1 (larger than the maximum reads as the maximum);
+        anything else is refused rather than silently answering a default page."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.strip().isdigit() or int(raw) < 1:
+            raise InvalidPaginationParameter(
+                f"limit: expected a whole number from 1 to {self.max_page_size}, got '{raw[:20]}'"
+            )
+        return min(int(raw), self.max_page_size)
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise InvalidPaginationParameter(
+                "cursor: not a cursor this API returned (follow the Link header)"
+            ) from None
 
     def get_paginated_response(self, data):
         headers = {}

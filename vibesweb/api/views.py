@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import NoReverseMatch, reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -13,14 +15,46 @@ from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.services import companies_for_user
 
 
+class InvalidQueryParameter(DomainError):
+    code = ErrorCode.INVALID_QUERY_PARAMETER
+    error_class = "InvalidQueryParameter"
+    default_message = "Invalid query parameter"
+
+
+# What every paginated list takes (vibesweb.api.pagination).
+PAGINATION_PARAMETERS = ("limit", "cursor")
+
+
 class VersionedAPIView(APIView):
-    """Adds `X-API-Version` to every response, errors included."""
+    """Adds `X-API-Version` to every response, errors included, and refuses a query
+    parameter the view does not take (an ignored filter would silently answer everyone)."""
 
     rate_class = "other"
+    # The query parameters the view takes; None leaves them unchecked (a view not yet
+    # brought under the rule: tests/vibesweb/test_conventions.py lists which may be).
+    query_parameters: tuple[str, ...] | None = None
+
+    def query_parameter_allowed(self, name: str) -> bool:
+        return name in (self.query_parameters or ())
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.query_parameters is None:
+            return
+        unknown = [name for name in request.query_params if not self.query_parameter_allowed(name)]
+        if unknown:
+            names = ", ".join(sorted(name[:64] for name in unknown))
+            raise InvalidQueryParameter(f"Unknown query parameter(s): {names}")
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["X-API-Version"] = str(getattr(request, "version", None) or 1)
+        data = getattr(response, "data", None)
+        if response.status_code == 201 and "Location" not in response:
+            # RFC 9110: a 201 names the resource it created; ours carry it as `url`
+            url = data.get("url") if isinstance(data, dict) else None
+            if url:
+                response["Location"] = request.build_absolute_uri(url)
         return response
 
     def paginated_response(self, queryset, render) -> Response:
@@ -46,6 +80,9 @@ def company_json(company: Company) -> dict:
         "name": company.name,
         "url": company.url,
         "mobiledb_url": f"{company.url}/mobiledb",
+        "campaigns_url": f"{company.url}/campaigns",
+        "config_url": f"{company.url}/config",
+        "incentives_url": f"{company.url}/incentives",
     }
 
 
@@ -54,6 +91,28 @@ class CompanyOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     url = serializers.CharField()
     mobiledb_url = serializers.CharField()
+    campaigns_url = serializers.CharField()
+    config_url = serializers.CharField()
+    incentives_url = serializers.CharField()
+
+
+@extend_schema_view(get=extend_schema(responses=OpenApiTypes.OBJECT))
+class IndexView(CompanyAPIView):
+    """A resource that links its children as `<name>_url` (`/companies/:key/mobiledb`,
+    `/campaigns`, `/config`, `/incentives`), each child a named route; a child whose
+    feature is not installed is left out rather than linked to a 404."""
+
+    query_parameters = ()
+    children: dict[str, str] = {}
+
+    def get(self, request, company_key: str):
+        links = {}
+        for key, route_name in self.children.items():
+            try:
+                links[key] = reverse(route_name, kwargs={"company_key": self.company.key})
+            except NoReverseMatch:
+                continue
+        return Response(links)
 
 
 class HeartbeatSerializer(serializers.Serializer):
@@ -63,6 +122,8 @@ class HeartbeatSerializer(serializers.Serializer):
 @extend_schema_view(get=extend_schema(responses=HeartbeatSerializer, auth=[]))
 class HeartbeatView(VersionedAPIView):
     """`/heartbeat`: answers without touching tenant data (or any auth)."""
+
+    query_parameters = ()
 
     authentication_classes: list = []
     permission_classes: list = []
@@ -74,18 +135,24 @@ class HeartbeatView(VersionedAPIView):
 
 @extend_schema_view(get=extend_schema(responses=HeartbeatSerializer))
 class CompanyHeartbeatView(CompanyAPIView):
+    query_parameters = ()
+
     def get(self, request, company_key: str):
         return Response({"status": "ok", "company_key": self.company.key})
 
 
 @extend_schema_view(get=extend_schema(responses=CompanyOutputSerializer(many=True)))
 class CompanyListView(VersionedAPIView):
+    query_parameters = ()
+
     def get(self, request):
         return Response([company_json(c) for c in companies_for_user(request.user)])
 
 
 @extend_schema_view(get=extend_schema(responses=CompanyOutputSerializer))
 class CompanyDetailView(CompanyAPIView):
+    query_parameters = ()
+
     def get(self, request, company_key: str):
         return Response(company_json(self.company))
 

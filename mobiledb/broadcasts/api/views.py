@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from vibesweb.api.views import CompanyAPIView, validated
+from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView, validated
 from vibesweb.errors import NotFound
 
 from ...persons.api.filters import InvalidQueryParameter
@@ -32,12 +32,23 @@ class PlatformDateTimeField(serializers.CharField):
 class TargetingInputSerializer(serializers.Serializer):
     message_template = serializers.CharField(max_length=1600, required=False)
     source_lists = serializers.ListField(child=serializers.JSONField(), required=False)
-    filters = serializers.DictField(required=False, allow_empty=True)
+    # the platform's array of {name, selector, value}; the older {"field": value} too
+    filters = serializers.JSONField(required=False)
+
+
+class SendScheduleInputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(["by_date", "by_time_zone"], required=False)
+    send_date = serializers.CharField(required=False)
+    send_time = serializers.CharField(required=False)
+    field_name = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    default_time_zone = serializers.CharField(required=False, allow_null=True, max_length=64)
 
 
 class BroadcastInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
-    send_scheduled_date = PlatformDateTimeField()
+    # by_time_zone derives it from send_schedule (each recipient's local send time)
+    send_scheduled_date = PlatformDateTimeField(required=False)
+    send_schedule = SendScheduleInputSerializer(required=False)
     targeting = TargetingInputSerializer()
 
     def validate_targeting(self, targeting):
@@ -57,12 +68,15 @@ def _broadcast_arguments(body: dict) -> dict:
         "message_template": targeting.get("message_template"),
         "source_lists": targeting.get("source_lists"),
         "filters": targeting.get("filters"),
+        "send_schedule": body.get("send_schedule"),
     }
     return arguments
 
 
 class BroadcastListView(CompanyAPIView):
     """`POST` schedules a broadcast; `GET(?status=)` lists them."""
+
+    query_parameters = ("status", *PAGINATION_PARAMETERS)
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=Broadcast.Status.values)],
@@ -100,6 +114,8 @@ class BroadcastListView(CompanyAPIView):
 
 class BroadcastDetailView(CompanyAPIView):
     """`GET`, `PUT` (only while scheduled, else 403), `DELETE` (cancel; same rule)."""
+
+    query_parameters = ()
 
     def get_broadcast(self, broadcast_id: str) -> Broadcast:
         found = None

@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("key", help="company key")
-        parser.add_argument("file", help="path of the .persons file")
+        parser.add_argument("file", help="path of the file")
         parser.add_argument(
             "--json", action="store_true", dest="as_json", help="print one JSON object"
         )
@@ -26,7 +26,9 @@ class Command(BaseCommand):
             open(file, "rb").close()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}") from None
-        person_import = person_import_create(company_key=key, file_path=file)
+        person_import = person_import_create(
+            company_key=key, file_path=file, kind=self.kind_of(file)
+        )
         person_import = person_import_run(person_import.pk)
         if as_json:
             self._print_json(person_import)
@@ -36,6 +38,9 @@ class Command(BaseCommand):
             if not as_json:
                 self.stderr.write(f"{person_import.error_class}: {person_import.error_message}")
             sys.exit(1)
+
+    def kind_of(self, file: str) -> str:
+        return PersonImport.Kind.PERSONS
 
     def _print_summary(self, pi: PersonImport) -> None:
         self.stdout.write(

@@ -1,6 +1,7 @@
 """Person search: `?mdn=&external_person_id=&person_key=&updated_since=` and custom fields.
 
-Custom field filters are written `custom_fields[NAME]=VALUE` (or `custom_fields.NAME=`);
+Custom field filters are written `custom_fields[NAME]=VALUE` (or `custom_fields.NAME=`),
+or by the field's own name (`?tier=gold`, as the platform filters wallet items by token);
 the value is read as text and checked by the field's own rules, and a multi-select
 matches persons that have that option.
 """
@@ -14,7 +15,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.db.models.fields.json import KT
 
-from vibesweb.errors import DomainError, ErrorCode
+from vibesweb.api.views import PAGINATION_PARAMETERS, InvalidQueryParameter
 
 from ...validation import (
     clean_custom_field_value,
@@ -25,11 +26,6 @@ from ..models import Person
 from ..selectors import custom_field_schema
 
 _CUSTOM_FIELD_PARAM = re.compile(r"^custom_fields(?:\[(?P<a>.+)\]|\.(?P<b>.+))$")
-
-
-class InvalidQueryParameter(DomainError):
-    code = ErrorCode.INVALID_QUERY_PARAMETER
-    error_class = "InvalidQueryParameter"
 
 
 class PersonFilter(django_filters.FilterSet):
@@ -64,13 +60,29 @@ class PersonFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         return self._filter_custom_fields(queryset)
 
+    @classmethod
+    def parameter_allowed(cls, name: str, *, company) -> bool:
+        """A search parameter, `custom_fields[NAME]`, or a defined custom field's name."""
+        if name in cls.base_filters or name in PAGINATION_PARAMETERS:
+            return True
+        return _CUSTOM_FIELD_PARAM.match(name) is not None or custom_field_schema(
+            company
+        ).has_field(name)
+
+    def _custom_field_name(self, param: str) -> str | None:
+        if param in self.base_filters or param in PAGINATION_PARAMETERS:
+            return None  # the search's own parameters win over a field of the same name
+        match = _CUSTOM_FIELD_PARAM.match(param)
+        if match:
+            return match.group("a") or match.group("b")
+        return param if custom_field_schema(self.request.company).has_field(param) else None
+
     def _filter_custom_fields(self, queryset: QuerySet) -> QuerySet:
         company = self.request.company
         for param, value in self.data.items():
-            match = _CUSTOM_FIELD_PARAM.match(param)
-            if not match:
+            name = self._custom_field_name(param)
+            if name is None:
                 continue
-            name = match.group("a") or match.group("b")
             spec = custom_field_schema(company).spec(name)
             if spec.data_type == "multi_select":
                 # Matched on the JSON text of the stored list: portable to SQLite, whose

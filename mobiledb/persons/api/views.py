@@ -7,14 +7,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
-from vibesweb.api.views import CompanyAPIView, validated
+from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView, validated
 from vibesweb.errors import DomainError, ErrorCode, NotFound
 
-from ...errors import PersonCreateRequiresIdentifier
 from ...validation import normalize_mdn
 from ..models import CustomField, PersonTag
 from ..selectors import (
     custom_field_schema,
+    person_from_route,
     person_get,
     person_get_by_external_id,
     persons_of_company,
@@ -61,10 +61,26 @@ class PersonsMixin:
         return PersonOutputSerializer(instance, many=many, context=context)
 
 
-class PersonListView(PersonsMixin, CompanyAPIView):
+class PersonSearchMixin:
+    """Takes the person search's parameters (PersonFilter), and nothing else."""
+
+    # documented in the schema; custom fields are taken too (PersonFilter.parameter_allowed)
+    query_parameters: tuple[str, ...] = (
+        "mdn",
+        "external_person_id",
+        "person_key",
+        "updated_since",
+        *PAGINATION_PARAMETERS,
+    )
+
+    def query_parameter_allowed(self, name: str) -> bool:
+        return PersonFilter.parameter_allowed(name, company=self.company)
+
+
+class PersonListView(PersonSearchMixin, PersonsMixin, CompanyAPIView):
     """`POST` adds a person (201, or 200 merged by MDN); `GET` searches."""
 
-    @extend_schema(responses=PersonOutputSerializer(many=True))
+    @extend_schema(responses=PersonOutputSerializer(many=True), operation_id="persons_search")
     def get(self, request, company_key: str):
         queryset = persons_of_company(self.company)
         queryset = PersonFilter(request.query_params, queryset=queryset, request=request).qs
@@ -76,7 +92,11 @@ class PersonListView(PersonsMixin, CompanyAPIView):
 
         return self.paginated_response(queryset, render)
 
-    @extend_schema(request=PersonInputSerializer, responses={201: PersonOutputSerializer})
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses={200: PersonOutputSerializer, 201: PersonOutputSerializer},
+        operation_id="person_add",
+    )
     def post(self, request, company_key: str):
         body = validated(PersonInputSerializer, request)
         changes = person_changes(body, company=self.company, api_version=request.version)
@@ -84,14 +104,18 @@ class PersonListView(PersonsMixin, CompanyAPIView):
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.person_json(person), status=code)
 
-    @extend_schema(request=PersonInputSerializer, responses=PersonOutputSerializer)
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="person_update_by_external_id_in_body",
+    )
     def put(self, request, company_key: str):
         """Update by `external_person_id` in the body (seeds/000 "Updating a Person")."""
         body = validated(PersonInputSerializer, request)
         if not body.get("external_person_id"):
-            raise PersonCreateRequiresIdentifier(
-                "external_person_id is required to update a person at this URL"
-            )
+            # code 200 (a required field), not 305: that one means "a new person needs an
+            # MDN or an external id", and this is an update
+            raise ExternalPersonIdRequired()
         person = person_get_by_external_id(
             company=self.company, external_person_id=body["external_person_id"]
         )
@@ -103,19 +127,20 @@ class PersonListView(PersonsMixin, CompanyAPIView):
 class PersonDetailView(PersonsMixin, CompanyAPIView):
     """A person by `person_id`, `person_key` or `external/:external_person_id`."""
 
-    def get_person(self):
-        kwargs = self.kwargs
-        if "external_person_id" in kwargs:
-            return person_get_by_external_id(
-                company=self.company, external_person_id=kwargs["external_person_id"]
-            )
-        return person_get(company=self.company, id_or_key=kwargs["person_id"])
+    query_parameters = ()
 
-    @extend_schema(responses=PersonOutputSerializer)
+    def get_person(self):
+        return person_from_route(company=self.company, route_kwargs=self.kwargs)
+
+    @extend_schema(responses=PersonOutputSerializer, operation_id="person_get")
     def get(self, request, company_key: str, **kwargs):
         return Response(self.person_json(self.get_person()))
 
-    @extend_schema(request=PersonInputSerializer, responses=PersonOutputSerializer)
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="person_update",
+    )
     def put(self, request, company_key: str, **kwargs):
         body = validated(PersonInputSerializer, request)
         person = self.get_person()
@@ -123,16 +148,24 @@ class PersonDetailView(PersonsMixin, CompanyAPIView):
         person = person_update(person=person, **changes)
         return Response(self.person_json(person))
 
-    patch = put
+    @extend_schema(
+        request=PersonInputSerializer,
+        responses=PersonOutputSerializer,
+        operation_id="person_update_partial",
+    )
+    def patch(self, request, company_key: str, **kwargs):
+        return self.put(request, company_key, **kwargs)
 
 
 @extend_schema_view(
     get=extend_schema(responses=TagListSerializer),
     post=extend_schema(request=TagInputSerializer, responses={201: TagListSerializer}),
-    delete=extend_schema(responses={204: None}),
+    delete=extend_schema(responses={204: None}, operation_id="person_tags_clear"),
 )
 class PersonTagListView(CompanyAPIView):
     """`/persons/:id/tags`: `GET` the tags, `POST` adds `tag` or `tags`, `DELETE` clears."""
+
+    query_parameters = ()
 
     def get(self, request, company_key: str, person_id: str):
         person = person_get(company=self.company, id_or_key=person_id)
@@ -158,10 +191,12 @@ class PersonTagListView(CompanyAPIView):
 @extend_schema_view(
     get=extend_schema(responses=TagSerializer),
     put=extend_schema(request=None, responses={200: TagSerializer, 201: TagSerializer}),
-    delete=extend_schema(responses={204: None}),
+    delete=extend_schema(responses={204: None}, operation_id="person_tag_remove"),
 )
 class PersonTagDetailView(CompanyAPIView):
     """`/persons/:id/tags/:tag`: `GET` (404 if absent), `PUT` adds, `DELETE` removes."""
+
+    query_parameters = ()
 
     def get(self, request, company_key: str, person_id: str, tag: str):
         person = person_get(company=self.company, id_or_key=person_id)
@@ -182,6 +217,8 @@ class PersonTagDetailView(CompanyAPIView):
 
 
 class CustomFieldListView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=CustomFieldOutputSerializer(many=True))
     def get(self, request, company_key: str):
         fields = CustomField.objects.filter(company=self.company).prefetch_related("options")
@@ -191,12 +228,20 @@ class CustomFieldListView(CompanyAPIView):
 
 
 class CustomFieldDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=CustomFieldOutputSerializer)
     def get(self, request, company_key: str, field_id: int):
         field = CustomField.objects.filter(company=self.company, pk=field_id).first()
         if field is None:
             raise NotFound("Custom field not found")
         return Response(CustomFieldOutputSerializer(field).data)
+
+
+class ExternalPersonIdRequired(DomainError):
+    code = ErrorCode.FIELD_REQUIRED
+    error_class = "FieldRequired"
+    default_message = "external_person_id is required to update a person at this URL"
 
 
 class TagTooLong(DomainError):

@@ -36,3 +36,19 @@ class SubscriptionListOutputSerializer(serializers.Serializer):
     url = serializers.CharField()
     subscribers_url = serializers.CharField()
     acquisition_campaigns_url = serializers.CharField()
+
+
+class ConsentRecordOutputSerializer(serializers.Serializer):
+    """One consent ledger record (SPEC section 13)."""
+
+    action = serializers.ChoiceField(choices=["opt_in", "opt_out"])
+    list = RefSerializer(allow_null=True)
+    campaign = RefSerializer(allow_null=True)
+    channel = serializers.ChoiceField(
+        choices=["keyword", "web", "api", "import", "admin", "bulk", "carrier"]
+    )
+    source = serializers.CharField()
+    text = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    hash = serializers.CharField()
+    previous_hash = serializers.CharField()

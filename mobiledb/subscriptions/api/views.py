@@ -7,12 +7,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from vibesweb.api.views import CompanyAPIView
+from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView
 
 from ...persons.api.filters import InvalidQueryParameter, PersonFilter
 from ...persons.api.serializers import PersonOutputSerializer
-from ...persons.api.views import PersonsMixin
-from ...persons.selectors import person_get, persons_of_company
+from ...persons.api.views import PersonSearchMixin, PersonsMixin
+from ...persons.selectors import person_from_route, persons_of_company
+from ..consent import consent_history, consent_record_payload
 from ..models import Subscription, SubscriptionList
 from ..services import (
     subscription_add,
@@ -22,13 +23,19 @@ from ..services import (
     subscription_opt_out,
     subscription_payload,
 )
-from .serializers import SubscriptionListOutputSerializer, SubscriptionOutputSerializer
+from .serializers import (
+    ConsentRecordOutputSerializer,
+    SubscriptionListOutputSerializer,
+    SubscriptionOutputSerializer,
+)
 
 # --- subscription lists -------------------------------------------------------------------
 
 
 class SubscriptionListListView(CompanyAPIView):
     """`GET .../mobiledb/subscription_lists`: the company's lists."""
+
+    query_parameters = PAGINATION_PARAMETERS
 
     @extend_schema(
         responses=SubscriptionListOutputSerializer(many=True),
@@ -43,13 +50,15 @@ class SubscriptionListListView(CompanyAPIView):
 
 
 class SubscriptionListDetailView(CompanyAPIView):
+    query_parameters = ()
+
     @extend_schema(responses=SubscriptionListOutputSerializer, operation_id="subscription_list_get")
     def get(self, request, company_key: str, list_id: str):
         subscription_list = subscription_list_get(company=self.company, list_id=list_id)
         return Response(subscription_list_payload(subscription_list, company=self.company))
 
 
-class SubscriptionListSubscribersView(PersonsMixin, CompanyAPIView):
+class SubscriptionListSubscribersView(PersonSearchMixin, PersonsMixin, CompanyAPIView):
     """`GET .../subscription_lists/:id/subscribers?mdn=|person_key=|external_person_id=`:
     the list's active subscribers, as persons."""
 
@@ -91,13 +100,15 @@ def _active_only(request) -> bool:
 class PersonSubscriptionListView(CompanyAPIView):
     """`GET .../persons/:id/subscriptions[?active_only=true]`: the full history."""
 
+    query_parameters = ("active_only", *PAGINATION_PARAMETERS)
+
     @extend_schema(
         parameters=[OpenApiParameter("active_only", bool)],
         responses=SubscriptionOutputSerializer(many=True),
         operation_id="person_subscriptions_list",
     )
-    def get(self, request, company_key: str, person_id: str):
-        person = person_get(company=self.company, id_or_key=person_id)
+    def get(self, request, company_key: str, **route):
+        person = person_from_route(company=self.company, route_kwargs=route)
         queryset = Subscription.objects.filter(person=person)
         if _active_only(request):
             queryset = queryset.filter(opt_out_date__isnull=True)
@@ -113,13 +124,15 @@ class PersonSubscriptionListView(CompanyAPIView):
 class PersonSubscriptionDetailView(CompanyAPIView):
     """`GET`, `PUT` (subscribe) and `DELETE` (opt out, api_opt_out) one list."""
 
-    def _subjects(self, person_id: str, list_id: str):
-        person = person_get(company=self.company, id_or_key=person_id)
-        return person, subscription_list_get(company=self.company, list_id=list_id)
+    query_parameters = ()
+
+    def _subjects(self, route: dict):
+        person = person_from_route(company=self.company, route_kwargs=route)
+        return person, subscription_list_get(company=self.company, list_id=route["list_id"])
 
     @extend_schema(responses=SubscriptionOutputSerializer, operation_id="person_subscription_get")
-    def get(self, request, company_key: str, person_id: str, list_id: str):
-        person, subscription_list = self._subjects(person_id, list_id)
+    def get(self, request, company_key: str, **route):
+        person, subscription_list = self._subjects(route)
         subscription = subscription_latest(person=person, subscription_list=subscription_list)
         return Response(subscription_payload(subscription, company=self.company))
 
@@ -128,8 +141,8 @@ class PersonSubscriptionDetailView(CompanyAPIView):
         responses={200: SubscriptionOutputSerializer, 201: SubscriptionOutputSerializer},
         operation_id="person_subscription_subscribe",
     )
-    def put(self, request, company_key: str, person_id: str, list_id: str):
-        person, subscription_list = self._subjects(person_id, list_id)
+    def put(self, request, company_key: str, **route):
+        person, subscription_list = self._subjects(route)
         subscription, created = subscription_add(person=person, subscription_list=subscription_list)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(subscription_payload(subscription, company=self.company), status=code)
@@ -137,11 +150,29 @@ class PersonSubscriptionDetailView(CompanyAPIView):
     @extend_schema(
         responses=SubscriptionOutputSerializer, operation_id="person_subscription_opt_out"
     )
-    def delete(self, request, company_key: str, person_id: str, list_id: str):
-        person, subscription_list = self._subjects(person_id, list_id)
+    def delete(self, request, company_key: str, **route):
+        person, subscription_list = self._subjects(route)
         subscription = subscription_opt_out(
             person=person,
             subscription_list=subscription_list,
             reason=Subscription.OptOutReason.API_OPT_OUT,
         )
         return Response(subscription_payload(subscription, company=self.company))
+
+
+class PersonConsentView(CompanyAPIView):
+    """`GET .../persons/:id/consent`: the person's consent ledger records, oldest first
+    (SPEC section 13), with the number's records from before it was a person."""
+
+    query_parameters = PAGINATION_PARAMETERS
+
+    @extend_schema(
+        responses=ConsentRecordOutputSerializer(many=True), operation_id="person_consent_list"
+    )
+    def get(self, request, company_key: str, **route):
+        person = person_from_route(company=self.company, route_kwargs=route)
+        queryset = consent_history(company=self.company, person_id=person.pk, mdn=person.mdn)
+        return self.paginated_response(
+            queryset,
+            lambda page: [consent_record_payload(item, company=self.company) for item in page],
+        )

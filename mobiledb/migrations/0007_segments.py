@@ -38,7 +38,7 @@ def drop_trigram_indexes(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mobiledb', '0004_person_company_index_covered'),
+        ('mobiledb', '0006_personimport_kind'),
         ('tenancy', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,256 @@
+"""The consent ledger (SPEC section 13): one immutable, hash-chained record per opt-in or
+opt-out, whatever path it came by.
+
+Each record's `hash` is the SHA-256 of its own fields and its predecessor's hash, so
+changing, removing or inserting a record anywhere breaks every hash after it;
+`consent_ledger_verify` walks a company's chain and names the first broken record.
+Appends lock the company's `ConsentChain` row for the rest of the transaction, so two
+concurrent opt-ins get consecutive sequence numbers instead of forking the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from vibesweb.actors import Actor, current_actor
+from vibesweb.dates import format_platform_datetime
+from vibesweb.tenancy.models import Company
+
+from .models import ConsentChain, ConsentRecord
+
+Action = ConsentRecord.Action
+Channel = ConsentRecord.Channel
+
+GENESIS_HASH = "0" * 64
+
+# Opt-outs the carrier reports (a number disconnected or ported away), whoever relays them.
+CARRIER_REASONS = frozenset({"disconnect", "failed_at_carrier", "obsolete_carrier"})
+
+
+@dataclass(frozen=True)
+class ConsentEntry:
+    """What happened, before it gets its place in the chain."""
+
+    mdn: str
+    person_id: int | None
+    action: str
+    subscription_list_id: int | None = None
+    campaign_id: int | None = None
+    actor: Actor | None = None
+    occurred_at: datetime | None = None
+
+
+def consent_record_append(
+    *,
+    company: Company,
+    mdn: str,
+    person_id: int | None,
+    action: str,
+    subscription_list_id: int | None = None,
+    campaign_id: int | None = None,
+    actor: Actor | None = None,
+    occurred_at: datetime | None = None,
+) -> ConsentRecord:
+    """Append one record to `company`'s ledger inside the caller's transaction.
+
+    The actor (channel, source, text) defaults to `vibesweb.actors.current_actor()`.
+    """
+    entry = ConsentEntry(
+        mdn=mdn,
+        person_id=person_id,
+        action=action,
+        subscription_list_id=subscription_list_id,
+        campaign_id=campaign_id,
+        actor=actor,
+        occurred_at=occurred_at,
+    )
+    return ConsentRecord(**dict(zip(_COLUMNS, _append(company, [entry])[0], strict=True)))
+
+
+def consent_records_append(*, company: Company, entries: Iterable[ConsentEntry]) -> int:
+    """Append many records in one go (an import chunk): one lock, one insert; how many.
+
+    The records are inserted as plain rows: an import appends a million of them, and
+    model instances would cost more than the rest of its work.
+    """
+    return len(_append(company, list(entries)))
+
+
+def _append(company: Company, entries: list[ConsentEntry]) -> list[tuple]:
+    if not entries:
+        return []
+    with transaction.atomic():
+        ConsentChain.objects.get_or_create(company=company)
+        chain = ConsentChain.objects.select_for_update().get(pk=company.pk)
+        default_actor = current_actor()
+        now = timezone.now()
+        sequence, previous = chain.last_sequence, chain.last_hash
+        rows = []
+        for entry in entries:
+            actor = entry.actor or default_actor
+            sequence += 1
+            fields = (
+                company.pk,
+                sequence,
+                entry.mdn or "",
+                entry.person_id,
+                entry.action,
+                entry.subscription_list_id,
+                entry.campaign_id,
+                actor.channel,
+                actor.source,
+                actor.text,
+                entry.occurred_at or now,
+            )
+            previous = fields_hash(previous, fields)
+            rows.append((*fields, rows[-1][-1] if rows else chain.last_hash, previous))
+        _insert(rows)
+        chain.last_sequence, chain.last_hash = sequence, previous
+        chain.save(update_fields=["last_sequence", "last_hash"])
+    return rows
+
+
+_COLUMNS = (
+    "company_id",
+    "sequence",
+    "mdn",
+    "person_id",
+    "action",
+    "subscription_list_id",
+    "campaign_id",
+    "channel",
+    "source",
+    "text",
+    "occurred_at",
+    "previous_hash",
+    "hash",
+)
+
+
+def _insert(rows: list[tuple]) -> None:
+    table = ConsentRecord._meta.db_table
+    marks = ", ".join(["%s"] * len(_COLUMNS))
+    statement = f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({marks})"
+    time_field = ConsentRecord._meta.get_field("occurred_at")
+    at = _COLUMNS.index("occurred_at")
+    # Most rows of a chunk share one moment: convert each distinct one once.
+    times = {moment: time_field.get_db_prep_save(moment, connection) for moment in
+             {row[at] for row in rows}}  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, [(*row[:at], times[row[at]], *row[at + 1 :]) for row in rows])
+
+
+def record_hash(record: ConsentRecord) -> str:
+    """The hash `record` must carry: see fields_hash."""
+    fields = tuple(getattr(record, name) for name in _COLUMNS[:-2])
+    return fields_hash(record.previous_hash, fields)
+
+
+def fields_hash(previous_hash: str, fields: tuple) -> str:
+    """SHA-256 over a record's fields (in _COLUMNS order) and its predecessor's hash."""
+    *values, occurred_at = fields
+    encoded = json.dumps(
+        [previous_hash, *values, _canonical_time(occurred_at)],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _canonical_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --- verification -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerVerification:
+    checked: int
+    broken_sequence: int | None = None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_sequence is None
+
+
+def consent_ledger_verify(*, company: Company) -> LedgerVerification:
+    """Walk `company`'s chain from the first record; stop at the first broken one."""
+    previous_hash = GENESIS_HASH
+    expected_sequence = 1
+    checked = 0
+    for record in _chain_in_order(company):
+        if record.sequence != expected_sequence:
+            return LedgerVerification(
+                checked, expected_sequence, f"record #{expected_sequence} is missing"
+            )
+        if record.previous_hash != previous_hash:
+            return LedgerVerification(
+                checked, record.sequence, "its previous_hash does not match the record before"
+            )
+        if record_hash(record) != record.hash:
+            return LedgerVerification(
+                checked, record.sequence, "its contents do not match its hash (altered)"
+            )
+        previous_hash = record.hash
+        expected_sequence += 1
+        checked += 1
+    head = ConsentChain.objects.filter(company=company).first()
+    if head is not None and head.last_sequence != checked:
+        return LedgerVerification(
+            checked, checked + 1, f"the chain's head names record #{head.last_sequence}"
+        )
+    return LedgerVerification(checked)
+
+
+def _chain_in_order(company: Company) -> Iterator[ConsentRecord]:
+    return (
+        ConsentRecord.objects.filter(company=company).order_by("sequence").iterator(chunk_size=2000)
+    )
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def consent_history(*, company: Company, person_id: int | None, mdn: str) -> QuerySet:
+    """A number's whole consent history, oldest first: records of the person and records
+    of its number (an opt-out from a number not yet known as a person included)."""
+    match = Q(person_id=person_id) if person_id is not None else Q(pk__in=[])
+    if mdn:
+        match |= Q(mdn=mdn)
+    return ConsentRecord.objects.filter(company=company).filter(match).order_by("sequence")
+
+
+def consent_record_payload(record: ConsentRecord, *, company: Company) -> dict:
+    """The API shape of SPEC section 13."""
+    base = f"/companies/{company.key}"
+    list_id = record.subscription_list_id
+    campaign_id = record.campaign_id
+    return {
+        "action": record.action,
+        "list": (
+            {"id": str(list_id), "url": f"{base}/mobiledb/subscription_lists/{list_id}"}
+            if list_id is not None
+            else None
+        ),
+        "campaign": (
+            {"id": str(campaign_id), "url": f"{base}/campaigns/acquisition/{campaign_id}"}
+            if campaign_id is not None
+            else None
+        ),
+        "channel": record.channel,
+        "source": record.source,
+        "text": record.text,
+        "occurred_at": format_platform_datetime(record.occurred_at),
+        "hash": record.hash,
+        "previous_hash": record.previous_hash,
+    }

@@ -1,0 +1,271 @@
+"""`.subscriptions` and `.opt_outs` files through the import engine (SPEC section 13)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from mobiledb.imports.models import PersonImport, PersonImportError
+from mobiledb.imports.services import person_import_cancel, person_import_create, person_import_run
+from mobiledb.models import ConsentRecord, Person, Subscription, SuppressedNumber
+from mobiledb.subscriptions.consent import consent_ledger_verify
+from mobiledb.subscriptions.services import subscription_add
+from tests.factories import CompanyFactory, PersonFactory, SubscriptionListFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def write_file(tmp_path):
+    def write(name: str, content: str | bytes) -> str:
+        path = tmp_path / name
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8", newline="")
+        else:
+            path.write_bytes(content)
+        return str(path)
+
+    return write
+
+
+def run_command(*args) -> tuple[int, dict]:
+    out = io.StringIO()
+    try:
+        call_command("import_subscriptions", *args, "--json", stdout=out, stderr=io.StringIO())
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, json.loads(out.getvalue())
+
+
+def errors_of(person_import) -> list[tuple[int, str]]:
+    return list(
+        PersonImportError.objects.filter(person_import=person_import)
+        .order_by("row")
+        .values_list("row", "error_class")
+    )
+
+
+def active_lists(person) -> set[int]:
+    return set(
+        Subscription.objects.filter(person=person, opt_out_date__isnull=True).values_list(
+            "subscription_list_id", flat=True
+        )
+    )
+
+
+def test_subscriptions_file_subscribes_by_every_identifier_and_records_consent(company, write_file):
+    lists = [SubscriptionListFactory(company=company) for _ in range(2)]
+    by_key = PersonFactory(company=company, mdn="+12295550001")
+    by_external = PersonFactory(company=company, external_person_id="CRM-7", mdn="+12295550002")
+    content = (
+        "mdn,person_key,external_person_id,subscription_list_id,opt_in_date,source\n"
+        f",{by_key.person_key},,{lists[0].pk},2025-06-01,store kiosk\n"
+        f",,CRM-7,{lists[1].pk},2025-06-02T10:00:00Z,\n"
+        f"(229) 555-0003,,,{lists[0].pk},,https://acme.example/join\n"
+    )
+    code, summary = run_command("ACME", write_file("optins.subscriptions", content))
+    assert code == 0
+    assert summary["errors"] == []
+    assert (summary["rows"], summary["created"], summary["failed"]) == (3, 3, 0)
+    new_person = Person.objects.get(company=company, mdn="+12295550003")
+    assert active_lists(by_key) == {lists[0].pk}
+    assert active_lists(by_external) == {lists[1].pk}
+    assert active_lists(new_person) == {lists[0].pk}
+    first = Subscription.objects.get(person=by_key)
+    assert first.opt_in_date.isoformat().startswith("2025-06-01T00:00:00")
+    records = list(ConsentRecord.objects.filter(company=company).order_by("sequence"))
+    assert [r.channel for r in records] == ["import"] * 3
+    assert "optins.subscriptions row 2" in records[0].source
+    assert "store kiosk" in records[0].source
+    assert "https://acme.example/join" in records[2].source
+    assert consent_ledger_verify(company=company).intact
+
+
+def test_subscriptions_file_fires_subscription_added_callbacks(company, write_file):
+    from callbacks.models import CallbackEvent
+    from tests.factories import CallbackRegistrationFactory
+
+    CallbackRegistrationFactory(company=company, callback_type="subscription_added")
+    subscription_list = SubscriptionListFactory(company=company)
+    content = f"mdn,subscription_list_id\n2295550001,{subscription_list.pk}\n"
+    run_command("ACME", write_file("a.subscriptions", content))
+    (event,) = CallbackEvent.objects.filter(callback_type="subscription_added")
+    body = next(iter(event.bodies.values()))
+    assert body["subscription"]["subscription_list"]["id"] == str(subscription_list.pk)
+
+
+def test_subscriptions_file_reports_bad_rows_and_applies_the_good(company, write_file):
+    mine = SubscriptionListFactory(company=company)
+    archived = SubscriptionListFactory(company=company, archived=True)
+    theirs = SubscriptionListFactory(company=CompanyFactory(key="OTHER"))
+    content = (
+        "mdn,external_person_id,subscription_list_id,opt_in_date\n"
+        f"2295550001,,{mine.pk},\n"  # 2 ok
+        f"not-a-number,,{mine.pk},\n"  # 3 bad MDN
+        f"2295550003,,{theirs.pk},\n"  # 4 another company's list
+        f"2295550004,,{mine.pk},2999-01-01\n"  # 5 future opt_in_date
+        f"2295550005,,{mine.pk},yesterday\n"  # 6 not a date
+        f",NOBODY,{mine.pk},\n"  # 7 unknown external id
+        f"2295550007,,{archived.pk},\n"  # 8 archived list
+        f"2295550008,,,\n"  # 9 no list
+        f",,{mine.pk},\n"  # 10 no identifier
+        f"2295550001,,{mine.pk},\n"  # 11 already subscribed: unchanged
+    )
+    code, summary = run_command("ACME", write_file("mixed.subscriptions", content))
+    assert code == 0
+    assert (summary["rows"], summary["created"], summary["updated"], summary["failed"]) == (
+        10,
+        1,
+        1,
+        8,
+    )
+    assert [(e["row"], e["error_class"]) for e in summary["errors"]] == [
+        (3, "MobilePhoneErrors::InvalidMDNFormat"),
+        (4, "SubscriptionListErrors::NotFound"),
+        (5, "SubscriptionErrors::InvalidOptInDate"),
+        (6, "SubscriptionErrors::InvalidOptInDate"),
+        (7, "PersonErrors::PersonNotFound"),
+        (8, "SubscriptionErrors::ListArchived"),
+        (9, "SubscriptionListErrors::NotFound"),
+        (10, "SubscriptionErrors::MissingIdentifier"),
+    ]
+    assert not Subscription.objects.filter(subscription_list=theirs).exists()
+    assert not Person.objects.filter(company__key="OTHER").exists()
+
+
+def test_opt_outs_file_ends_one_list_or_every_list_and_silences_the_latter(company, write_file):
+    lists = [SubscriptionListFactory(company=company) for _ in range(3)]
+    one = PersonFactory(company=company, mdn="+12295550001")
+    every = PersonFactory(company=company, mdn="+12295550002", external_person_id="CRM-2")
+    for person in (one, every):
+        for subscription_list in lists:
+            subscription_add(person=person, subscription_list=subscription_list)
+    content = (
+        "mdn,external_person_id,subscription_list_id,opt_out_reason\n"
+        f"2295550001,,{lists[0].pk},user_opt_out\n"
+        f",CRM-2,,\n"
+        "2295559999,,,\n"  # an unknown number: recorded, not an error
+    )
+    code, summary = run_command("ACME", write_file("stop.opt_outs", content))
+    assert code == 0
+    assert (summary["rows"], summary["failed"]) == (3, 0)
+    assert active_lists(one) == {lists[1].pk, lists[2].pk}
+    assert active_lists(every) == set()
+    ended = Subscription.objects.get(person=one, subscription_list=lists[0])
+    assert ended.opt_out_reason == "user_opt_out"
+    assert set(
+        Subscription.objects.filter(person=every).values_list("opt_out_reason", flat=True)
+    ) == {"bulk_opt_out"}
+    silenced = set(SuppressedNumber.objects.filter(company=company).values_list("mdn", flat=True))
+    assert silenced == {"+12295550002", "+12295559999"}
+    unknown = ConsentRecord.objects.get(company=company, mdn="+12295559999")
+    assert (unknown.action, unknown.channel, unknown.person_id) == ("opt_out", "import", None)
+    assert consent_ledger_verify(company=company).intact
+
+
+def test_opt_outs_naming_another_companys_list_fail_and_change_nothing(company, write_file):
+    theirs_company = CompanyFactory(key="OTHER")
+    theirs = SubscriptionListFactory(company=theirs_company)
+    twin = PersonFactory(company=theirs_company, mdn="+12295550001")
+    subscription_add(person=twin, subscription_list=theirs)
+    PersonFactory(company=company, mdn="+12295550001")
+    content = f"mdn,subscription_list_id\n2295550001,{theirs.pk}\n"
+    code, summary = run_command("ACME", write_file("x.opt_outs", content))
+    assert summary["errors"][0]["error_class"] == "SubscriptionListErrors::NotFound"
+    assert active_lists(twin) == {theirs.pk}
+
+
+def test_rerunning_a_file_reaches_the_same_state(company, write_file):
+    subscription_list = SubscriptionListFactory(company=company)
+    path = write_file(
+        "again.subscriptions", f"mdn,subscription_list_id\n2295550001,{subscription_list.pk}\n"
+    )
+    run_command("ACME", path)
+    code, summary = run_command("ACME", path)
+    assert (summary["created"], summary["updated"]) == (0, 1)
+    assert Subscription.objects.filter(subscription_list=subscription_list).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("mdn,first_name\n2295550001,Ann\n", "Unknown column 'first_name'"),
+        ("mdn\n2295550001\n", "needs a subscription_list_id"),
+        ("subscription_list_id\n1\n", "Couldn't find a"),
+        (b"mdn,subscription_list_id\n\xff\xfe,1\n", "not UTF-8"),
+    ],
+)
+def test_file_level_errors_fail_the_import(company, write_file, content, message):
+    code, summary = run_command("ACME", write_file("bad.subscriptions", content))
+    assert code == 1
+    assert message in summary["message"]
+
+
+def test_header_block_bom_crlf_and_tab_delimiter_are_read(company, write_file):
+    subscription_list = SubscriptionListFactory(company=company)
+    content = (
+        "\ufeffFields: mdn,subscription_list_id\r\nDelimiter: tab\r\n\r\n"
+        f"2295550001\t{subscription_list.pk}\r\n\r\n"
+        f"+12295550002\t{subscription_list.pk}\r\n"
+    )
+    code, summary = run_command("ACME", write_file("h.subscriptions", content))
+    assert (code, summary["created"], summary["failed"]) == (0, 2, 0)
+
+
+def test_chunks_are_checkpointed_and_cancel_stops_after_one(company, write_file):
+    subscription_list = SubscriptionListFactory(company=company)
+    rows = "".join(f"22955500{n:02d},{subscription_list.pk}\n" for n in range(10))
+    path = write_file("big.subscriptions", "mdn,subscription_list_id\n" + rows)
+    person_import = person_import_create(company_key="ACME", file_path=path)
+    assert person_import.kind == "subscriptions"
+
+    def cancel_after_first(pi):
+        person_import_cancel(pi)
+
+    result = person_import_run(person_import.pk, chunk_size=3, on_chunk=cancel_after_first)
+    assert result.status == PersonImport.Status.CANCELED
+    assert result.rows == 3
+    assert Subscription.objects.filter(subscription_list=subscription_list).count() == 3
+
+
+def test_import_persons_keeps_treating_files_as_persons(company, write_file):
+    out = io.StringIO()
+    call_command("import_persons", "ACME", write_file("p.persons", "mdn\n2295550001\n"), stdout=out)
+    assert PersonImport.objects.get().kind == "persons"
+
+
+def test_import_subscriptions_refuses_another_extension(company, write_file):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=".subscriptions or .opt_outs"):
+        call_command("import_subscriptions", "ACME", write_file("p.persons", "mdn\n"))
+
+
+def test_opt_outs_file_fires_subscription_removed_with_the_platforms_body(company, write_file):
+    from callbacks.models import CallbackEvent
+    from tests.factories import CallbackRegistrationFactory
+
+    CallbackRegistrationFactory(company=company, callback_type="subscription_removed")
+    subscription_list = SubscriptionListFactory(company=company)
+    person = PersonFactory(company=company, mdn="+12295550001", external_person_id="CRM-1")
+    subscription_add(person=person, subscription_list=subscription_list)
+    run_command("ACME", write_file("x.opt_outs", "mdn,opt_out_reason\n2295550001,disconnect\n"))
+    (event,) = CallbackEvent.objects.filter(callback_type="subscription_removed")
+    body = next(iter(event.bodies.values()))["subscription"]
+    assert body["person"] == {
+        "id": str(person.pk),
+        "external_id": "CRM-1",
+        "url": f"/companies/ACME/mobiledb/persons/{person.pk}",
+    }
+    assert body["subscription_list"]["id"] == str(subscription_list.pk)
+    assert body["opt_out_reason"] == "disconnect"
+    assert body["opt_out_date"] is not None
