@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -40,6 +40,7 @@ from .selectors import custom_field_schema
 from .services import UNSET, person_add, person_update
 
 CUSTOM_COLUMN_PREFIX = "cf_column__"
+FILTERED_COUNT_CAP = 10_000
 
 # The person's history across the product, read-only, shown below the person: each
 # capability (or a higher app, such as campaigns) registers its inline here, so this
@@ -124,8 +125,13 @@ class TagFilter(AppliedListFilter):
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
+        # driven by the tags (few) rather than the persons (millions) of the companies
+        of_companies = Person.objects.filter(
+            pk=OuterRef("person_id"),
+            company__in=list(list_companies(request).values_list("pk", flat=True)),
+        )
         tags = (
-            PersonTag.objects.filter(person__company__in=list_companies(request))
+            PersonTag.objects.filter(Exists(of_companies))
             .values_list("tag", flat=True)
             .order_by("tag")
             .distinct()[:100]
@@ -274,7 +280,10 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_per_page = 50
-    ordering = ["-id"]
+    # Recently changed first. Also what keeps the first page instant at millions of
+    # persons: (company, updated_at) is an index, so no database sorts the company's rows
+    # (SQLite sorted all of them for `-id` within a company).
+    ordering = ["-updated_at", "-id"]
     inlines = [PersonTagInline]
     actions = ["subscribe_to_list", "opt_out_of_list", "add_tag", "remove_tag", "export_csv"]
     change_list_template = "admin/mobiledb/person/change_list.html"
@@ -369,6 +378,15 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         if getattr(person, "_ever", False):
             return format_html('<span class="badge badge-off">{}</span>', "Opted out")
         return format_html('<span class="badge">{}</span>', "Never subscribed")
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # A search or filter may scan (values, partial MDNs): count at most 10,000 of its
+        # persons ("10,000+"), the whole company up to the usual cap (an index count).
+        cap = FILTERED_COUNT_CAP if filters_from_params(request.GET) else None
+        paginator = self.paginator(queryset, per_page, orphans, allow_empty_first_page)
+        if cap is not None:
+            paginator.CAP = cap
+        return paginator
 
     def get_search_results(self, request, queryset, search_term):
         """Indexed lookups for ids and whole MDNs; names, custom field values and partial

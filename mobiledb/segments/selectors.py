@@ -61,22 +61,29 @@ def persons_search(persons: QuerySet[Person], term: str) -> QuerySet[Person]:
         return persons.filter(person_key=uuid.UUID(term))
     except ValueError:
         pass
-    external = Q(_external_upper=term.upper())
-    persons = persons.alias(_external_upper=Upper("external_person_id"))
+    # Indexed lookups first (an id, an external id in any case); only when they find
+    # nobody does the search scan values (a name, a partial MDN).
+    # The any-case external id match reads its expression index alone (ids, then scoped
+    # by `persons`): next to a company filter, SQLite would walk the company instead.
+    ids = list(
+        Person.objects.alias(_external_upper=Upper("external_person_id"))
+        .filter(_external_upper=term.upper())
+        .values_list("pk", flat=True)[:100]
+    )
+    digits = term.lstrip("+")
+    if re.fullmatch(r"\+?\d+", term) and len(digits) < 19:
+        ids.append(int(digits))
+    found = persons.filter(pk__in=ids)
+    if found.exists():
+        return found
     if re.fullmatch(r"\+?\d+", term):
-        digits = term.lstrip("+")
-        found = external
-        if len(digits) < 19:
-            found |= Q(pk=int(digits))
         if len(digits) >= _SHORTEST_MDN_SUFFIX:
-            found |= Q(mdn__endswith=digits)
-        return persons.filter(found)
-    words = [word for word in term.split() if word]
+            return persons.filter(mdn__endswith=digits)
+        return found
     values = Q()
-    for word in words:
+    for word in term.split():
         values &= Q(_custom_text__icontains=word)
-    persons = persons.alias(_custom_text=Cast("custom_fields", TextField()))
-    return persons.filter(external | values)
+    return persons.alias(_custom_text=Cast("custom_fields", TextField())).filter(values)
 
 
 def _with_custom_field(
@@ -126,10 +133,11 @@ def persons_filtered(
             if not raw.isdigit():
                 persons = persons.none()
                 continue
+            # driven by the list's subscriptions (an index), not a probe per person
             active = Subscription.objects.filter(
-                person=OuterRef("pk"), subscription_list_id=int(raw), opt_out_date__isnull=True
-            )
-            persons = persons.filter(Exists(active))
+                subscription_list_id=int(raw), opt_out_date__isnull=True
+            ).values("person_id")
+            persons = persons.filter(pk__in=active)
         elif key == "status":
             persons = _with_status(persons, raw)
         elif key == "tag":
@@ -149,7 +157,8 @@ def _with_status(persons: QuerySet[Person], status: str) -> QuerySet[Person]:
     active = Subscription.objects.filter(person=OuterRef("pk"), opt_out_date__isnull=True)
     any_subscription = Subscription.objects.filter(person=OuterRef("pk"))
     if status == "subscribed":
-        return persons.filter(Exists(active))
+        subscribed = Subscription.objects.filter(opt_out_date__isnull=True).values("person_id")
+        return persons.filter(pk__in=subscribed)
     if status == "opted_out":
         return persons.filter(Exists(any_subscription), ~Exists(active))
     if status == "never":
@@ -163,7 +172,9 @@ def segment_persons(segment: Segment) -> QuerySet[Person]:
     return persons_filtered(persons, segment.filters or {}, company=segment.company)
 
 
-COUNT_CAP = 100_000
+# Counting stops here: a segment's filters may scan (custom field values), and "more
+# than 10,000" is as useful to a marketer as the exact figure.
+COUNT_CAP = 10_000
 
 
 def capped_count(persons: QuerySet[Person], cap: int = COUNT_CAP) -> tuple[int, bool]:
