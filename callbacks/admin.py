@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from vibesweb.errors import DomainError
-from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
+from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin, scope_queryset
 
 from .admin_forms import RegistrationForm
 from .models import CallbackDelivery, CallbackEvent, CallbackRegistration, DeliveryAttempt
@@ -177,6 +177,25 @@ class DeliveryAttemptInline(CompanyScopedAdminMixin, admin.TabularInline):
         return False
 
 
+class RegistrationTypeFilter(admin.SimpleListFilter):
+    """The deliveries' callback type, offering only the types of the user's companies'
+    registrations. (Django's filter on `registration__callback_type` lists the values of
+    every registration: another company's types showed in the choices.)"""
+
+    title = "callback type"
+    parameter_name = "registration__callback_type"
+
+    def lookups(self, request, model_admin):
+        registrations = scope_queryset(CallbackRegistration.objects.all(), request.user, "company")
+        types = registrations.values_list("callback_type", flat=True).distinct()
+        return [(value, value) for value in sorted(types)]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(registration__callback_type=self.value())
+
+
 @admin.register(CallbackDelivery)
 class CallbackDeliveryAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     """Every delivery; filter state = failed for the failure queue."""
@@ -193,7 +212,7 @@ class CallbackDeliveryAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     ]
     list_filter = [
         "state",
-        "registration__callback_type",
+        RegistrationTypeFilter,
         ("registration", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["event__id"]

@@ -76,36 +76,22 @@ def help_answer(*, company: Company, mdn: str, short_code: str, person: Person |
     if not cache.add(f"help-answered:{company.pk}:{mdn}", 1, HELP_INTERVAL_SECONDS):
         return False
     texts = program_texts(company=company, short_code=short_code)
-    message_send_to_number(
-        company=company,
-        mdn=mdn,
-        person=person,
-        short_code=short_code,
-        body=texts.help,
-        kind=OutboundMessage.Kind.HELP,
-    )
+    _answer(company, mdn, short_code, person, texts.help, OutboundMessage.Kind.HELP)
     return True
 
 
 def stop_confirm(*, company: Company, mdn: str, short_code: str, person: Person | None) -> None:
     texts = program_texts(company=company, short_code=short_code)
-    message_send_to_number(
-        company=company,
-        mdn=mdn,
-        person=person,
-        short_code=short_code,
-        body=texts.stop,
-        kind=OutboundMessage.Kind.STOP_CONFIRMATION,
-    )
+    kind = OutboundMessage.Kind.STOP_CONFIRMATION
+    _answer(company, mdn, short_code, person, texts.stop, kind)
 
 
 def start_confirm(*, company: Company, mdn: str, short_code: str, person: Person | None) -> None:
     texts = program_texts(company=company, short_code=short_code)
+    _answer(company, mdn, short_code, person, texts.start, OutboundMessage.Kind.OTHER)
+
+
+def _answer(company, mdn: str, short_code: str, person, body: str, kind: str) -> None:
     message_send_to_number(
-        company=company,
-        mdn=mdn,
-        person=person,
-        short_code=short_code,
-        body=texts.start,
-        kind=OutboundMessage.Kind.OTHER,
+        company=company, mdn=mdn, person=person, short_code=short_code, body=body, kind=kind
     )

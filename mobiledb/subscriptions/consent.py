@@ -72,7 +72,7 @@ def consent_record_append(
         actor=actor,
         occurred_at=occurred_at,
     )
-    return ConsentRecord(**dict(zip(_COLUMNS, _append(company, [entry])[0], strict=True)))
+    return ConsentRecord(**dict(zip(LEDGER_COLUMNS, _append(company, [entry])[0], strict=True)))
 
 
 def consent_records_append(*, company: Company, entries: Iterable[ConsentEntry]) -> int:
@@ -118,7 +118,7 @@ def _append(company: Company, entries: list[ConsentEntry]) -> list[tuple]:
     return rows
 
 
-_COLUMNS = (
+LEDGER_COLUMNS = (
     "company_id",
     "sequence",
     "mdn",
@@ -137,10 +137,10 @@ _COLUMNS = (
 
 def _insert(rows: list[tuple]) -> None:
     table = ConsentRecord._meta.db_table
-    marks = ", ".join(["%s"] * len(_COLUMNS))
-    statement = f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({marks})"
+    marks = ", ".join(["%s"] * len(LEDGER_COLUMNS))
+    statement = f"INSERT INTO {table} ({', '.join(LEDGER_COLUMNS)}) VALUES ({marks})"
     time_field = ConsentRecord._meta.get_field("occurred_at")
-    at = _COLUMNS.index("occurred_at")
+    at = LEDGER_COLUMNS.index("occurred_at")
     # Most rows of a chunk share one moment: convert each distinct one once.
     times = {moment: time_field.get_db_prep_save(moment, connection) for moment in
              {row[at] for row in rows}}  # fmt: skip
@@ -150,12 +150,12 @@ def _insert(rows: list[tuple]) -> None:
 
 def record_hash(record: ConsentRecord) -> str:
     """The hash `record` must carry: see fields_hash."""
-    fields = tuple(getattr(record, name) for name in _COLUMNS[:-2])
+    fields = tuple(getattr(record, name) for name in LEDGER_COLUMNS[:-2])
     return fields_hash(record.previous_hash, fields)
 
 
 def fields_hash(previous_hash: str, fields: tuple) -> str:
-    """SHA-256 over a record's fields (in _COLUMNS order) and its predecessor's hash."""
+    """SHA-256 over a record's fields (in LEDGER_COLUMNS order) and its predecessor's hash."""
     *values, occurred_at = fields
     encoded = json.dumps(
         [previous_hash, *values, _canonical_time(occurred_at)],

@@ -17,24 +17,11 @@ from vibesweb.tenancy.services import companies_for_user
 
 from ..imports.rows import escape_cell
 from ..validation import normalize_mdn_for_search
-from .consent import consent_ledger_verify
+from .consent import LEDGER_COLUMNS, consent_ledger_verify
 from .models import ConsentRecord
 
-AUDIT_COLUMNS = [
-    "company",
-    "sequence",
-    "mdn",
-    "person_id",
-    "action",
-    "subscription_list_id",
-    "campaign_id",
-    "channel",
-    "source",
-    "text",
-    "occurred_at",
-    "previous_hash",
-    "hash",
-]
+# The ledger's own columns, the company by its key (an auditor reads keys, not ids).
+AUDIT_COLUMNS = ["company", *LEDGER_COLUMNS[1:]]
 
 
 @admin.register(ConsentRecord)
@@ -133,21 +120,9 @@ class ConsentRecordAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
 
 def _audit_row(record: ConsentRecord) -> dict:
-    return {
-        "company": record.company.key,
-        "sequence": record.sequence,
-        "mdn": record.mdn,
-        "person_id": record.person_id,
-        "action": record.action,
-        "subscription_list_id": record.subscription_list_id,
-        "campaign_id": record.campaign_id,
-        "channel": record.channel,
-        "source": record.source,
-        "text": record.text,
-        "occurred_at": record.occurred_at.isoformat(),
-        "previous_hash": record.previous_hash,
-        "hash": record.hash,
-    }
+    row = {name: getattr(record, name) for name in AUDIT_COLUMNS[1:]}
+    row["occurred_at"] = record.occurred_at.isoformat()
+    return {"company": record.company.key, **row}
 
 
 def _csv_lines(rows: Iterator[dict]) -> Iterator[str]:

@@ -1,6 +1,5 @@
 """Single and double opt-in, and STOP, end to end: the callbacks reach a real local HTTP
-receiver with the seeds' bodies. Needs the callbacks subsystem (issue 3): skipped on a
-branch that does not have it yet, run once it is merged."""
+receiver with the seeds' bodies."""
 
 from __future__ import annotations
 
@@ -10,12 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from callbacks.services import delivery, registrations
 from campaigns.models import AcquisitionCampaign
 from tests.factories import PersonFactory, SubscriptionListFactory
 from tests.subscriptions.helpers import AcquisitionCampaignFactory, SubscriptionFactory
-
-registrations = pytest.importorskip("callbacks.services.registrations")
-delivery = pytest.importorskip("callbacks.services.delivery")
 
 pytestmark = pytest.mark.django_db
 TYPES = [

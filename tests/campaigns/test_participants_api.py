@@ -186,9 +186,14 @@ def test_unknown_custom_field_answers_400(api, single):
 
 
 def test_participant_by_external_id_of_an_existing_person(api, single, company):
-    PersonFactory(company=company, mdn="+12995551234", external_person_id="EXT542342")
+    existing = PersonFactory(company=company, mdn="+12995551234", external_person_id="EXT542342")
     response = api.post(participants(single), {"external_person_id": "EXT542342"})
     assert response.status_code == 201
+    assert response.json()["person"]["id"] == str(existing.pk)
+    assert list(Person.objects.filter(company=company).values_list("pk", flat=True)) == [
+        existing.pk
+    ]
+    assert Participation.objects.get().person_id == existing.pk
 
 
 def test_get_lists_pending_participants(api, double):

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -93,7 +94,11 @@ def test_staff_sees_only_their_companys_rows(staff_client, two_companies, change
 
 @pytest.mark.parametrize("changelist", CHANGELISTS)
 def test_superuser_sees_every_company(superuser_client, two_companies, changelist):
-    assert superuser_client.get(f"/admin/{changelist}/").status_code == 200
+    response = superuser_client.get(f"/admin/{changelist}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "mine" in html and "theirs" in html
+    assert response.context["cl"].result_count == 2
 
 
 def test_staff_cannot_open_another_companys_row(staff_client, two_companies):
@@ -189,28 +194,27 @@ def test_person_inlines_are_importable_for_the_person_admin():
     assert ParticipationInline.model is Participation
 
 
-def test_person_page_shows_history_participations_and_messages_with_the_inlines(
-    superuser_client, two_companies, monkeypatch
+def test_person_page_shows_history_participations_and_messages_to_a_marketer(
+    company, two_companies
 ):
-    from campaigns.admin import ParticipationInline
-    from mobiledb.broadcasts.admin import OutboundMessageInline
+    """The person admin's own inlines (no patching), for a staff user of the Marketers
+    group made by create_api_user --staff: its person's history, and nothing of the
+    other company's twin rows."""
     from mobiledb.models import Person
-    from mobiledb.persons.admin import PersonAdmin
-    from mobiledb.subscriptions.admin import SubscriptionHistoryInline
 
-    monkeypatch.setattr(
-        PersonAdmin,
-        "inlines",
-        [
-            *PersonAdmin.inlines,
-            SubscriptionHistoryInline,
-            ParticipationInline,
-            OutboundMessageInline,
-        ],
-    )
+    call_command("create_api_user", company.key, "marketer2", "--password", "pw", "--staff")
+    client = Client()
+    assert client.login(username="marketer2", password="pw")
     person = Person.objects.get(external_person_id="P-mine")
-    html = superuser_client.get(f"/admin/mobiledb/person/{person.pk}/change/").content.decode()
+    response = client.get(f"/admin/mobiledb/person/{person.pk}/change/")
+    assert response.status_code == 200
+    inline_models = {f.opts.model for f in response.context["inline_admin_formsets"]}
+    assert {Subscription, Participation, OutboundMessage} <= inline_models
+    html = response.content.decode()
     assert "list-mine" in html and "campaign-mine" in html and "message-mine" in html
+    assert "theirs" not in html
+    theirs = Person.objects.get(external_person_id="P-theirs")
+    assert client.get(f"/admin/mobiledb/person/{theirs.pk}/change/").status_code == 302
 
 
 @pytest.mark.parametrize("kind", ["list", "campaign", "broadcast"])

@@ -6,7 +6,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import APIClient, error_codes, errors_of
-from tests.factories import CompanyFactory, PersonFactory
+from tests.factories import CompanyFactory, MembershipFactory, PersonFactory
+from vibesweb.api import throttling
 from vibesweb.api.views import VersionedAPIView
 from vibesweb.errors import ErrorCode
 
@@ -22,6 +23,10 @@ def test_heartbeat_answers_without_credentials():
 @pytest.mark.parametrize("path", ["/companies/ACME/heartbeat", "/companies/ACME/heartbeat/"])
 def test_company_heartbeat_needs_membership(api, path):
     assert api.get(path).status_code == 200
+    outsider = MembershipFactory(company=CompanyFactory(key="OUTSIDE")).user
+    response = APIClient(outsider.username).get(path)
+    assert response.status_code == 404
+    assert error_codes(response) == [ErrorCode.NOT_FOUND]
 
 
 def test_missing_credentials_answer_401_with_errors_body_and_challenge(company):
@@ -133,15 +138,18 @@ def test_rate_limit_answers_429_with_retry_after(api, settings):
         assert errors_of(limited)[0]["code"] == ErrorCode.RATE_LIMITED
 
 
-def test_rate_limit_is_per_company(api, api_user, settings):
-    from tests.factories import MembershipFactory
-
+def test_rate_limit_is_per_company(api, api_user, settings, monkeypatch):
+    """Each company has its own counter, and the limiter is on: with the clock held inside
+    one window, each company gets exactly its 2 requests, whatever the other spent."""
     MembershipFactory(user=api_user, company=CompanyFactory(key="SECOND"))
     settings.API_RATE_LIMITS_ENABLED = True
     settings.API_RATE_LIMITS = {**settings.API_RATE_LIMITS, "company": 2}
-    for _ in range(3):
-        api.get("/companies/ACME")
-    assert api.get("/companies/SECOND").status_code == 200
+    monkeypatch.setattr(throttling.time, "time", lambda: 1_900_000_000.25)
+    acme = [api.get("/companies/ACME").status_code for _ in range(3)]
+    second = [api.get("/companies/SECOND").status_code for _ in range(3)]
+    assert acme == [200, 200, 429]
+    assert second == [200, 200, 429]
+    assert api.get("/companies/ACME").status_code == 429
 
 
 def test_lists_paginate_with_a_link_header(api, company):

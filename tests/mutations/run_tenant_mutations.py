@@ -1,0 +1,393 @@
+"""Remove each company filter in turn and prove the tenant tests fail (issue 18).
+
+    .venv/bin/python tests/mutations/run_tenant_mutations.py [--only ID ...] [--list]
+
+Each mutation names a file and an exact source snippet (not a line number, so it
+survives code moving within a file) and what replaces it. The run copies the project to a
+temporary folder, checks the unmutated copy passes the fast subset (the tenant matrices
+and twin tests), then for each mutation writes the mutated file into the copy, runs the
+subset with `-x` on SQLite, and restores the file. A mutation is killed when the subset
+fails. The working tree is never touched, so an interrupted run leaves nothing behind.
+
+Exit status: 0 when every mutation is killed; 1 when one survives; 2 when a file or a
+snippet no longer exists (or is no longer unique): after code moves, update the list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# The fastest proof first: the API matrix, the twins, then the (slower) admin matrix.
+FAST_SUBSET = [
+    "tests/tenancy/test_api_matrix.py",
+    "tests/tenancy/test_twins.py",
+    "tests/tenancy/test_admin_matrix.py",
+]
+IGNORED = shutil.ignore_patterns(
+    ".venv", ".git", "var", "__pycache__", "*.sqlite3", ".ruff_cache", ".pytest_cache", "media"
+)
+
+
+@dataclass(frozen=True)
+class Mutation:
+    id: str
+    file: str
+    snippet: str
+    replacement: str
+    tests: tuple[str, ...] = ()  # run first (then the rest of the subset), to fail fast
+
+
+MUTATIONS = [
+    # --- persons: selectors ------------------------------------------------------------
+    Mutation(
+        "person_get: company filter",
+        "mobiledb/persons/selectors.py",
+        """f"WHERE {quote('company_id')} = %s AND {quote(field.column)} = %s\"""",
+        """f"WHERE %s IS NOT NULL AND {quote(field.column)} = %s\"""",
+    ),
+    Mutation(
+        "persons_by_identity: company filter (add/merge path)",
+        "mobiledb/persons/selectors.py",
+        """f"WHERE {quote('company_id')} = %s AND ({' OR '.join(clauses)})\"""",
+        """f"WHERE %s IS NOT NULL AND ({' OR '.join(clauses)})\"""",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    Mutation(
+        "person_get_by_external_id: company filter",
+        "mobiledb/persons/selectors.py",
+        "Person.objects.filter(company=company, external_person_id=external_person_id).first()",
+        "Person.objects.filter(external_person_id=external_person_id).first()",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    Mutation(
+        "persons_of_company: persons list",
+        "mobiledb/persons/selectors.py",
+        "return Person.objects.filter(company=company)",
+        "return Person.objects.all()",
+    ),
+    Mutation(
+        "load_custom_field_schema: company filter",
+        "mobiledb/persons/selectors.py",
+        'fields = CustomField.objects.filter(company=company).prefetch_related("options")',
+        'fields = CustomField.objects.all().prefetch_related("options")',
+    ),
+    # --- persons: services -------------------------------------------------------------
+    Mutation(
+        "_external_id_taken: company filter",
+        "mobiledb/persons/services.py",
+        "queryset = Person.objects.filter(company=company, external_person_id=external_person_id)",
+        "queryset = Person.objects.filter(external_person_id=external_person_id)",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    Mutation(
+        "person_update: MDN taken, company filter",
+        "mobiledb/persons/services.py",
+        "Person.objects.filter(company_id=person.company_id, mdn=mdn).exists()",
+        "Person.objects.filter(mdn=mdn).exists()",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    # --- API views -----------------------------------------------------------------------
+    Mutation(
+        "custom fields list: company filter",
+        "mobiledb/persons/api/views.py",
+        'fields = CustomField.objects.filter(company=self.company).prefetch_related("options")',
+        'fields = CustomField.objects.all().prefetch_related("options")',
+    ),
+    Mutation(
+        "custom field detail: company filter",
+        "mobiledb/persons/api/views.py",
+        "CustomField.objects.filter(company=self.company, pk=field_id).first()",
+        "CustomField.objects.filter(pk=field_id).first()",
+    ),
+    Mutation(
+        "subscription lists list: company filter",
+        "mobiledb/subscriptions/api/views.py",
+        "queryset = SubscriptionList.objects.filter(company=self.company)",
+        "queryset = SubscriptionList.objects.all()",
+    ),
+    Mutation(
+        "broadcasts list: company filter",
+        "mobiledb/broadcasts/api/views.py",
+        'Broadcast.objects.filter(company=self.company).prefetch_related("source_lists")',
+        'Broadcast.objects.all().prefetch_related("source_lists")',
+    ),
+    Mutation(
+        "broadcast detail: company filter",
+        "mobiledb/broadcasts/api/views.py",
+        "Broadcast.objects.filter(company=self.company, pk=int(broadcast_id)).first()",
+        "Broadcast.objects.filter(pk=int(broadcast_id)).first()",
+    ),
+    Mutation(
+        "acquisition campaigns list: company filter",
+        "campaigns/api/views.py",
+        "AcquisitionCampaign.objects.filter(company=self.company)",
+        "AcquisitionCampaign.objects.all()",
+    ),
+    # --- services looked up by id -------------------------------------------------------
+    Mutation(
+        "subscription_list_get: company filter",
+        "mobiledb/subscriptions/services.py",
+        "found = SubscriptionList.objects.filter(company=company, pk=pk).first()",
+        "found = SubscriptionList.objects.filter(pk=pk).first()",
+    ),
+    Mutation(
+        "acquisition_campaign_get: company filter",
+        "campaigns/services/acquisition.py",
+        "campaign = AcquisitionCampaign.objects.filter(company=company, pk=pk).first()",
+        "campaign = AcquisitionCampaign.objects.filter(pk=pk).first()",
+    ),
+    Mutation(
+        "participant by external id: company filter",
+        "campaigns/services/acquisition.py",
+        """person = Person.objects.filter(
+                company=company, external_person_id=changes["external_person_id"]
+            ).first()""",
+        """person = Person.objects.filter(
+                external_person_id=changes["external_person_id"]
+            ).first()""",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    # --- inbound events ----------------------------------------------------------------
+    Mutation(
+        "inbound STOP/YES/NO person lookup: company filter",
+        "campaigns/services/inbound.py",
+        "    person = Person.objects.filter(company=company, mdn=event.mdn).first()",
+        "    person = Person.objects.filter(mdn=event.mdn).first()",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    Mutation(
+        "inbound keyword campaign lookup: company filter",
+        "campaigns/services/inbound.py",
+        "AcquisitionCampaign.objects.filter(company=company, keyword__iexact=word)",
+        "AcquisitionCampaign.objects.filter(keyword__iexact=word)",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    Mutation(
+        "inbound already-subscribed person lookup: company filter",
+        "campaigns/services/inbound.py",
+        "event.person = Person.objects.filter(company=company, mdn=event.mdn).first()",
+        "event.person = Person.objects.filter(mdn=event.mdn).first()",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    # --- callbacks -----------------------------------------------------------------------
+    Mutation(
+        "registrations_of_company: company filter",
+        "callbacks/selectors.py",
+        'return CallbackRegistration.objects.filter(company=company).select_related("company")',
+        'return CallbackRegistration.objects.all().select_related("company")',
+    ),
+    Mutation(
+        "callback scope list_id check: company filter",
+        "mobiledb/subscriptions/selectors.py",
+        "SubscriptionList.objects.filter(company=company, pk=list_id).exists()",
+        "SubscriptionList.objects.filter(pk=list_id).exists()",
+    ),
+    # --- import ------------------------------------------------------------------------
+    Mutation(
+        "import person lookups (SQLite): company filter",
+        "mobiledb/imports/store.py",
+        """f"WHERE {_COLUMN['company']} = %s AND {{column}} IN ({{marks}})\"""",
+        """f"WHERE %s IS NOT NULL AND {{column}} IN ({{marks}})\"""",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    # --- API permission and admin scoping ------------------------------------------------
+    Mutation(
+        "API company membership check",
+        "vibesweb/api/permissions.py",
+        "    if not user.is_superuser:\n        membership =",
+        "    if False:\n        membership =",
+        ("tests/tenancy/test_api_matrix.py",),
+    ),
+    Mutation(
+        "admin scope_queryset: company filter",
+        "vibesweb/tenancy/scoping.py",
+        'return queryset.filter(**{f"{company_path}__in": member_of})',
+        "return queryset",
+        ("tests/tenancy/test_admin_matrix.py",),
+    ),
+    Mutation(
+        "admin foreign-key choices: scoped",
+        "vibesweb/tenancy/scoping.py",
+        'kwargs["queryset"] = scope_queryset(base, request.user, path)',
+        'kwargs["queryset"] = base',
+        ("tests/tenancy/test_admin_matrix.py",),
+    ),
+    Mutation(
+        "admin company list filter: choices",
+        "vibesweb/tenancy/scoping.py",
+        "return [(str(c.pk), c.key) for c in companies_for_user(request.user)]",
+        "return [(str(c.pk), c.key) for c in Company.objects.all()]",
+        ("tests/tenancy/test_admin_matrix.py",),
+    ),
+    Mutation(
+        "admin company list filter: filtering",
+        "vibesweb/tenancy/scoping.py",
+        'return queryset.filter(**{f"{path}__id": int(self.value())})',
+        "return queryset",
+        ("tests/tenancy/test_twins.py",),
+    ),
+    Mutation(
+        "admin related list filter choices: company filter",
+        "mobiledb/subscriptions/admin.py",
+        "rows = rows.filter(company__in=companies_for_user(request.user))",
+        "rows = rows",
+        ("tests/tenancy/test_admin_matrix.py",),
+    ),
+    Mutation(
+        "admin persons list filter choices: company filter",
+        "mobiledb/persons/admin.py",
+        "lists = SubscriptionList.objects.filter(company__in=companies_for_user(request.user))",
+        "lists = SubscriptionList.objects.all()",
+        ("tests/tenancy/test_admin_matrix.py",),
+    ),
+    Mutation(
+        "admin deliveries callback type filter choices: scoped",
+        "callbacks/admin.py",
+        'scope_queryset(CallbackRegistration.objects.all(), request.user, "company")',
+        "CallbackRegistration.objects.all()",
+        ("tests/tenancy/test_admin_matrix.py",),
+    ),
+    Mutation(
+        "admin imports: company filter",
+        "mobiledb/imports/admin.py",
+        "return queryset.filter(company__in=self.companies(request))",
+        "return queryset",
+        ("tests/tenancy/test_admin_matrix.py",),
+    ),
+]
+
+
+class StaleMutation(Exception):
+    pass
+
+
+def check(mutation: Mutation, root: Path) -> str:
+    """The file's text; StaleMutation unless the snippet occurs in it exactly once."""
+    path = root / mutation.file
+    if not path.is_file():
+        raise StaleMutation(f"{mutation.id}: {mutation.file} no longer exists")
+    text = path.read_text(encoding="utf-8")
+    count = text.count(mutation.snippet)
+    if count != 1:
+        raise StaleMutation(
+            f"{mutation.id}: the snippet occurs {count} times in {mutation.file}:\n"
+            f"{mutation.snippet}"
+        )
+    return text
+
+
+def run_subset(copy: Path, first: tuple[str, ...], env: dict) -> tuple[bool, float, str]:
+    """(passed, seconds, last lines of output) of the fast subset, `first` files first."""
+    paths = [*first, *[p for p in FAST_SUBSET if p not in first]]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *paths]
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=1800)
+    tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-3:])
+    return done.returncode == 0, time.monotonic() - started, tail
+
+
+def _copy(copy: Path, env: dict) -> Path:
+    shutil.copytree(ROOT, copy, ignore=IGNORED)
+    # The copy, not the editable install of the working tree, must be what is imported.
+    probe = subprocess.run(
+        [sys.executable, "-c", "import mobiledb; print(mobiledb.__file__)"],
+        cwd=copy, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert probe.stdout.strip().startswith(str(copy)), probe.stdout
+    return copy
+
+
+def _run_mutated(copy: Path, mutation: Mutation, env: dict) -> tuple[bool, float, str]:
+    """(killed, seconds, output tail) of the subset with `mutation` applied to `copy`."""
+    target = copy / mutation.file
+    original = check(mutation, copy)
+    target.write_text(original.replace(mutation.snippet, mutation.replacement, 1))
+    try:
+        survived, seconds, tail = run_subset(copy, mutation.tests, env)
+    finally:
+        target.write_text(original)
+    return not survived, seconds, tail
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", help="ids (substrings) of mutations to run")
+    parser.add_argument("--list", action="store_true", help="check and list the mutations")
+    parser.add_argument(
+        "--keep-env", action="store_true", help="keep DATABASE_URL etc. (default: SQLite)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="mutations run at once, each in a copy of its own",
+    )
+    args = parser.parse_args()
+
+    try:
+        for mutation in MUTATIONS:
+            check(mutation, ROOT)
+    except StaleMutation as error:
+        print(f"STALE MUTATION: {error}", file=sys.stderr)
+        return 2
+    chosen = [m for m in MUTATIONS if not args.only or any(o in m.id for o in args.only)]
+    if args.list:
+        for mutation in chosen:
+            print(f"{mutation.id}  ({mutation.file})")
+        print(f"{len(chosen)} mutations")
+        return 0
+
+    env = dict(os.environ)
+    if not args.keep_env:
+        for name in ("DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL"):
+            env.pop(name, None)
+    with tempfile.TemporaryDirectory(prefix="tenant-mutations-") as folder:
+        copies = [_copy(Path(folder) / f"project-{n}", env) for n in range(max(1, args.jobs))]
+        passed, seconds, tail = run_subset(copies[0], (), env)
+        if not passed:
+            print(f"The unmutated subset fails; fix it first:\n{tail}", file=sys.stderr)
+            return 1
+        print(f"baseline: {' '.join(FAST_SUBSET)} passes in {seconds:.0f} s\n")
+        free: queue.Queue[Path] = queue.Queue()
+        for copy in copies:
+            free.put(copy)
+
+        def run_one(mutation: Mutation) -> tuple:
+            copy = free.get()
+            try:
+                return mutation, *_run_mutated(copy, mutation, env)
+            finally:
+                free.put(copy)
+
+        rows = []
+        with ThreadPoolExecutor(len(copies)) as pool:
+            for mutation, killed, seconds, tail in pool.map(run_one, chosen):
+                rows.append((mutation, killed, seconds, tail))
+                verdict = "killed" if killed else "SURVIVED"
+                line = f"{verdict:8}  {seconds:5.0f} s  {mutation.id}  ({mutation.file})"
+                print(line, flush=True)
+
+    survivors = [m for m, killed, _, _ in rows if not killed]
+    print("\n| mutation (company filter removed) | file | killed |\n| --- | --- | --- |")
+    for mutation, killed, _, _ in rows:
+        print(f"| {mutation.id} | `{mutation.file}` | {'yes' if killed else '**no**'} |")
+    print(f"\n{len(rows) - len(survivors)} of {len(rows)} mutations killed")
+    for mutation, killed, _, tail in rows:
+        if not killed:
+            print(f"\nSURVIVED: {mutation.id}\n{tail}")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
