@@ -49,6 +49,7 @@ class SegmentAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 class PersonBulkActionAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "status", "progress", "changed", "created_at", "company"]
     list_filter = [CompanyListFilter, "kind", "status"]
+    search_fields = ["tag", "subscription_list__name"]
     fields = [
         "kind",
         "subscription_list",
