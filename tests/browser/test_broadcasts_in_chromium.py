@@ -60,6 +60,7 @@ def test_every_form_error_at_once_in_a_marketers_words(browser, live_server, sho
     log_in(page, live_server.url, "/admin/mobiledb/broadcast/add/")
     fill_broadcast(page, name="Oops", message="Hi {{frist_name}}", when="2020-01-01 10:00:00")
     page.click("input[name=_save]")
+    page.wait_for_selector(".errornote")  # the form again, with its errors
     errors = page.locator(".errorlist").all_inner_texts()
     text = " ".join(errors)
     assert "That time has passed" in text
