@@ -14,7 +14,9 @@ updates, then on each database, each step in a fresh process:
   without, alternating, and reports the best with against the best without (budget: at
   most 20% slower).
 PostgreSQL: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/vibesweb_imp_bench),
-dropped and recreated. Budget: >= 30,000 rows/s, >= 1/3 of the reference, < 250 MB.
+dropped and recreated. Budget (SPEC section 9): >= 0.5 x the reference measured in the same
+run (machines change speed; this ratio does not), < 250 MB peak RSS, flat in file size;
+the absolute budget, >= 30,000 rows/s, is printed on a second line.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ import json
 import os
 import random
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +42,7 @@ TIERS = ["gold", "silver", "bronze"]
 INTERESTS = ["shoes", "bags", "sale", "news"]
 FIRST_NAMES = ["Ann", "Bob", "Chen", "Dana", "Eli", "Fay", "Gus", "Hana"]
 BUDGET_RATE = 30_000
+BUDGET_RATIO = 0.5
 BUDGET_RSS_MB = 250
 BUDGET_CALLBACK_SLOWDOWN = 0.20
 
@@ -304,6 +309,11 @@ def main() -> None:
     if args.child:
         _child_main(args.child, args.url, args.file, args.rows, args.callbacks)
         return
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f"import benchmark {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {load}\n"
+        f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}"
+    )
     workdir = Path(tempfile.mkdtemp(prefix="bench-import-"))
     big, small = workdir / "bench.persons", workdir / "bench-small.persons"
     started = time.perf_counter()
@@ -321,16 +331,19 @@ def main() -> None:
         import_cpu = full["client_cpu"] + full["server_cpu"]
         ref_cpu = ref["client_cpu"] + ref["server_cpu"]
         callbacks_line, callbacks_passed = callbacks_report(kind, r)
-        passed = (rate >= BUDGET_RATE and ratio >= 1 / 3 and full["peak_rss_mb"] < BUDGET_RSS_MB
+        passed = (ratio >= BUDGET_RATIO and full["peak_rss_mb"] < BUDGET_RSS_MB
                   and full["failed"] == 0 and full["status"] == "finished"
                   and callbacks_passed)  # fmt: skip
         ok = ok and passed
         print(
             f"\n[{kind}] import of {full['rows']:,} rows ({full['created']:,} created, "
             f"{full['updated']:,} updated, {full['failed']:,} failed): "
-            f"{full['seconds']:.1f}s = {rate:,.0f} rows/s (budget >= {BUDGET_RATE:,})\n"
+            f"{full['seconds']:.1f}s = {rate:,.0f} rows/s\n"
             f"[{kind}] raw bulk insert reference ({ref['rows']:,} rows): {ref['seconds']:.1f}s "
-            f"= {ref_rate:,.0f} rows/s; import/reference = {ratio:.2f} (budget >= 0.33)\n"
+            f"= {ref_rate:,.0f} rows/s; import/reference = {ratio:.2f} "
+            f"(budget >= {BUDGET_RATIO})\n"
+            f"[{kind}] absolute: {rate:,.0f} rows/s (budget >= {BUDGET_RATE:,}) "
+            f"{'PASS' if rate >= BUDGET_RATE else 'FAIL (absolute figures follow the machine)'}\n"
             f"[{kind}] CPU seconds (this process + database server): import "
             f"{full['client_cpu']:.1f} + {full['server_cpu']:.1f}, reference "
             f"{ref['client_cpu']:.1f} + {ref['server_cpu']:.1f}; by CPU: import "
@@ -342,6 +355,8 @@ def main() -> None:
             f"{callbacks_line}"
             f"[{kind}] {'PASS' if passed else 'FAIL'}"
         )
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"load average at the end {load}")
     sys.exit(0 if ok else 1)
 
 

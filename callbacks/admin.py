@@ -29,6 +29,48 @@ from .services.registrations import registration_end
 _ATTEMPTS_HEAD = "<tr><th>when</th><th>#</th><th>status</th><th>duration</th><th>response</th></tr>"
 
 
+# Failure rate (last 24 h) from which a registration that is not down is shown as
+# "failing" rather than "up" (issue 14: "up" at a 100% failure rate).
+FAILING_RATE = 0.5
+
+
+def health_label(registration: CallbackRegistration, stats: dict) -> str:
+    """ended / DOWN / failing (N% of attempts) / degraded (N%) / up, from the last 24 h."""
+    if registration.is_ended():
+        return "ended"
+    if registration.is_down():
+        return "DOWN"
+    rate = stats["failure_rate"]
+    if stats["attempts"] and rate >= FAILING_RATE:
+        return f"failing ({rate:.0%} of attempts)"
+    if stats["attempts"] and rate > 0:
+        return f"degraded ({rate:.0%} of attempts failed)"
+    return "up"
+
+
+def error_summary(error: str, *, limit: int = 80) -> str:
+    """A failure in a marketer's words, one line: the HTTP answer, a timeout, or the kind
+    of connection problem without the Python exception's repr."""
+    if not error:
+        return ""
+    if error.startswith("connection error:"):
+        detail = error.lower()
+        for needle, words in (
+            ("refused", "connection refused"),
+            ("name or service not known", "host name not found"),
+            ("nodename nor servname", "host name not found"),
+            ("temporary failure in name resolution", "host name not found"),
+            ("certificate", "TLS certificate problem"),
+            ("ssl", "TLS problem"),
+            ("reset", "connection reset"),
+            ("remotedisconnected", "connection closed without an answer"),
+        ):
+            if needle in detail:
+                return words
+        return "could not connect"
+    return error if len(error) <= limit else error[: limit - 1] + "…"
+
+
 def _failure_queue_url(registration_id: int | None = None) -> str:
     url = reverse("admin:callbacks_callbackdelivery_changelist") + "?state__exact=failed"
     return url + (f"&registration__id__exact={registration_id}" if registration_id else "")
@@ -80,9 +122,7 @@ class CallbackRegistrationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="health")
     def health(self, registration: CallbackRegistration) -> str:
-        if registration.is_ended():
-            return "ended"
-        return "DOWN" if registration.is_down() else "up"
+        return health_label(registration, registration_health(registration))
 
     @admin.display(description="health (last 24 h)")
     def health_summary(self, registration: CallbackRegistration) -> str:
@@ -90,7 +130,7 @@ class CallbackRegistrationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         return format_html(
             "<b>{}</b>{} &middot; last success: {} &middot; {} attempts, failure rate {}% "
             "&middot; {} pending &middot; <a href='{}'>{} in the failure queue</a>",
-            self.health(registration),
+            health_label(registration, stats),
             f" until {registration.down_until:%Y-%m-%d %H:%M:%S}" if registration.is_down() else "",
             f"{registration.last_success_at:%Y-%m-%d %H:%M:%S}"
             if registration.last_success_at
@@ -168,8 +208,16 @@ class CallbackRegistrationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
 class DeliveryAttemptInline(CompanyScopedAdminMixin, admin.TabularInline):
     model = DeliveryAttempt
-    fields = ["created_at", "number", "status_code", "duration_ms", "error", "response_excerpt"]
+    fields = ["created_at", "number", "status_code", "duration_ms", "failure", "response_excerpt"]
     readonly_fields = fields
+
+    @admin.display(description="error")
+    def failure(self, attempt: DeliveryAttempt) -> str:
+        if not attempt.error:
+            return ""
+        summary = error_summary(attempt.error)
+        return format_html('<span title="{}">{}</span>', attempt.error, summary)
+
     extra = 0
     can_delete = False
 
@@ -208,7 +256,7 @@ class CallbackDeliveryAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "attempts",
         "next_attempt_at",
         "last_status",
-        "last_error",
+        "error",
     ]
     list_filter = [
         "state",
@@ -227,7 +275,8 @@ class CallbackDeliveryAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         "last_status",
         "last_error",
         "delivered_at",
-        "failed_at",
+        "last_failed_at",
+        "created_at",
         "payload",
     ]
     exclude = ["claim_token"]
@@ -241,12 +290,33 @@ class CallbackDeliveryAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def callback_type(self, delivery: CallbackDelivery) -> str:
         return delivery.event.callback_type
 
-    @admin.display(description="payload of the next attempt")
-    def payload(self, delivery: CallbackDelivery) -> str:
-        body = callback_payload(
-            event=delivery.event, registration=delivery.registration, attempt=delivery.attempts + 1
+    @admin.display(description="last failed at")
+    def last_failed_at(self, delivery: CallbackDelivery):
+        # Kept after a redelivery: it marks where the fresh round of retries began.
+        return delivery.failed_at
+
+    @admin.display(description="last error")
+    def error(self, delivery: CallbackDelivery) -> str:
+        # One short line in the queue; the whole text on hover and on the delivery's page.
+        if not delivery.last_error:
+            return ""
+        return format_html(
+            '<span title="{}">{}</span>', delivery.last_error, error_summary(delivery.last_error)
         )
-        return format_html("<pre>{}</pre>", json.dumps(body, indent=2))
+
+    @admin.display(description="payload")
+    def payload(self, delivery: CallbackDelivery) -> str:
+        # What the receiver got or will get: a pending delivery's next attempt is numbered
+        # after the last one sent; otherwise it is the attempt last sent.
+        pending = delivery.state == CallbackDelivery.State.PENDING
+        number = delivery.attempts + 1 if pending else max(delivery.attempts, 1)
+        body = callback_payload(
+            event=delivery.event, registration=delivery.registration, attempt=number
+        )
+        heading = (
+            f"Next attempt (attempt {number}) will send:" if pending else f"Attempt {number} sent:"
+        )
+        return format_html("<p>{}</p><pre>{}</pre>", heading, json.dumps(body, indent=2))
 
     @admin.action(description="Redeliver selected failed deliveries")
     def redeliver(self, request, queryset):

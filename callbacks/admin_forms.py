@@ -78,6 +78,11 @@ class RegistrationForm(forms.ModelForm):
             self.initial["retry_intervals_text"] = ", ".join(map(str, instance.retry_intervals))
             self.initial["notification_emails_text"] = ", ".join(instance.notification_emails)
 
+    def _get_validation_exclusions(self):
+        # One open registration per type is the services' rule (CallbackAlreadyRegistered,
+        # in words); the model's constraint check would repeat it as database text.
+        return {*super()._get_validation_exclusions(), "company", "callback_type"}
+
     def clean(self):
         cleaned = super().clean()
         if self.errors:

@@ -191,7 +191,7 @@ class CallbackDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event_id} -> {self.registration_id} ({self.state})"
+        return f"delivery of event {self.event_id} ({self.state})"
 
 
 class DeliveryAttempt(models.Model):
@@ -219,4 +219,7 @@ class DeliveryAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"attempt {self.number} of {self.delivery_id}: {self.status_code or self.error}"
+        # "attempt 1 of 37" read as one of 37 attempts; 37 was the delivery's id.
+        return f"attempt {self.number}" + (
+            f" (HTTP {self.status_code})" if self.status_code else ""
+        )

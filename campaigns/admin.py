@@ -11,8 +11,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
+from mobiledb.broadcasts.templating import template_check
 from mobiledb.persons.admin import person_inline_register
+from mobiledb.persons.selectors import custom_field_schema
 from mobiledb.subscriptions.admin import CompanyScopedInline, ScopedRelatedFieldListFilter
+from vibesweb.errors import DomainError
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
 from .models import AcquisitionCampaign, InboundEvent, MessagingProgram, Participation
@@ -88,6 +91,12 @@ class AcquisitionCampaignForm(forms.ModelForm):
             problem = keyword_problem(company=company, keyword=keyword, exclude_pk=self.instance.pk)
             if problem:
                 self.add_error("keyword", problem)
+        schema = custom_field_schema(company)
+        for name in ("confirmation_message", "welcome_message"):
+            try:  # {{incentive_code:POOL_ID}} must name a pool of this company
+                template_check(cleaned.get(name) or "", company=company, schema=schema)
+            except DomainError as error:
+                self.add_error(name, error.message)
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end <= start:
             self.add_error("end_date", "end_date must be after start_date.")
@@ -211,3 +220,6 @@ class ParticipationInline(CompanyScopedInline):
 
 
 person_inline_register(ParticipationInline, position=20)
+
+# Incentives keep their admin in their own package; importing it registers it.
+from .incentives import admin as incentives_admin  # noqa: E402,F401

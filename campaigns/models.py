@@ -256,3 +256,25 @@ class MessagingProgram(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program_name} ({self.short_code or 'every short code'})"
+
+
+# Incentives live in their own package; re-exported so the app label stays `campaigns`.
+from .incentives.models import (  # noqa: E402
+    IncentiveCode,
+    IncentiveCodeUpload,
+    IncentiveIssuance,
+    IncentivePool,
+    IncentiveRedemption,
+)
+
+__all__ = [
+    "AcquisitionCampaign",
+    "InboundEvent",
+    "MessagingProgram",
+    "IncentiveCode",
+    "IncentiveCodeUpload",
+    "IncentiveIssuance",
+    "IncentivePool",
+    "IncentiveRedemption",
+    "Participation",
+]

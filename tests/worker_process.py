@@ -2,7 +2,7 @@
 
 The child gets a database of its own (a SQLite file, or a fresh PostgreSQL database next
 to the test one) and the real broker when the suite runs on Redis or RabbitMQ, else the
-filesystem broker in the test's temporary folder.
+embedded default's SQLite broker in the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -37,7 +37,11 @@ def worker_env(tmp_path: Path, *, suffix: str, **settings: str) -> dict:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "vibesweb.settings",
         "DATABASE_URL": scratch_database(tmp_path, suffix),
-        "CELERY_BROKER_URL": broker if broker.startswith(("redis", "amqp")) else "filesystem://",
+        "CELERY_BROKER_URL": (
+            broker
+            if broker.startswith(("redis", "amqp"))
+            else f"sqlite:///{tmp_path / 'broker.sqlite3'}"
+        ),
         "VIBESWEB_VAR_DIR": str(tmp_path),
         "SECRET_KEY": f"{suffix}-test-secret-key-0123456789",
         "LOG_LEVEL": "WARNING",

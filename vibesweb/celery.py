@@ -7,6 +7,8 @@ import os
 from celery import Celery
 from kombu import Exchange, Queue
 
+from . import broker  # noqa: F401  (registers the embedded default's sqlite:// transport)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vibesweb.settings")
 
 app = Celery("vibesweb")

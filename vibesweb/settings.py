@@ -23,7 +23,9 @@ SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-if SECRET_KEY == _DEV_SECRET_KEY and "pytest" not in sys.modules:
+# bin/run says it once and turns it off for the processes it starts (SECRET_KEY_WARNING).
+_WARN_SECRET_KEY = env.bool("SECRET_KEY_WARNING", default=True) and "pytest" not in sys.modules
+if SECRET_KEY == _DEV_SECRET_KEY and _WARN_SECRET_KEY:
     warnings.warn(
         "SECRET_KEY is the development default: set SECRET_KEY, DEBUG and ALLOWED_HOSTS "
         "before exposing vibesweb to anyone.",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from here, not a CDN
     "vibesweb.tenancy",
     "mobiledb",
     "campaigns",
@@ -54,7 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "vibesweb.middleware.PageMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vibesweb.actors.ActingRequestMiddleware",
 ]
@@ -90,9 +93,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections outlive a request: opening one cost more than the rest of a GET person
+# (SQLite: connect, register functions, run the PRAGMAs, close, ~0.5 ms; PostgreSQL: a
+# new backend). Health checks make a connection that died between requests (database
+# restarted) be replaced instead of failing the next request; on PostgreSQL they cost a
+# `SELECT 1` round trip per request, which CONN_HEALTH_CHECKS=off trades for one failed
+# request per worker after a database restart.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://vibesweb")}
@@ -132,7 +140,8 @@ REST_FRAMEWORK = {
         "vibesweb.api.parsers.BoundedJSONParser",
         "vibesweb.api.parsers.TextJSONParser",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["vibesweb.api.renderers.FastJSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "vibesweb.api.negotiation.FastContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "vibesweb.api.schema.PlatformAutoSchema",
     "EXCEPTION_HANDLER": "vibesweb.api.exceptions.errors_body_exception_handler",
@@ -157,6 +166,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["vibesweb.api.schema.drop_trailing_slash_duplicates"],
+    # /api/docs and /api/redoc work without internet (issue 14).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Requests per second per company and rate class (seeds/003 "Rate Limiting").
@@ -188,10 +201,14 @@ CALLBACK_FAILURE_EMAIL_INTERVAL_SECONDS = env.int(
 )
 CALLBACK_RETENTION_DAYS = env.int("CALLBACK_RETENTION_DAYS", default=30)
 
-# Celery: the app is `vibesweb` (vibesweb/celery.py). With no broker configured the
-# filesystem transport needs no server, so one laptop runs everything.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Celery: the app is `vibesweb` (vibesweb/celery.py). With no broker configured a SQLite
+# file under var/ is the broker (vibesweb/broker.py: no server, and a killed worker's
+# tasks are delivered again), so one laptop runs everything.
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=f"sqlite:///{(VAR_DIR / 'broker.sqlite3').resolve()}"
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport, still accepted; it can lose a message (README).
     _broker_dir = VAR_DIR / "broker"
     for _folder in ("out", "processed"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
@@ -218,14 +235,18 @@ CELERY_TASK_ROUTES = {
     "callbacks.*": {"queue": "callbacks"},
     "mobiledb.imports.*": {"queue": "imports"},
     "mobiledb.broadcast*": {"queue": "messaging"},
+    "campaigns.incentives.code_upload": {"queue": "imports"},
     "campaigns.*": {"queue": "default"},
 }
 # Periodic work run by the scheduler (`celery -A vibesweb beat`, or `worker -B`):
 CELERY_BEAT_SCHEDULE: dict = {}
+# The sweep goes on the "default" queue, not behind the deliveries it recovers: in the
+# 30-minute soak (benchmarks/soak.py) a backlog of delivery tasks on "callbacks" let
+# every sweep expire unrun, so claims of a killed worker were never reopened.
 CELERY_BEAT_SCHEDULE["callbacks-sweep"] = {
     "task": "callbacks.sweep",
     "schedule": CALLBACK_SWEEP_SECONDS,
-    "options": {"queue": "callbacks", "expires": CALLBACK_SWEEP_SECONDS * 2},
+    "options": {"queue": "default", "expires": CALLBACK_SWEEP_SECONDS * 2},
 }
 CELERY_BEAT_SCHEDULE["callbacks-prune"] = {
     "task": "callbacks.prune",

@@ -40,6 +40,7 @@ company_routes = [
     path("mobiledb/", include("campaigns.api.mobiledb_urls")),
     path("config/", include("callbacks.api.urls")),
     path("campaigns/", include("campaigns.api.urls")),
+    path("", include("campaigns.incentives.api.urls")),
     *api_path("events", campaign_api_views.InboundEventView.as_view(), "inbound-events"),
 ]
 

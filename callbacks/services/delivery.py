@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -209,19 +209,34 @@ def _protocol_headers(delivery: CallbackDelivery, body: bytes, webhook: Webhook)
     }
 
 
-def retry_delay(registration: CallbackRegistration, attempts: int, outcome) -> float | None:
+def retry_delay(
+    registration: CallbackRegistration, attempts: int, outcome, *, round_start: int = 0
+) -> float | None:
     """Seconds until the next attempt, or None when the retries are used up.
 
     `Retry-After` (408/429) wins; otherwise the registration's interval for this attempt
     with +-10% jitter so a recovering receiver is not hit by every retry at once.
+    `round_start` is the attempt after which a redelivery started a fresh round.
     """
     intervals = registration.intervals
-    if attempts > len(intervals):
+    position = attempts - round_start
+    if position > len(intervals):
         return None
     if outcome.retry_after is not None:
         return min(outcome.retry_after, float(max(intervals)))
-    base = intervals[attempts - 1]
+    base = intervals[max(position, 1) - 1]
     return base * random.uniform(0.9, 1.1)
+
+
+def retry_round_start(delivery: CallbackDelivery) -> int:
+    """The last attempt before the delivery was redelivered (0 if it never failed): a
+    redelivery keeps the attempt numbers going and starts a fresh round of retries."""
+    if delivery.failed_at is None:
+        return 0
+    last = DeliveryAttempt.objects.filter(
+        delivery_id=delivery.pk, created_at__lte=delivery.failed_at
+    ).aggregate(number=Max("number"))["number"]
+    return last or 0
 
 
 def _record(token: uuid.UUID, results: list[Sent]) -> None:
@@ -298,7 +313,12 @@ def _apply_outcome(token: uuid.UUID, sent: Sent, downs: dict) -> str | None:
     delay = (
         None
         if outcome.kind == http.PERMANENT
-        else retry_delay(delivery.registration, delivery.attempts, outcome)
+        else retry_delay(
+            delivery.registration,
+            delivery.attempts,
+            outcome,
+            round_start=retry_round_start(delivery),
+        )
     )
     delivery.last_status, delivery.last_error = outcome.status_code, outcome.error
     common = dict(last_status=outcome.status_code, last_error=outcome.error, claim_token=None)

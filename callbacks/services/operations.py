@@ -48,14 +48,15 @@ def deliveries_sweep() -> dict:
 def deliveries_redeliver(*, deliveries) -> int:
     """Put failed deliveries back in the queue with a fresh retry budget; returns how many.
 
-    Only failed ones move (a pending or delivered one is left alone); the event id stays.
+    Only failed ones move (a pending or delivered one is left alone); the event id stays,
+    and so does the attempt count: the next attempt is numbered after the last one sent
+    (on the wire and in the log), and its retries are counted from the attempt that
+    failed (`failed_at` keeps when that was: delivery.retry_round_start).
     """
     with transaction.atomic():
         count = deliveries.filter(state=State.FAILED).update(
             state=State.PENDING,
-            attempts=0,
             next_attempt_at=timezone.now(),
-            failed_at=None,
             claim_token=None,
         )
         if count:

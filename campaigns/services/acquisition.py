@@ -11,6 +11,7 @@ platform does (timeouts and single opt-ins fire no change event).
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from callbacks.services import callback_event_emit
 from mobiledb.broadcasts.messaging import message_send
-from mobiledb.broadcasts.templating import message_render
+from mobiledb.broadcasts.templating import SkipRecipient, template_render
 from mobiledb.errors import ExternalIdAlreadyAssigned, ExternalIdMismatch
 from mobiledb.models import OutboundMessage, Person, SubscriptionList
 from mobiledb.persons.selectors import custom_field_schema
@@ -42,6 +43,7 @@ from ..models import AcquisitionCampaign, Participation
 from .keywords import HELP_WORDS, START_WORDS, STOP_WORDS
 
 Status = Participation.Status
+logger = logging.getLogger(__name__)
 
 # Words a phone sends that the platform itself answers; no campaign may use them.
 YES_WORDS = frozenset({"YES", "Y"})
@@ -313,13 +315,15 @@ def _participation_pending(campaign, person, source) -> tuple[Participation, boo
             participation.save()
     except IntegrityError:  # a concurrent request made it pending first
         return _pending_for(campaign, person), False
-    message_send(
-        company=campaign.company,
-        person=person,
-        body=campaign_message(campaign, campaign.confirmation_message, person),
-        kind=OutboundMessage.Kind.CONFIRMATION_REQUEST,
-        short_code=campaign.short_code,
-    )
+    body = campaign_text(campaign.confirmation_message, campaign, person)
+    if body is not None:
+        message_send(
+            company=campaign.company,
+            person=person,
+            body=body,
+            kind=OutboundMessage.Kind.CONFIRMATION_REQUEST,
+            short_code=campaign.short_code,
+        )
     _emit_participant(participation, "ack_participant_added")
     return participation, True
 
@@ -332,14 +336,30 @@ def _subscribe(participation: Participation, lists: list[SubscriptionList]) -> N
             subscription_list=subscription_list,
             acquisition_campaign=campaign,
         )
-    if campaign.welcome_message:
+    body = campaign_text(campaign.welcome_message, campaign, participation.person)
+    if body:
         message_send(
             company=campaign.company,
             person=participation.person,
-            body=campaign_message(campaign, campaign.welcome_message, participation.person),
+            body=body,
             kind=OutboundMessage.Kind.WELCOME,
             short_code=campaign.short_code,
         )
+
+
+def campaign_text(template: str, campaign: AcquisitionCampaign, person: Person) -> str | None:
+    """A campaign reply for `person`: {campaign} and the message template placeholders
+    (`{{incentive_code:POOL_ID}}` issues them a code). None when the person must be
+    skipped (e.g. the pool is empty): no text rather than a broken one."""
+    # {{campaign}}, the placeholder syntax of every template; {campaign} as written before
+    text = template.replace("{{campaign}}", campaign.name).replace("{campaign}", campaign.name)
+    if "{{" not in text:
+        return text
+    try:
+        return template_render(text, person, schema=custom_field_schema(campaign.company))
+    except SkipRecipient as skip:
+        logger.warning("campaign %s: no reply to person %s: %s", campaign.pk, person.pk, skip)
+        return None
 
 
 def participations_pending(*, person: Person) -> list[Participation]:
@@ -419,14 +439,3 @@ def _expire(pks: list[int]) -> None:
 def template_modernized(template: str) -> str:
     """A reply written with the older `{campaign}` in today's `{{campaign}}` syntax."""
     return re.sub(r"(?<!\{)\{campaign\}(?!\})", "{{campaign}}", template)
-
-
-def campaign_message(campaign: AcquisitionCampaign, template: str, person: Person) -> str:
-    """A campaign's reply with `{{campaign}}` and the person's `{{custom_field}}`s filled
-    in: the same placeholder syntax as broadcasts."""
-    return message_render(
-        template,
-        person=person,
-        schema=custom_field_schema(campaign.company),
-        extra={"campaign": campaign.name},
-    )

@@ -34,7 +34,7 @@ from .targeting import (
     send_schedule_clean,
     targeting_read,
 )
-from .templating import PERSON_PLACEHOLDERS, placeholders
+from .templating import PERSON_PLACEHOLDERS, placeholder_resolvers, placeholders
 
 
 class BroadcastForm(forms.ModelForm):
@@ -111,7 +111,9 @@ class BroadcastForm(forms.ModelForm):
             unknown = [
                 name
                 for name in placeholders(template)
-                if name not in PERSON_PLACEHOLDERS and name not in schema.by_name
+                if name not in PERSON_PLACEHOLDERS
+                and name not in schema.by_name
+                and name not in placeholder_resolvers()  # e.g. {{incentive_code:POOL}}
             ]
             if unknown:
                 known = ", ".join(f"{{{{{name}}}}}" for name in sorted(schema.by_name)) or "none"

@@ -48,7 +48,7 @@ from .targeting import (
     targeting_read,
     zone_expression,
 )
-from .templating import PERSON_PLACEHOLDERS, message_render, placeholders, sms_size
+from .templating import SkipRecipient, message_render, sms_size, template_check, template_render
 
 logger = logging.getLogger(__name__)
 Status = Broadcast.Status
@@ -113,12 +113,10 @@ def _check_date(moment: datetime) -> None:
         )
 
 
-def _check_template(template: str, schema: CustomFieldSchema) -> None:
+def _check_template(template: str, schema: CustomFieldSchema, company: Company) -> None:
     if not template or not template.strip():
         raise BroadcastInvalid("targeting.message_template must not be empty")
-    for name in placeholders(template):
-        if name not in PERSON_PLACEHOLDERS:
-            schema.spec(name)  # CustomFieldNotFound (400) for an unknown field
+    template_check(template, company=company, schema=schema)
 
 
 def _lists(company: Company, list_ids: list) -> list[SubscriptionList]:
@@ -143,7 +141,7 @@ def broadcast_validate(
     if schedule is not None:
         send_scheduled_date = earliest_send_instant(schedule)
     _check_date(send_scheduled_date)
-    _check_template(message_template, schema)
+    _check_template(message_template, schema, company)
     return Targeting(filters_clean(current.filters, schema), schedule).stored()
 
 
@@ -178,7 +176,7 @@ def broadcast_create(
     schedule = send_schedule_clean(send_schedule, schema)
     send_scheduled_date = _scheduled(send_scheduled_date, schedule)
     _check_date(send_scheduled_date)
-    _check_template(message_template, schema)
+    _check_template(message_template, schema, company)
     lists = _lists(company, source_lists)
     broadcast = Broadcast.objects.create(
         company=company,
@@ -211,7 +209,7 @@ def broadcast_update(*, broadcast: Broadcast, **changes) -> Broadcast:
         _check_date(moment)
         broadcast.send_scheduled_date = moment
     if changes.get("message_template") is not None:
-        _check_template(changes["message_template"], schema)
+        _check_template(changes["message_template"], schema, company)
         broadcast.message_template = changes["message_template"]
     filters = current.filters
     if changes.get("filters") is not None:
@@ -323,8 +321,9 @@ def _with_filters(persons: QuerySet[Person], broadcast: Broadcast) -> QuerySet[P
 
 
 def broadcast_render(template: str, person: Person, schema: CustomFieldSchema) -> str:
-    """The template with {{field}} replaced by the person's values (empty when unset)."""
-    return message_render(template, person=person, schema=schema)
+    """The template filled for the person (mobiledb.templating); SkipRecipient when a
+    placeholder cannot be filled for them (e.g. no incentive code left)."""
+    return template_render(template, person, schema=schema)
 
 
 def broadcast_start(*, broadcast_id: int, now: datetime | None = None) -> bool:
@@ -488,7 +487,7 @@ def _send_batch(broadcast_id: int, batch_size: int) -> bool:
     pass_done = len(candidate_ids) < batch_size
     last_pass = not targeting.passes or pass_index + 1 >= len(targeting.passes)
     done = pass_done and last_pass
-    changes = {"updated_at": now, "sent_count": F("sent_count") + len(persons)}
+    changes = {"updated_at": now}
     if pass_done and not last_pass:
         changes["cursor_person_id"] = (pass_index + 1) << PASS_SHIFT
     elif candidate_ids:
@@ -501,21 +500,35 @@ def _send_batch(broadcast_id: int, batch_size: int) -> bool:
     if not claimed:
         return False  # canceled meanwhile, or another worker sent this batch
     schema = custom_field_schema(broadcast.company)
-    messages_send(
-        [
+    messages, skipped = [], 0
+    for person in persons:
+        try:
+            body = broadcast_render(broadcast.message_template, person, schema)
+        except SkipRecipient as skip:
+            # e.g. its incentive pool is empty: no message rather than a broken one;
+            # counted with the recipients not sent to (failed_count).
+            logger.info("broadcast %s: person %s skipped: %s", broadcast_id, person.pk, skip)
+            skipped += 1
+            continue
+        messages.append(
             OutboundMessage(
                 company_id=broadcast.company_id,
                 person_id=person.pk,
                 mdn=person.mdn,
-                body=broadcast_render(broadcast.message_template, person, schema),
+                body=body,
                 kind=OutboundMessage.Kind.BROADCAST,
                 broadcast_id=broadcast.pk,
             )
-            for person in persons
-        ]
+        )
+    messages_send(messages)
+    Broadcast.objects.filter(pk=broadcast_id).update(
+        sent_count=F("sent_count") + len(messages), failed_count=F("failed_count") + skipped
     )
     if done:
         logger.info(
-            "broadcast %s sent to %s persons", broadcast_id, broadcast.sent_count + len(persons)
+            "broadcast %s sent to %s persons (%s skipped)",
+            broadcast_id,
+            broadcast.sent_count + len(messages),
+            broadcast.failed_count + skipped,
         )
     return not done

@@ -1,48 +1,144 @@
-"""Message templates, one syntax everywhere: `{{field}}` is a person's custom field (or
-`mdn`, `external_person_id`), and a sender may add its own names (a campaign's replies
-add `{{campaign}}`). Also what a text costs as SMS: its encoding, length and segments."""
+"""Message templates: `{{field}}` and `{{name:argument}}` placeholders, per recipient.
+
+The one renderer of every text sent to a person (broadcasts here; confirmations in
+`campaigns`; wallet messages in `wallet`). `{{mdn}}`, `{{external_person_id}}` and
+`{{custom_field}}` are built in. Higher layers add placeholders with an argument through
+a registry this module owns (mobiledb must not import them), filled at app ready:
+
+    placeholder_resolver_register("incentive_code", render=issue_code, check=check_pool)
+
+`render(person, argument) -> str` may raise `SkipRecipient`: that recipient must not get
+the message at all (a broken text is worse than none); senders count the skip.
+`check(company, argument)` runs when a template is saved and raises a DomainError (400).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from vibesweb.errors import DomainError, ErrorCode
+from vibesweb.tenancy.models import Company
 
 from ..persons.models import Person
 from ..validation import _GSM7_CHARACTERS, CustomFieldSchema
 
-PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
-PERSON_PLACEHOLDERS = {"mdn", "external_person_id"}
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*(?::\s*([^{}]*?)\s*)?\}\}")
+PERSON_PLACEHOLDERS = frozenset({"mdn", "external_person_id"})
+
+
+class SkipRecipient(Exception):
+    """A placeholder cannot be filled for this recipient: do not send them the message."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
+
+
+class TemplateInvalid(DomainError):
+    code = ErrorCode.INVALID_VALUE
+    error_class = "TemplateErrors::UnknownPlaceholder"
+
+
+@dataclass(frozen=True)
+class PlaceholderResolver:
+    name: str
+    render: Callable[[Person, str], str]
+    check: Callable[[Company, str], None] | None = None
+
+
+_resolvers: dict[str, PlaceholderResolver] = {}
+
+
+def placeholder_resolver_register(
+    name: str,
+    *,
+    render: Callable[[Person, str], str],
+    check: Callable[[Company, str], None] | None = None,
+) -> None:
+    """Make `{{name:argument}}` available in every message template (idempotent: the
+    last registration of a name wins, so a reloaded app does not fail)."""
+    if name in PERSON_PLACEHOLDERS:
+        raise ValueError(f"{name!r} is a built-in placeholder")
+    _resolvers[name] = PlaceholderResolver(name, render, check)
+
+
+def placeholder_resolvers() -> dict[str, PlaceholderResolver]:
+    return dict(_resolvers)
+
+
+def template_check(template: str, *, company: Company, schema: CustomFieldSchema) -> None:
+    """Every placeholder of `template` exists: a custom field (CustomFieldNotFound) or a
+    registered resolver whose `check` accepts the argument (TemplateInvalid, or the
+    resolver's own DomainError)."""
+    for name, argument in PLACEHOLDER.findall(template):
+        resolver = _resolvers.get(name)
+        if resolver is not None:
+            if not argument:
+                raise TemplateInvalid(f"{{{{{name}:...}}}} needs an argument after the colon")
+            if resolver.check is not None:
+                resolver.check(company, argument)
+        elif argument:
+            raise TemplateInvalid(f"Unknown placeholder {{{{{name}:{argument}}}}}")
+        elif name not in PERSON_PLACEHOLDERS:
+            schema.spec(name)  # CustomFieldNotFound (400) for an unknown field
+
+
+def template_render(template: str, person: Person, *, schema: CustomFieldSchema) -> str:
+    """`template` filled for `person`; raises SkipRecipient when a resolver says so.
+    Unknown names render empty (a field deleted after the template was saved)."""
+
+    def value_of(match: re.Match) -> str:
+        name, argument = match.group(1), match.group(2)
+        resolver = _resolvers.get(name)
+        if resolver is not None and argument:
+            return resolver.render(person, argument)
+        if name in PERSON_PLACEHOLDERS:
+            return str(getattr(person, name) or "")
+        return _custom_field_text(person, name, schema)
+
+    return PLACEHOLDER.sub(value_of, template)
+
+
+def _custom_field_text(person: Person, name: str, schema: CustomFieldSchema) -> str:
+    value = (person.custom_fields or {}).get(name)
+    spec = schema.by_name.get(name)
+    if value is None or spec is None:
+        return ""
+    if spec.data_type == "single_select":
+        option = spec.options.get(value)
+        return option.label if option else str(value)
+    if spec.data_type == "multi_select":
+        return ", ".join(spec.options[k].label if k in spec.options else k for k in value)
+    return str(value)
+
+
+# --- the admin's preview and SMS size (branch marketer) ------------------------------------
+
 # GSM 03.38's extension table: each of these takes two of a segment's septets.
 _GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
 
 
 def placeholders(template: str) -> list[str]:
-    return PLACEHOLDER.findall(template)
+    """The names of `template`'s placeholders, in order."""
+    return [match.group(1) for match in PLACEHOLDER.finditer(template)]
 
 
-def message_render(
-    template: str,
-    *,
-    person: Person | None,
-    schema: CustomFieldSchema,
-    extra: dict[str, str] | None = None,
-) -> str:
-    """`template` with each `{{name}}` replaced: `extra`'s names first, then the person's
-    fields (select options by label); unknown or unset names become empty. Campaign
-    messages written before `{{campaign}}` (as `{campaign}`) still render."""
-    extra = extra or {}
+def message_render(template: str, *, person: Person | None, schema: CustomFieldSchema) -> str:
+    """`template` as `person` would read it, for a preview or a test send: their custom
+    fields (select options by label), `mdn`, `external_person_id`; any other placeholder
+    (an incentive code, which rendering would issue) stays as written."""
 
     def value_of(match: re.Match) -> str:
         name = match.group(1)
-        if name in extra:
-            return str(extra[name])
-        if person is None:
-            return ""
-        if name in PERSON_PLACEHOLDERS:
-            return str(getattr(person, name) or "")
-        value = (person.custom_fields or {}).get(name)
         spec = schema.by_name.get(name)
-        if value is None or spec is None:
+        if name in PERSON_PLACEHOLDERS:
+            return str(getattr(person, name) or "") if person is not None else ""
+        if spec is None:
+            return match.group(0)
+        value = (person.custom_fields or {}).get(name) if person is not None else None
+        if value is None:
             return ""
         if spec.data_type == "single_select":
             option = spec.options.get(value)
@@ -51,10 +147,7 @@ def message_render(
             return ", ".join(spec.options[k].label if k in spec.options else k for k in value)
         return str(value)
 
-    text = PLACEHOLDER.sub(value_of, template)
-    for name, value in extra.items():
-        text = text.replace("{" + name + "}", str(value))  # the older single-brace form
-    return text
+    return PLACEHOLDER.sub(value_of, template)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -88,7 +89,7 @@ class PersonImportAdmin(admin.ModelAdmin):
     actions = ["resume_imports"]
     change_form_template = "admin/imports/personimport/change_form.html"
     change_list_template = "admin/imports/personimport/change_list.html"
-    readonly_fields = ["company", "file_name", "kind", "file_size", "status", "rows", "created",
+    readonly_fields = ["company", "file_name", "kind", "size", "status", "rows", "created",
                        "updated", "failed", "error_class", "error_message", "created_by",
                        "created_at", "started_at", "finished_at"]  # fmt: skip
 
@@ -116,6 +117,10 @@ class PersonImportAdmin(admin.ModelAdmin):
         return person_import
 
     # --- list ------------------------------------------------------------------------
+
+    @admin.display(description="file size")
+    def size(self, obj):
+        return filesizeformat(obj.file_size)
 
     @admin.display(description="status")
     def status_badge(self, obj):
@@ -253,7 +258,8 @@ def export_response(company: Company, persons=None) -> StreamingHttpResponse:
 @admin.action(description="Export selected persons as a .persons file")
 def export_persons(modeladmin, request, queryset):
     """Person changelist action: the selection (or the whole filter) of one company."""
-    company_ids = list(queryset.values_list("company_id", flat=True).distinct()[:2])
+    # order_by(): a distinct() over the list's ordering (-id) would count each person.
+    company_ids = list(queryset.order_by().values_list("company_id", flat=True).distinct()[:2])
     if len(company_ids) != 1:
         modeladmin.message_user(
             request, "Export persons of one company at a time: filter by company first.",

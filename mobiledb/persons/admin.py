@@ -104,6 +104,10 @@ class ListMembershipFilter(AppliedListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
+        if not self.value().isdigit() or len(self.value()) > 18:
+            # A hand-edited or stale URL: say so and show the list unfiltered (was a 500).
+            messages.warning(request, f"No subscription list {self.value()!r}: filter ignored.")
+            return queryset
         return persons_filtered(queryset, {"list": self.value()})
 
 
@@ -622,6 +626,9 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             )
         return super().change_view(request, object_id, form_url, extra)
 
+    class Media:
+        js = ["mobiledb/person_company.js"]
+
     def get_inlines(self, request, obj):
         # The person's history across the product, read-only (issue 5's inlines).
         history = [inline for _, inline in _person_inlines]
@@ -654,10 +661,10 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         kwargs["form"] = self.form.for_schema(schema)
         base = super().get_form(request, obj, change=change, **kwargs)
         if obj is None and "company" in base.base_fields:
-            # Custom fields belong to a company: reload the form when it changes.
-            base.base_fields["company"].widget.attrs["onchange"] = (
-                "window.location.search='?company='+this.value"
-            )
+            # Custom fields belong to a company: the form reloads when the marketer picks
+            # another (person_company.js; the company the fields are for is the mark).
+            attrs = base.base_fields["company"].widget.attrs
+            attrs["data-reload-with-company"] = str(company.pk) if company else ""
             if company is not None:
                 base.base_fields["company"].initial = company.pk
         return base

@@ -3,10 +3,12 @@ validation path (mobiledb.validation) and saved through the person services."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 
+from vibesweb.dates import parse_platform_datetime
 from vibesweb.errors import DomainError, DomainErrors
 
 from ..errors import (
@@ -37,15 +39,25 @@ def form_field_for(spec: FieldSpec) -> forms.Field:
     if spec.data_type == "boolean":
         return forms.NullBooleanField(**common)
     if spec.data_type == "date":
-        return forms.DateTimeField(
-            help_text="UTC, e.g. 2017-01-15 15:34:52",
-            widget=forms.DateTimeInput(attrs={"placeholder": "YYYY-MM-DD HH:MM:SS"}),
-            **common,
+        # The browser's date picker; the stored value is a platform datetime (its day is
+        # what a marketer sees and edits: PersonAdminForm keeps the time of an unchanged day).
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common
         )
     choices = [(o.key, f"{o.label} ({o.key})") for o in spec.options.values()]
     if spec.data_type == "single_select":
         return forms.ChoiceField(choices=[("", "—"), *choices], **common)
     return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+
+
+def _day_of(value: Any) -> date | None:
+    """The day of a stored platform datetime (None when there is none to show)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_platform_datetime(value).date()
+    except ValueError:
+        return None
 
 
 def as_text(value: Any) -> Any:
@@ -82,7 +94,10 @@ class PersonAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         stored = self.instance.custom_fields if self.instance.pk else {}
         for spec in self.schema.by_name.values():
-            self.initial.setdefault(CUSTOM_PREFIX + spec.name, stored.get(spec.name))
+            value = stored.get(spec.name)
+            if spec.data_type == "date":
+                value = _day_of(value)
+            self.initial.setdefault(CUSTOM_PREFIX + spec.name, value)
         if self.instance.pk and self.instance.mdn:
             self.fields["mdn"].disabled = True
             self.fields["mdn"].help_text = "A person's MDN cannot change (seeds/000: 409)."
@@ -123,6 +138,10 @@ class PersonAdminForm(forms.ModelForm):
         for spec in self.schema.by_name.values():
             name = CUSTOM_PREFIX + spec.name
             if name not in cleaned:
+                continue
+            stored = self.instance.custom_fields.get(spec.name) if self.instance.pk else None
+            if spec.data_type == "date" and cleaned[name] and cleaned[name] == _day_of(stored):
+                values[spec.name] = stored  # the same day: keep its stored time, no change
                 continue
             try:
                 values[spec.name] = clean_custom_field_value(

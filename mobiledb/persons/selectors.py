@@ -9,6 +9,7 @@ import uuid
 from django.db import connection
 from django.db.models import QuerySet
 
+from vibesweb.db import ModelRows
 from vibesweb.tenancy.models import Company
 
 from ..errors import InvalidPersonID, PersonNotFound
@@ -76,17 +77,17 @@ def person_get(*, company: Company, id_or_key: str) -> Person:
     return person
 
 
+_persons = ModelRows(Person)
+
+
 def _person_by_column(company: Company, column: str, value) -> Person | None:
-    """One person by a unique column, via Model.objects.raw: this runs on every person
-    request and skips the ORM's query compilation (converters still apply)."""
+    """One person by a unique column, in one raw query (vibesweb.db: this runs on every
+    person request)."""
     quote = connection.ops.quote_name
     field = Person._meta.get_field(column)
-    sql = (
-        f"SELECT * FROM {quote(Person._meta.db_table)} "
-        f"WHERE {quote('company_id')} = %s AND {quote(field.column)} = %s"
-    )
     param = field.get_db_prep_value(value, connection)
-    return next(iter(Person.objects.raw(sql, [company.pk, param])), None)
+    tail = f"WHERE {quote('company_id')} = %s AND {quote(field.column)} = %s"
+    return _persons.first(tail, [company.pk, param])
 
 
 def persons_by_identity(
@@ -104,13 +105,10 @@ def persons_by_identity(
         params.append(external_person_id)
     if not clauses:
         return []
-    sql = (
-        f"SELECT * FROM {quote(Person._meta.db_table)} "
-        f"WHERE {quote('company_id')} = %s AND ({' OR '.join(clauses)})"
-    )
+    tail = f"WHERE {quote('company_id')} = %s AND ({' OR '.join(clauses)})"
     if lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    return list(Person.objects.raw(sql, params))
+        tail += " FOR UPDATE"
+    return _persons.select(tail, params)
 
 
 def person_get_by_external_id(*, company: Company, external_person_id: str) -> Person:

@@ -136,7 +136,9 @@ def person_update(
         if mdn and Person.objects.filter(company_id=person.company_id, mdn=mdn).exists():
             raise MobilePhoneAlreadyAssigned()
     try:
-        with transaction.atomic():
+        # No savepoint: an IntegrityError leaves through the outer atomic block anyway
+        # (which rolls back, or back to its own savepoint inside a caller's transaction).
+        with transaction.atomic(savepoint=False):
             person, _ = _apply_changes(
                 person,
                 mdn=mdn if mdn else UNSET,

@@ -95,3 +95,30 @@ def test_an_upload_that_is_not_a_persons_file_is_refused_with_a_form_error(
     error = page.wait_for_selector(".errorlist")
     assert ".persons" in error.inner_text()
     assert PersonImport.objects.count() == 0
+
+
+def test_a_finished_import_page_agrees_with_itself(browser, live_server, admin_of_shop, tmp_path):
+    crm_file = tmp_path / "crm.persons"
+    crm_file.write_text("mdn,first_name\n" + "".join(f"22955512{n:02d},Ann\n" for n in range(40)))
+    page = browser.new_page()
+    log_in(page, live_server.url)
+    open_upload_form(page, live_server.url)
+    submit_upload(page, crm_file)
+    page.wait_for_selector("#import-progress")
+    page.evaluate("window.stillTheSamePage = true")
+
+    person_import_run(PersonImport.objects.get().pk)  # finishes while the page is open
+
+    page.wait_for_function("!document.title.includes('pending')", timeout=15_000)
+    page.wait_for_selector(".field-status .readonly:text('finished')", timeout=15_000)
+    assert page.evaluate("window.stillTheSamePage") is True  # redrawn in place
+    content = page.locator("#content").inner_text()
+    assert "pending" not in content and "pending" not in page.title()
+    assert page.locator(".field-rows .readonly").inner_text() == "40"
+    assert page.locator(".field-created .readonly").inner_text() == "40"
+    size = page.locator(".field-size .readonly").inner_text()
+    assert size.endswith("bytes") or size.endswith("KB"), size  # e.g. "640 bytes", not "640"
+    assert page.locator(".field-size .readonly").inner_text() != str(crm_file.stat().st_size)
+    assert "ETA" not in content and "– s" not in content and "- s" not in content
+    assert not page.locator("#import-errors").is_visible()  # no errors: nothing to download
+    assert "Download error report" not in content or page.locator("#import-errors").is_hidden()

@@ -21,6 +21,8 @@ from callbacks.services.operations import (
 from mobiledb.persons.callbacks import person_added_emit
 from tests.factories import CallbackRegistrationFactory, PersonFactory
 
+from .receiver import Answer
+
 State = CallbackDelivery.State
 
 
@@ -106,7 +108,38 @@ def test_redeliver_only_moves_failed_deliveries(registration, receiver):
     deliveries_deliver_batch(enqueue_more=False)
     assert deliveries_redeliver(deliveries=CallbackDelivery.objects.all()) == 1
     states = sorted(CallbackDelivery.objects.values_list("state", "attempts"))
-    assert states == [(State.DELIVERED, 1), (State.PENDING, 0)]
+    assert states == [(State.DELIVERED, 1), (State.PENDING, 1)]  # the count goes on
+
+
+@pytest.mark.django_db
+def test_a_redelivery_numbers_its_attempts_on_and_retries_a_fresh_round(
+    registration, receiver, settings
+):
+    settings.CALLBACK_DOWN_AFTER_FAILURES = 100  # keep the destination "up" throughout
+    registration.retry_intervals = [0, 0]
+    registration.save()
+    receiver.default = Answer(status=500)
+    emit_many(registration.company, 1)
+    for _ in range(3):  # attempt 1 and its two retries
+        CallbackDelivery.objects.update(next_attempt_at=timezone.now())
+        deliveries_deliver_batch(enqueue_more=False)
+    delivery = CallbackDelivery.objects.get()
+    assert (delivery.state, delivery.attempts) == (State.FAILED, 3)
+
+    deliveries_redeliver(deliveries=CallbackDelivery.objects.all())
+    deliveries_deliver_batch(enqueue_more=False)
+
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (State.PENDING, 4)  # retried: a fresh round
+    sent = [request.headers["X-Delivery-Attempts"] for request in receiver.received]
+    assert sent == ["1", "2", "3", "4"]
+    numbers = sorted(DeliveryAttempt.objects.values_list("number", flat=True))
+    assert numbers == [1, 2, 3, 4]  # no second "attempt 1"
+    for _ in range(2):
+        CallbackDelivery.objects.update(next_attempt_at=timezone.now())
+        deliveries_deliver_batch(enqueue_more=False)
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (State.FAILED, 6)
 
 
 @pytest.mark.django_db

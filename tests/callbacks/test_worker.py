@@ -74,7 +74,7 @@ def start_worker(env: dict, log: Path) -> subprocess.Popen:
         "worker",
         "-B",
         "-Q",
-        "callbacks",
+        "callbacks,default",  # the sweep runs on "default" (settings)
         "--concurrency",
         "2",
         "--loglevel",
@@ -126,7 +126,7 @@ def test_worker_killed_mid_delivery_loses_no_event(tmp_path):
                     "purge",
                     "-f",
                     "-Q",
-                    "callbacks",
+                    "callbacks,default",
                 ],
                 cwd=ROOT,
                 env=env,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.services.acquisition import campaign_message, template_modernized
+from campaigns.services.acquisition import campaign_text, template_modernized
 from mobiledb.broadcasts.templating import message_render
 from mobiledb.persons.custom_fields import custom_field_create
 from mobiledb.persons.selectors import custom_field_schema
@@ -22,13 +22,16 @@ def test_campaign_replies_use_the_same_placeholders_as_broadcasts():
     campaign = AcquisitionCampaignFactory(
         company=company, name="Deals", lists=[SubscriptionListFactory(company=company)]
     )
-    assert campaign_message(campaign, "{{first_name}}, welcome to {{campaign}}!", person) == (
+    assert campaign_text("{{first_name}}, welcome to {{campaign}}!", campaign, person) == (
         "Ana, welcome to Deals!"
     )
     # a reply saved in the older syntax still renders, and the form shows it modernized
-    assert campaign_message(campaign, "Joined {campaign}.", person) == "Joined Deals."
+    assert campaign_text("Joined {campaign}.", campaign, person) == "Joined Deals."
     assert template_modernized("Joined {campaign}, {{campaign}}") == (
         "Joined {{campaign}}, {{campaign}}"
     )
     schema = custom_field_schema(company)
-    assert message_render("Hi {{first_name}}{{nope}}", person=person, schema=schema) == "Hi Ana"
+    # a preview keeps what it cannot fill (an incentive code would be issued) as written
+    assert message_render("Hi {{first_name}}{{nope}}", person=person, schema=schema) == (
+        "Hi Ana{{nope}}"
+    )

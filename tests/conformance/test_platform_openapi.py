@@ -27,6 +27,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from campaigns.incentives.loading import incentive_codes_load
+from campaigns.incentives.pools import incentive_pool_create
+from campaigns.incentives.services import incentive_issue, issuee_resolve
 from mobiledb.models import Broadcast
 from mobiledb.persons.custom_fields import custom_field_create
 from tests.factories import CallbackRegistrationFactory, PersonFactory, SubscriptionListFactory
@@ -56,18 +59,9 @@ OUT_OF_SCOPE: dict[tuple[str, str], str] = {
     },
 }
 
-# Joins when that feature lands: wallet (branch `wallet`) and incentives (branch
-# `incentives`) are being built by other engineers; each operation moves into CALLS then.
+# Joins when that feature lands: wallet (branch `wallet`) is being built by another
+# engineer; each operation moves into CALLS then.
 PENDING_FEATURE_OPERATIONS: list[tuple[str, str]] = [
-    ("POST", f"{COMPANY}/incentives/pools/{{issuance_pool_id}}/issuances"),
-    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}"),
-    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/issuances"),
-    ("POST", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"),
-    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"),
-    ("GET", f"{COMPANY}/incentives/pools"),
-    ("POST", f"{COMPANY}/incentives/pools"),
-    ("PUT", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"),
-    ("GET", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"),
     ("GET", f"{COMPANY}/campaigns/wallet"),
     ("POST", f"{COMPANY}/campaigns/wallet"),
     ("GET", f"{COMPANY}/campaigns/wallet/{{wallet_id}}"),
@@ -105,6 +99,8 @@ class World:
     campaign: object
     broadcast: object
     registration: object
+    pool: object
+    code: str
 
     def path_parameters(self) -> dict[str, str]:
         return {
@@ -115,6 +111,9 @@ class World:
             "acquisition_id": str(self.campaign.pk),
             "broadcast_id": str(self.broadcast.pk),
             "callback_id": str(self.registration.callback_id),
+            "incentive_pool_id": str(self.pool.pk),
+            "issuance_pool_id": str(self.pool.pk),
+            "incentive_code": self.code,
         }
 
 
@@ -140,7 +139,37 @@ def _broadcast_body(world: World) -> dict:
     }
 
 
+def _pool_body() -> dict:
+    return {
+        "name": "Spring coupons",
+        "issuance_allowed": True,
+        "redemption_allowed": True,
+        "incentive_codes": {"low_threshold": 10, "max_characters": 20},
+        "distribution": {"method": "unique"},
+        "notification_email_address": "ops@example.com",
+    }
+
+
 CALLS: dict[tuple[str, str], Call] = {
+    ("GET", f"{COMPANY}/incentives/pools"): Call(),
+    ("POST", f"{COMPANY}/incentives/pools"): Call(body=lambda w: _pool_body()),
+    ("GET", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"): Call(),
+    ("PUT", f"{COMPANY}/incentives/pools/{{incentive_pool_id}}"): Call(
+        body=lambda w: {**_pool_body(), "name": "Renamed"}
+    ),
+    ("POST", f"{COMPANY}/incentives/pools/{{issuance_pool_id}}/issuances"): Call(
+        body=lambda w: {
+            "external_issuee_id": "crm-2",
+            "referring_application": "crm",
+            "referring_application_ref_id": "order-1",
+        }
+    ),
+    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}"): Call(),
+    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/issuances"): Call(),
+    ("POST", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"): Call(
+        body=lambda w: {"external_issuee_id": "crm-1", "referring_application": "till"}
+    ),
+    ("GET", f"{COMPANY}/incentives/codes/{{incentive_code}}/redemptions"): Call(),
     ("GET", f"{COMPANY}/campaigns/acquisition"): Call(),
     ("GET", f"{COMPANY}/campaigns/acquisition/{{acquisition_id}}"): Call(),
     ("GET", f"{COMPANY}/campaigns/acquisition/{{acquisition_id}}/participants"): Call(),
@@ -274,6 +303,8 @@ def _relaxed(schema: dict, name: str = "") -> dict:
     if name == "custom_fields":
         return {"type": ["object", "null"]}  # typed values (SPEC 12)
     kind = schema.get("type")
+    if name == "url" and kind == "integer":
+        kind = "string"  # incentiveCodeIssuanceResponse types incentive_pool.url as integer
     if isinstance(kind, str):
         kinds = {kind, "null"}
         if _is_identifier(name) and kind in ("string", "integer"):
@@ -342,7 +373,13 @@ def world(company) -> World:
     )
     broadcast.source_lists.set([subscription_list])
     registration = CallbackRegistrationFactory(company=company, callback_type="person_added")
-    return World(company.key, person, subscription_list, campaign, broadcast, registration)
+    pool = incentive_pool_create(company=company, name="Coupons")
+    incentive_codes_load(pool=pool, codes=["SPRING-0001", "SPRING-0002"])
+    issuee = issuee_resolve(company=company, external_issuee_id="crm-1")
+    code = incentive_issue(pool=pool, issuee=issuee)[0].code.code
+    return World(
+        company.key, person, subscription_list, campaign, broadcast, registration, pool, code
+    )
 
 
 def _url(path: str, world: World) -> str:

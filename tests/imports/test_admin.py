@@ -214,3 +214,25 @@ def test_person_changelist_action_exports_the_selection(standard_fields, db):
     body = b"".join(response.streaming_content).decode()
     assert "K,'+12295550001" in body
     assert "+12295550002" not in body
+
+
+def test_person_changelist_action_exports_two_persons_of_one_company(standard_fields):
+    # The list is ordered by -id: a distinct() over that ordering made one company two.
+    marketer = UserFactory(username="marketer", is_staff=True)
+    marketer.user_permissions.set(Permission.objects.filter(content_type__app_label="mobiledb"))
+    MembershipFactory(user=marketer, company=standard_fields)
+    client = Client()
+    client.force_login(marketer)
+    first = PersonFactory(company=standard_fields, mdn="+12295550001", external_person_id="K")
+    second = PersonFactory(company=standard_fields, mdn="+12295550002", external_person_id="L")
+    PersonFactory(company=standard_fields, mdn="+12295550003", external_person_id="M")
+
+    response = client.post(
+        "/admin/mobiledb/person/",
+        {"action": "export_persons", "_selected_action": [first.pk, second.pk]},
+    )
+
+    assert response.status_code == 200, response.content[:500]
+    body = b"".join(response.streaming_content).decode()
+    assert "K,'+12295550001" in body and "L,'+12295550002" in body
+    assert "+12295550003" not in body

@@ -37,6 +37,8 @@ KWARGS: dict[str, tuple[tuple[str, ...], bool]] = {
     "broadcast_id": (("broadcast_id",), True),
     "callback_id": (("callback_id",), True),
     "campaign_id": (("campaign_id",), True),
+    "pool_id": (("pool_id",), True),
+    "code": (("code",), True),
 }
 
 WRITE_METHODS = ("post", "put", "patch")
@@ -82,6 +84,11 @@ BODIES = {
         "external_person_id": "hacked-ext",
         "mobile_phone": {"mdn": "2995559999"},
     },
+    ("incentive-pool-list", "post"): lambda t: {"name": "hacked"},
+    ("incentive-pool-detail", "put"): lambda t: {"name": "hacked", "issuance_allowed": False},
+    ("incentive-pool-codes", "post"): lambda t: {"codes": ["HACKED-1"]},
+    ("incentive-issuances", "post"): lambda t: {"external_issuee_id": "hacked-issuee"},
+    ("incentive-code-redemptions", "post"): lambda t: {"issuee_id": t.ids["person_id"]},
     ("inbound-events", "post"): lambda t: {
         "event_id": "hacked-event",
         "event_type": "inbound_message",

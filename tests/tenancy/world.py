@@ -179,6 +179,35 @@ def build_tenant(marker: str, digit: str, extra_callback_types: tuple[str, ...] 
         201,
     )
 
+    # An incentive pool with codes, one issued to the person and redeemed.
+    pool = _ok(api.post(f"{base}/incentives/pools", {"name": f"{marker} coupons"}), 200)
+    tenant.ids["pool_id"] = pool["id"]
+    codes = [f"{upper}-CODE-1", f"{upper}-CODE-2"]
+    _ok(api.post(f"{base}/incentives/pools/{pool['id']}/codes", {"codes": codes}), 200)
+    issuance = _ok(
+        api.post(
+            f"{base}/incentives/pools/{pool['id']}/issuances",
+            {"issuee_id": person_id, "referring_application": f"{marker}-crm"},
+        ),
+        200,
+    )
+    tenant.ids["code"] = issuance["incentive_code"]["code"]
+    _ok(
+        api.post(
+            f"{base}/incentives/codes/{tenant.ids['code']}/redemptions", {"issuee_id": person_id}
+        ),
+        200,
+    )
+    apps.get_model("campaigns", "IncentiveCodeUpload").objects.create(
+        company=company,
+        pool_id=pool["id"],
+        file_name=f"{marker}-codes.txt",
+        file_path=f"/nonexistent/{marker}-codes.txt",
+        status="finished",
+        lines=2,
+        added=2,
+    )
+
     # An import with an error row, made by model (the engine is proven elsewhere).
     import_model = apps.get_model("mobiledb", "PersonImport")
     person_import = import_model.objects.create(

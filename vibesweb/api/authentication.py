@@ -16,8 +16,10 @@ import hmac
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
 from rest_framework.authentication import BasicAuthentication
+
+from vibesweb.api.permissions import user_with_member_company
+from vibesweb.db import ModelRows
 
 _USER_FIELDS = {"id", "username", "password", "is_active", "is_staff", "is_superuser"}
 
@@ -28,20 +30,20 @@ def _credential_fingerprint(username: str, password: str) -> str:
     return f"apiauth:{digest}"
 
 
+_user_reader: ModelRows | None = None
+
+
+def _users() -> ModelRows:
+    global _user_reader  # built on first use: the user model is known once apps are ready
+    if _user_reader is None:
+        _user_reader = ModelRows(get_user_model(), fields=_USER_FIELDS)
+    return _user_reader
+
+
 def _current_user(user_id: int):
-    """The user row as it is now, built with Model.from_db (one raw indexed query, as the
-    ORM's query compilation would cost more than the query on this hot path)."""
-    user_model = get_user_model()
-    table = connection.ops.quote_name(user_model._meta.db_table)
-    # from_db takes values in the model's field order; the rest stay deferred.
-    names = [f.attname for f in user_model._meta.concrete_fields if f.attname in _USER_FIELDS]
-    columns = ", ".join(connection.ops.quote_name(name) for name in names)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {table} WHERE id = %s", [user_id])  # noqa: S608
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return user_model.from_db(connection.alias, names, row)
+    """The user row as it is now: one raw indexed query (the ORM's query compilation
+    would cost more than the query on this hot path)."""
+    return _users().first("WHERE id = %s", [user_id])
 
 
 class CachedBasicAuthentication(BasicAuthentication):
@@ -52,10 +54,24 @@ class CachedBasicAuthentication(BasicAuthentication):
         remembered = cache.get(cache_key)
         if remembered is not None:
             user_id, password_hash = remembered
-            user = _current_user(user_id)
+            user = self._current_user_and_company(user_id, request)
             if user is not None and user.is_active and user.password == password_hash:
                 return (user, None)
             cache.delete(cache_key)
+        if request is not None:
+            request._request.company_lookup = None  # that lookup was for a stale row
         user, auth = super().authenticate_credentials(userid, password, request)
         cache.set(cache_key, (user.pk, user.password), settings.API_AUTH_CACHE_SECONDS)
         return (user, auth)
+
+    def _current_user_and_company(self, user_id: int, request):
+        """The user row; on a company's URL, its membership in the same query, kept for
+        CompanyMemberPermission (one query per request instead of two)."""
+        match = getattr(getattr(request, "_request", None), "resolver_match", None)
+        key = match.kwargs.get("company_key") if match is not None else None
+        if key is None:
+            return _current_user(user_id)
+        user, company = user_with_member_company(get_user_model(), _users().names, user_id, key)
+        if user is not None:
+            request._request.company_lookup = (key, user.pk, company)
+        return user

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from vibesweb.api.fast_input import fast_validate
 from vibesweb.errors import DomainError, ErrorCode
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.services import companies_for_user
@@ -172,7 +173,15 @@ def json_object_body(request) -> dict:
 
 
 def validated(serializer_class, request, **kwargs) -> dict:
-    """Validate the request body with a shape-only serializer; 400 lists every problem."""
-    serializer = serializer_class(data=json_object_body(request), **kwargs)
+    """Validate the request body with a shape-only serializer; 400 lists every problem.
+
+    A body the compiled plan accepts skips the serializer (same result, vibesweb.api
+    .fast_input); any other body, and every error, goes through the serializer."""
+    body = json_object_body(request)
+    if not kwargs:
+        fast = fast_validate(serializer_class, body)
+        if fast is not None:
+            return fast
+    serializer = serializer_class(data=body, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

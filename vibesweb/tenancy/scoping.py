@@ -7,8 +7,12 @@ every foreign-key/many-to-many choice. Superusers see all companies.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import Model, QuerySet
+from django.http import HttpResponseRedirect
 
 from .models import Company, Membership
 from .services import companies_for_user
@@ -53,6 +57,22 @@ class CompanyScopedAdminMixin:
             raise TypeError(f"{self.model.__name__} has no path to a company")
         return path
 
+    def changelist_view(self, request, extra_context=None):
+        # A filter value no integer column can hold (a hand-edited URL) reached the
+        # database as an OverflowError, a 500: drop it and say so (issue 14).
+        unusable = [
+            name
+            for name, values in request.GET.lists()
+            if not all(_fits_integer_lookup(self.model, name, value) for value in values)
+        ]
+        if unusable:
+            query = request.GET.copy()
+            for name in unusable:
+                del query[name]
+            messages.warning(request, f"Filter ignored: {', '.join(unusable)} is not a valid id.")
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode()}")
+        return super().changelist_view(request, extra_context)
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return scope_queryset(queryset, request.user, self.get_company_path())
@@ -91,3 +111,27 @@ class CompanyListFilter(admin.SimpleListFilter):
             return queryset
         path = _company_path_of(queryset.model)
         return queryset.filter(**{f"{path}__id": int(self.value())})
+
+
+_INTEGER_LOOKUPS = {"exact", "gt", "gte", "lt", "lte"}
+_INTEGER_RANGE = range(-(2**63), 2**63)
+
+
+def _fits_integer_lookup(model: type[Model], name: str, value: str) -> bool:
+    """False when `name` is an integer (or foreign key) lookup and `value` an integer
+    out of a 64-bit column's range; anything else is left to the admin's own checks."""
+    parts = name.split("__")
+    if len(parts) > 1 and parts[-1] in _INTEGER_LOOKUPS:
+        parts.pop()
+    try:
+        field = get_fields_from_path(model, "__".join(parts))[-1]
+    except (FieldDoesNotExist, admin.utils.NotRelationField, IndexError):
+        return True
+    if field.is_relation and field.target_field is not None:
+        field = field.target_field
+    if not isinstance(field, models.IntegerField | models.AutoField):
+        return True
+    try:
+        return int(value) in _INTEGER_RANGE
+    except ValueError:
+        return True  # not a number: the admin's own check answers that

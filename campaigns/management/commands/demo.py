@@ -1,4 +1,9 @@
-"""Idempotent demo data: company DEMO, logins, custom fields, lists and persons."""
+"""Demo data: company DEMO, logins, custom fields, lists and persons.
+
+Creates what is missing and never changes what exists: `bin/run` runs it at every start,
+and a marketer's edits to demo persons (or a changed demo password) must survive that,
+without a `person_updated` callback per restart (issue 14).
+"""
 
 from __future__ import annotations
 
@@ -45,8 +50,8 @@ class Command(BaseCommand):
             key="DEMO", name="Demo Brand"
         )
         self._admin_login(company)
-        api_user_create(company=company, username="demo-api", password="demo-api-password")
-        api_user_create(company=company, username="marketer", password="marketer", staff=True)
+        self._login(company, "demo-api", "demo-api-password", staff=False)
+        self._login(company, "marketer", "marketer", staff=True)
         for name, data_type, choices in DEMO_FIELDS:
             if not CustomField.objects.filter(company=company, name=name).exists():
                 custom_field_create(
@@ -66,6 +71,10 @@ class Command(BaseCommand):
         if admin is None:
             admin = user_model.objects.create_superuser("admin", "admin@example.com", "admin")
         Membership.objects.get_or_create(user=admin, company=company)
+
+    def _login(self, company: Company, username: str, password: str, *, staff: bool) -> None:
+        if not get_user_model().objects.filter(username=username).exists():
+            api_user_create(company=company, username=username, password=password, staff=staff)
 
     def _list(self, company: Company, name: str) -> SubscriptionList:
         existing = SubscriptionList.objects.filter(company=company, name=name).first()
@@ -106,13 +115,19 @@ class Command(BaseCommand):
 
     def _persons(self, company: Company) -> None:
         company.refresh_from_db()
+        persons = Person.objects.filter(company=company)
+        existing_mdns = set(persons.values_list("mdn", flat=True))
+        existing_ids = set(persons.values_list("external_person_id", flat=True))
         for number in range(40):
+            mdn, external_id = f"+1612555{number:04d}", f"CRM-{1000 + number}"
+            if mdn in existing_mdns or external_id in existing_ids:
+                continue  # never merge into (so never update) a person that exists
             first = FIRST_NAMES[number % len(FIRST_NAMES)]
             last = LAST_NAMES[number % len(LAST_NAMES)]
             person_add(
                 company=company,
-                mdn=f"+1612555{number:04d}",
-                external_person_id=f"CRM-{1000 + number}",
+                mdn=mdn,
+                external_person_id=external_id,
                 custom_fields={
                     "first_name": first,
                     "last_name": last,

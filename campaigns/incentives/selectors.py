@@ -1,0 +1,137 @@
+"""Reads of incentive pools and codes: company-scoped lookups and live counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+
+from vibesweb.tenancy.models import Company
+
+from .errors import IncentiveCodeNotFound, IncentivePoolNotFound
+from .models import IncentiveCode, IncentiveIssuance, IncentivePool, IncentiveRedemption
+
+
+@dataclass(frozen=True)
+class PoolCounts:
+    total: int
+    issued: int
+    remaining: int
+
+
+def identifier_as_int(value) -> int | None:
+    """An identifier sent as an integer or a string of digits (SPEC section 12)."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+def incentive_pool_get(*, company: Company, pool_id, for_update: bool = False) -> IncentivePool:
+    """The company's pool `pool_id`; IncentivePoolNotFound (404) for an unknown id or
+    another company's pool."""
+    pk = identifier_as_int(pool_id)
+    queryset = IncentivePool.objects.filter(company=company, pk=pk)
+    if for_update:
+        queryset = queryset.select_for_update()
+    pool = queryset.first() if pk is not None else None
+    if pool is None:
+        raise IncentivePoolNotFound(f"Incentive pool {str(pool_id)[:64]} not found")
+    pool.company = company
+    return pool
+
+
+def incentive_pool_exists(company: Company, pool_id: str) -> bool:
+    pk = identifier_as_int(pool_id)
+    return pk is not None and IncentivePool.objects.filter(company=company, pk=pk).exists()
+
+
+def incentive_pools_of(company: Company) -> QuerySet[IncentivePool]:
+    return IncentivePool.objects.filter(company=company).order_by("id")
+
+
+def incentive_codes_of(
+    company: Company, *, pool: IncentivePool | None = None
+) -> QuerySet[IncentiveCode]:
+    codes = IncentiveCode.objects.filter(company=company).order_by("id")
+    return codes.filter(pool=pool) if pool is not None else codes
+
+
+def incentive_code_get(*, company: Company, code: str) -> IncentiveCode:
+    """The company's code `code` (exact, case-sensitive); IncentiveCodeNotFound (404)."""
+    found = IncentiveCode.objects.select_related("pool").filter(company=company, code=code).first()
+    if found is None:
+        raise IncentiveCodeNotFound(f"Incentive code {code[:64]!r} not found")
+    found.company = company
+    found.pool.company = company
+    return found
+
+
+def pool_counts_many(pools: list[IncentivePool]) -> dict[int, PoolCounts]:
+    """Live counts of several pools in two grouped queries: exact, whatever runs at once,
+    since they are counted, not maintained."""
+    ids = [pool.pk for pool in pools]
+    # Two counts, each matching one partial index (unissued / issued codes).
+    unissued = _codes_per_pool(ids, issued=False)
+    issued_codes = _codes_per_pool(ids, issued=True)
+    multi_ids = [pool.pk for pool in pools if not pool.is_unique]
+    multi_issued = {
+        row["pool_id"]: row["n"]
+        for row in IncentiveIssuance.objects.filter(pool_id__in=multi_ids)
+        .values("pool_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    counts = {}
+    for pool in pools:
+        left, issued = unissued.get(pool.pk, 0), issued_codes.get(pool.pk, 0)
+        total = left + issued
+        if pool.is_unique:
+            counts[pool.pk] = PoolCounts(total, issued, left)
+        else:
+            # A shared code never runs out: every code of the pool stays available.
+            counts[pool.pk] = PoolCounts(total, multi_issued.get(pool.pk, 0), total)
+    return counts
+
+
+def _codes_per_pool(pool_ids: list[int], *, issued: bool) -> dict[int, int]:
+    rows = (
+        IncentiveCode.objects.filter(pool_id__in=pool_ids, issued_at__isnull=not issued)
+        .values("pool_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["pool_id"]: row["n"] for row in rows}
+
+
+def pool_counts(pool: IncentivePool) -> PoolCounts:
+    return pool_counts_many([pool])[pool.pk]
+
+
+def pool_remaining_at_most(pool: IncentivePool, limit: int) -> bool:
+    """Whether at most `limit` codes are left: reads at most `limit + 1` entries of the
+    unissued index, so it costs the same in a pool of ten codes or ten million."""
+    if not pool.is_unique:
+        return False
+    left = IncentiveCode.objects.filter(pool_id=pool.pk, issued_at__isnull=True).values("id")[
+        : limit + 1
+    ]
+    return len(left) <= limit
+
+
+def code_counts(code: IncentiveCode) -> dict:
+    issuances = IncentiveIssuance.objects.filter(code=code).aggregate(
+        total=Count("id"), unique=Count("issuee_key", distinct=True)
+    )
+    redemptions = IncentiveRedemption.objects.filter(code=code).aggregate(
+        total=Count("id"), unique=Count("issuance__issuee_key", distinct=True)
+    )
+    return {"issuances": issuances, "redemptions": redemptions}
+
+
+def issuances_of_code(code: IncentiveCode) -> QuerySet[IncentiveIssuance]:
+    return IncentiveIssuance.objects.filter(code=code).order_by("id")
+
+
+def redemptions_of_code(code: IncentiveCode) -> QuerySet[IncentiveRedemption]:
+    return IncentiveRedemption.objects.filter(code=code).select_related("issuance").order_by("id")

@@ -1,0 +1,298 @@
+"""Issue and redeem incentive codes (SPEC section 11), race-free on SQLite and PostgreSQL.
+
+A unique pool's code is claimed by one conditional UPDATE of a never-issued row:
+PostgreSQL picks it with `FOR UPDATE SKIP LOCKED`, so fifty issuers take fifty different
+rows side by side instead of queueing on the first one; SQLite's single writer makes the
+same UPDATE atomic. The issuance row is unique per (pool, issuee), so the same issuee
+asking twice at once gets one code; the redemption row is unique per issuance.
+Callbacks are written in the same transaction (the outbox); the low-codes email goes out
+after commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from callbacks.services import callback_event_emit
+from mobiledb.models import Person
+from vibesweb.errors import DomainError, ErrorCode
+from vibesweb.tenancy.models import Company
+
+from .alerts import pool_low_check_on_commit
+from .errors import (
+    CodeAlreadyRedeemed,
+    CodeIssuedToAnother,
+    CodeNotInPool,
+    CodeNotIssuedToIssuee,
+    IssuanceNotAllowed,
+    IssueeRequired,
+    PoolExhausted,
+    RedemptionNotAllowed,
+)
+from .models import IncentiveCode, IncentiveIssuance, IncentivePool, IncentiveRedemption
+from .payloads import issuance_payload, redemption_payload
+from .selectors import incentive_code_get
+
+MAX_ID_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class Issuee:
+    """Who receives a code: `key` identifies them within a pool."""
+
+    issuee_id: str
+    external_issuee_id: str
+    person: Person | None
+
+    @property
+    def key(self) -> str:
+        if self.issuee_id:
+            return f"id:{self.issuee_id}"
+        return f"ext:{self.external_issuee_id}"
+
+
+class IssueeInvalid(DomainError):
+    code = ErrorCode.INVALID_VALUE
+    error_class = "IncentiveErrors::InvalidIssuee"
+
+
+def _identifier(name: str, value) -> str:
+    """An identifier sent as a string or an integer (SPEC section 12); '' when absent."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise IssueeInvalid(f"{name} must be a string or an integer", field=name)
+    text = str(value).strip()
+    if len(text) > MAX_ID_LENGTH:
+        raise IssueeInvalid(f"{name} is longer than {MAX_ID_LENGTH} characters", field=name)
+    return text
+
+
+def _person_named(company: Company, issuee_id: str, external_issuee_id: str) -> Person | None:
+    # Only this company's persons: another company's person id links nothing.
+    persons = Person.objects.filter(company=company)
+    if issuee_id:
+        if issuee_id.isdigit() and len(issuee_id) < 19:
+            return persons.filter(pk=int(issuee_id)).first()
+        try:
+            return persons.filter(person_key=uuid.UUID(issuee_id)).first()
+        except ValueError:
+            return None
+    return persons.filter(external_person_id=external_issuee_id).first()
+
+
+def issuee_resolve(*, company: Company, issuee_id=None, external_issuee_id=None) -> Issuee:
+    """The issuee of a request body: `issuee_id` (a person id or key of the company links
+    that person) or `external_issuee_id` (a person's external id links them too).
+    IssueeRequired (400) when neither is given, IssueeInvalid (400) for a bad value."""
+    issuee_id = _identifier("issuee_id", issuee_id)
+    external_issuee_id = _identifier("external_issuee_id", external_issuee_id)
+    if not issuee_id and not external_issuee_id:
+        raise IssueeRequired()
+    person = _person_named(company, issuee_id, external_issuee_id)
+    return Issuee(issuee_id, external_issuee_id, person)
+
+
+def issuee_for_person(person: Person) -> Issuee:
+    """The issuee a message template issues to: the recipient's person."""
+    return Issuee(str(person.pk), person.external_person_id or "", person)
+
+
+# --- issuance ---------------------------------------------------------------------------
+
+
+def _existing_issuance(pool: IncentivePool, issuee: Issuee) -> IncentiveIssuance | None:
+    return (
+        IncentiveIssuance.objects.select_related("code")
+        .filter(pool_id=pool.pk, issuee_key=issuee.key)
+        .first()
+    )
+
+
+def _claim_sql(*, specific: bool, skip_locked: bool = True) -> str:
+    table = connection.ops.quote_name(IncentiveCode._meta.db_table)
+    if specific:
+        which = "pool_id = %s AND code = %s AND issued_at IS NULL"
+    else:
+        lock = ""
+        if connection.vendor == "postgresql":
+            lock = " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
+        which = (
+            f"id = (SELECT id FROM {table} WHERE pool_id = %s AND issued_at IS NULL "
+            f"ORDER BY id LIMIT 1{lock}) AND issued_at IS NULL"
+        )
+    return f"UPDATE {table} SET issued_at = %s, updated_at = %s WHERE {which} RETURNING id, code"
+
+
+def _claim(pool: IncentivePool, code: str | None, now: datetime) -> IncentiveCode | None:
+    """Mark one never-issued code of `pool` issued (that `code`, or the next in load
+    order) and return it; None when there is none to take."""
+    moment = IncentiveCode._meta.get_field("issued_at").get_db_prep_value(now, connection)
+    params = [moment, moment, pool.pk] + ([code] if code is not None else [])
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(specific=code is not None), params)
+        row = cursor.fetchone()
+        if row is None and code is None and connection.vendor == "postgresql":
+            # Every free code may be locked by issuers still in flight (one may roll
+            # back): wait for them rather than answer "empty" while codes remain. Only
+            # an (almost) empty pool gets here, so waiting serializes nobody else.
+            cursor.execute(_claim_sql(specific=False, skip_locked=False), params)
+            row = cursor.fetchone()
+    if row is None:
+        return None
+    return IncentiveCode(
+        id=row[0],
+        code=row[1],
+        company_id=pool.company_id,
+        pool_id=pool.pk,
+        issued_at=now,
+        updated_at=now,
+    )
+
+
+def _code_of_pool(pool: IncentivePool, code: str) -> IncentiveCode:
+    found = IncentiveCode.objects.filter(company_id=pool.company_id, code=code).first()
+    if found is None or found.pool_id != pool.pk:
+        raise CodeNotInPool(f"The code {code[:64]!r} is not in incentive pool {pool.pk}")
+    return found
+
+
+def _code_to_issue(pool: IncentivePool, code: str | None, now: datetime) -> IncentiveCode:
+    if not pool.is_unique:
+        # A multi pool hands everyone its shared code (the first one loaded).
+        if code is not None:
+            return _code_of_pool(pool, code)
+        shared = IncentiveCode.objects.filter(pool_id=pool.pk).order_by("id").first()
+        if shared is None:
+            raise PoolExhausted(f"Incentive pool {pool.pk} has no code to share")
+        return shared
+    claimed = _claim(pool, code, now)
+    if claimed is not None:
+        return claimed
+    if code is None:
+        raise PoolExhausted(f"No codes are available from incentive pool {pool.pk}")
+    _code_of_pool(pool, code)  # CodeNotInPool when it is not this pool's
+    raise CodeIssuedToAnother(f"The code {code[:64]!r} was already issued to another issuee")
+
+
+def _check_existing(existing: IncentiveIssuance, code: str | None) -> IncentiveIssuance:
+    if code is not None and existing.code.code != code:
+        raise CodeIssuedToAnother(
+            f"This issuee already holds code {existing.code.code!r} from this pool"
+        )
+    return existing
+
+
+def incentive_issue(
+    *,
+    pool: IncentivePool,
+    issuee: Issuee,
+    code: str | None = None,
+    referring_application: str = "",
+    referring_application_ref_id: str = "",
+) -> tuple[IncentiveIssuance, bool]:
+    """Issue a code of `pool` to `issuee`; returns (issuance, created).
+
+    The same issuee gets the same issuance again (created False). A unique pool hands a
+    never-issued code (or `code`, if it is free); a multi pool its shared code. Raises
+    IssuanceNotAllowed / PoolExhausted / CodeNotInPool / CodeIssuedToAnother (422).
+    Transactional; the `incentive_issued` callback is written in the same transaction.
+    """
+    if not pool.issuance_allowed:
+        raise IssuanceNotAllowed(f"Issuance is not allowed for incentive pool {pool.pk}")
+    company = pool.company
+    for _attempt in range(3):
+        existing = _existing_issuance(pool, issuee)
+        if existing is not None:
+            return _check_existing(existing, code), False
+        try:
+            with transaction.atomic():
+                now = timezone.now()
+                issued = _code_to_issue(pool, code, now)
+                issuance = IncentiveIssuance(
+                    company_id=pool.company_id,
+                    pool=pool,
+                    code=issued,
+                    issuee_key=issuee.key,
+                    issuee_id=issuee.issuee_id,
+                    external_issuee_id=issuee.external_issuee_id,
+                    person=issuee.person,
+                    referring_application=referring_application or "",
+                    referring_application_ref_id=referring_application_ref_id or "",
+                )
+                issuance.save(force_insert=True)
+                _emit(company, "incentive_issued", issuance, "issuance", issuance_payload)
+                if pool.is_unique and pool.low_notified_at is None:
+                    pool_low_check_on_commit(pool)
+            return issuance, True
+        except IntegrityError:
+            # The same issuee was issued a code at this very moment: the claim above was
+            # rolled back, and the next round returns their issuance.
+            continue
+    raise PoolExhausted("The issuance could not be completed; please retry")
+
+
+# --- redemption -------------------------------------------------------------------------
+
+
+def _issuance_of(code: IncentiveCode, issuee: Issuee) -> IncentiveIssuance | None:
+    issuances = IncentiveIssuance.objects.filter(code=code)
+    found = issuances.filter(issuee_key=issuee.key).first()
+    if found is None and issuee.person is not None:
+        found = issuances.filter(person_id=issuee.person.pk).first()
+    return found
+
+
+def incentive_redeem(
+    *,
+    company: Company,
+    code: str,
+    issuee: Issuee,
+    referring_application: str = "",
+    referring_application_ref_id: str = "",
+) -> IncentiveRedemption:
+    """Redeem `code` for `issuee`. IncentiveCodeNotFound (404); RedemptionNotAllowed,
+    CodeNotIssuedToIssuee, CodeAlreadyRedeemed (422): a unique pool's code redeems once,
+    a multi pool's once per issuee. The `incentive_redeemed` callback is written in the
+    same transaction."""
+    found = incentive_code_get(company=company, code=code)
+    pool = found.pool
+    if not pool.redemption_allowed:
+        raise RedemptionNotAllowed(f"Redemption is not allowed for incentive pool {pool.pk}")
+    issuance = _issuance_of(found, issuee)
+    if issuance is None:
+        raise CodeNotIssuedToIssuee(f"The code {code[:64]!r} was not issued to this issuee")
+    issuance.code = found
+    if pool.is_unique and IncentiveRedemption.objects.filter(code=found).exists():
+        raise CodeAlreadyRedeemed(f"The code {code[:64]!r} was already redeemed")
+    try:
+        with transaction.atomic():
+            redemption = IncentiveRedemption(
+                company_id=company.pk,
+                issuance=issuance,
+                code=found,
+                referring_application=referring_application or "",
+                referring_application_ref_id=referring_application_ref_id or "",
+            )
+            redemption.save(force_insert=True)
+            _emit(company, "incentive_redeemed", redemption, "redemption", redemption_payload)
+    except IntegrityError:
+        raise CodeAlreadyRedeemed(f"The code {code[:64]!r} was already redeemed") from None
+    return redemption
+
+
+def _emit(company: Company, callback_type: str, row, key: str, payload) -> None:
+    person_id = row.person_id if key == "issuance" else row.issuance.person_id
+    pool_id = row.pool_id if key == "issuance" else row.issuance.pool_id
+    callback_event_emit(
+        company=company,
+        callback_type=callback_type,
+        body=lambda api_version: {key: payload(row, company_key=company.key)},
+        person_id=person_id,
+        scope={"pool_id": pool_id},
+    )

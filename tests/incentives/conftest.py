@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+
+from campaigns.incentives.loading import incentive_codes_load
+from campaigns.incentives.pools import incentive_pool_create
+
+BASE = "/companies/ACME/incentives"
+
+
+@pytest.fixture
+def pool(company):
+    return incentive_pool_create(company=company, name="Spring", low_threshold=0)
+
+
+def load(pool, codes):
+    return incentive_codes_load(pool=pool, codes=codes)
+
+
+@pytest.fixture
+def stocked_pool(pool):
+    load(pool, [f"CODE{n:03d}" for n in range(5)])
+    return pool
