@@ -7,8 +7,9 @@ opens, after DNS, so a name that later rebinds to a private address still fails.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
@@ -16,6 +17,7 @@ from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
 from vibesweb.errors import DomainError
 
 MAX_URL_LENGTH = 1024
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -44,12 +46,13 @@ def resolved_addresses(host: str, port: int) -> list[IPAddress]:
 
 
 def destination_check(url: str) -> str:
-    """Validate a destination URL and return it; raises InvalidDestination.
+    """Validate a destination URL and return it, its host normalised; InvalidDestination.
 
-    Only http/https with a host and no credentials in the URL. Unless
-    CALLBACK_ALLOW_PRIVATE_DESTINATIONS is on, a host resolving to any forbidden
-    address is refused. A name that does not resolve yet is accepted: the connect-time
-    check still guards it.
+    Only http/https with a host and no credentials in the URL. The host is checked as it
+    will be connected to: percent-encoding decoded (`127%2E0%2E0%2E1` is 127.0.0.1),
+    lower-cased, IDNA-encoded, and written back that way into the URL that is stored. A
+    host that does not resolve is refused (it could resolve anywhere later), and unless
+    CALLBACK_ALLOW_PRIVATE_DESTINATIONS is on, one resolving to any forbidden address.
     """
     if not isinstance(url, str) or not url.strip():
         raise InvalidDestination("destination.url is required")
@@ -63,15 +66,39 @@ def destination_check(url: str) -> str:
         raise InvalidDestination(f"destination.url is not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidDestination("destination.url must be an http or https URL with a host")
-    if parts.username or parts.password:
+    if parts.username or parts.password or "@" in parts.netloc:
         raise InvalidDestination("put credentials in basic_auth, not in destination.url")
+    host = _normalised_host(parts.hostname)
+    if host != parts.hostname:
+        shown = f"[{host}]" if ":" in host else host
+        netloc = f"{shown}:{parts.port}" if parts.port else shown
+        url = urlunsplit(parts._replace(netloc=netloc))
+    addresses = resolved_addresses(host, port)
+    if not addresses:
+        raise InvalidDestination(f"destination.url: the host '{host[:100]}' does not resolve")
     if not settings.CALLBACK_ALLOW_PRIVATE_DESTINATIONS:
-        _refuse_private(parts.hostname, port)
+        _refuse_private(addresses)
     return url
 
 
-def _refuse_private(host: str, port: int) -> None:
-    for ip in resolved_addresses(host, port):
+def _normalised_host(hostname: str) -> str:
+    host = unquote(hostname).strip().lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidDestination("destination.url has an invalid host name") from None
+    if not _HOST_NAME.fullmatch(ascii_host):
+        raise InvalidDestination("destination.url has an invalid host name")
+    return ascii_host
+
+
+def _refuse_private(addresses: list[IPAddress]) -> None:
+    for ip in addresses:
         if address_forbidden(ip):
             raise InvalidDestination(
                 f"destination.url resolves to {ip}, a private, loopback, link-local or "

@@ -20,10 +20,16 @@ from django.utils import timezone
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 
+from vibesweb.inputs import storable_text
+
 EXCERPT_BYTES = 1024
 # A body larger than this is not read to the end (the connection is dropped instead).
 MAX_DRAIN_BYTES = 64 * 1024
 DELIVERED, PERMANENT, TRANSIENT = "delivered", "permanent", "transient"
+# Our own fault while preparing or classifying one delivery (a body that cannot be
+# encoded, a bad header, a bug): retried like a transient failure, but it says nothing
+# about the destination, so it never counts against the registration's health.
+FAULT = "fault"
 USER_AGENT = "vibesweb-callbacks/1"
 
 _local = threading.local()
@@ -61,7 +67,26 @@ def _session() -> requests.Session:
 
 
 def send(*, method: str, url: str, body: bytes, headers: dict, auth=None) -> Outcome:
-    """Send one callback request and classify the answer; never raises for network faults."""
+    """Send one callback request and classify the answer; never raises.
+
+    Network faults are transient or permanent as seeds/003 says; anything else (an answer
+    we fail to read or classify, a header the client refuses) is a FAULT outcome of this
+    delivery alone.
+    """
+    started = time.perf_counter()
+    try:
+        return _send(method=method, url=url, body=body, headers=headers, auth=auth)
+    except Exception as exc:  # noqa: BLE001 - one delivery's fault must not escape to its batch
+        return fault_outcome(exc, started)
+
+
+def fault_outcome(exc: BaseException, started: float | None = None) -> Outcome:
+    """An unexpected error of one delivery as its failed attempt (kind FAULT)."""
+    error = f"internal error: {type(exc).__name__}: {exc}"
+    return _fault(FAULT, error, started if started is not None else time.perf_counter())
+
+
+def _send(*, method: str, url: str, body: bytes, headers: dict, auth=None) -> Outcome:
     timeout = float(settings.CALLBACK_TIMEOUT_SECONDS)
     started = time.perf_counter()
     try:
@@ -112,11 +137,12 @@ def retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # ASCII digits only: str.isdigit() is also true for "²" or "١", which float() refuses.
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if moment.tzinfo is None:
         return None
@@ -136,11 +162,11 @@ def _read_excerpt(response: requests.Response) -> str:
                 break
     finally:
         response.close()
-    return kept.decode("utf-8", "replace")
+    return storable_text(kept.decode("utf-8", "replace"))
 
 
 def _fault(kind: str, error: str, started: float) -> Outcome:
-    return Outcome(kind, error=error[:500], duration_ms=_elapsed_ms(started))
+    return Outcome(kind, error=storable_text(error)[:500], duration_ms=_elapsed_ms(started))
 
 
 def _elapsed_ms(started: float) -> int:

@@ -163,6 +163,9 @@ class CallbackDelivery(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
+    # How many times the sweep re-opened a claim its worker never recorded (a killed or
+    # crashing worker); past CALLBACK_MAX_REOPENINGS the delivery fails instead.
+    reopenings = models.PositiveSmallIntegerField(default=0, editable=False)
     last_status = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -116,3 +116,23 @@ class Unknown8BitEncodingDetected(DomainError):
 class InvalidExternalPersonId(DomainError):
     error_class = "PersonErrors::InvalidExternalPersonId"
     default_message = "Invalid external_person_id"
+
+
+class UnbalancedQuote(DomainError):
+    error_class = "PersonErrors::UnbalancedQuote"
+    default_message = "A quoted value is not closed where it should be"
+
+
+class ImportInterrupted(DomainError):
+    error_class = "FileEngine::ImportInterrupted"
+    default_message = "The import stopped on an unexpected error"
+
+
+class ImportRowRefused(DomainError):
+    error_class = "PersonErrors::RowRefused"
+    default_message = "The database refused this row"
+
+
+class InvalidTimezone(DomainError):
+    error_class = "PersonErrors::InvalidTimezone"
+    default_message = "timezone must be an IANA time zone name"

@@ -8,7 +8,9 @@ the same checks apply.
 
 from __future__ import annotations
 
+import functools
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +19,7 @@ import phonenumbers
 
 from vibesweb.dates import format_platform_datetime, parse_platform_datetime
 from vibesweb.errors import DomainError, DomainErrors
+from vibesweb.inputs import refuse_unsafe_text
 
 from .errors import (
     CharacterSetViolation,
@@ -26,12 +29,32 @@ from .errors import (
     InvalidCustomFieldValue,
     InvalidMDN,
     InvalidSelectOption,
+    InvalidTimezone,
 )
+
+# --- Time zones --------------------------------------------------------------------------
+
+
+@functools.cache
+def _iana_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def clean_timezone(value: Any) -> str | None:
+    """An IANA time zone name (`America/Chicago`), or None for none; InvalidTimezone."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in _iana_time_zones():
+        shown = str(value)[:64]
+        raise InvalidTimezone(f"timezone '{shown}' is not an IANA time zone name")
+    return value
+
 
 # --- MDNs -------------------------------------------------------------------------------
 
-_US_TEN_DIGITS = re.compile(r"^[2-9]\d{9}$")
-_US_E164 = re.compile(r"^\+1[2-9]\d{9}$")
+# ASCII digits only: `\d` also matches "١٢٣" (Arabic-Indic), which must not be stored.
+_US_TEN_DIGITS = re.compile(r"^[2-9][0-9]{9}$")
+_US_E164 = re.compile(r"^\+1[2-9][0-9]{9}$")
 _PUNCTUATION = re.compile(r"[\s().\-]")
 
 
@@ -60,7 +83,7 @@ def normalize_mdn(raw: Any, *, api_version: int = 2) -> str:
     compact = _PUNCTUATION.sub("", value)
     if _US_TEN_DIGITS.match(compact):
         return "+1" + compact
-    if compact.startswith("+") and compact[1:].isdigit():
+    if compact.startswith("+") and compact[1:].isascii() and compact[1:].isdigit():
         return _parse_international(compact, original=value)
     raise InvalidMDN(f"Invalid mdn '{value[:32]}': expected E.164 or 10-digit US")
 
@@ -160,6 +183,7 @@ def _invalid(spec: FieldSpec, reason: str) -> InvalidCustomFieldValue:
 def _clean_string(spec: FieldSpec, value: Any, from_text: bool) -> str:
     if not isinstance(value, str):
         raise _invalid(spec, "expected a string")
+    refuse_unsafe_text(value, where=f"Custom field '{spec.name}'")
     if not fits_character_set(value, spec.character_set):
         raise CharacterSetViolation(
             f"Custom field value is incompatible with the field's character set "

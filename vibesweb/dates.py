@@ -16,7 +16,10 @@ def parse_platform_datetime(value: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-23:59 is past datetime.max in UTC
+        raise ValueError(f"'{text[:40]}' is out of range") from None
 
 
 def format_platform_datetime(moment: datetime | None) -> str | None:

@@ -32,6 +32,19 @@ if SECRET_KEY == _DEV_SECRET_KEY and _WARN_SECRET_KEY:
         stacklevel=1,
     )
 
+# HTTPS behind a proxy (README "Security"): all off by default so a laptop runs plain
+# HTTP; `manage.py check --deploy` passes once production sets them.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# e.g. "HTTP_X_FORWARDED_PROTO,https": the header the proxy sets and the value meaning HTTPS.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -52,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "vibesweb.request_guard.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,6 +122,12 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://vibesweb"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="vibesweb <noreply@localhost>")
+
+# Every password check (API Basic auth, admin login) is throttled (vibesweb.login_throttle).
+AUTHENTICATION_BACKENDS = ["vibesweb.login_throttle.ThrottledModelBackend"]
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+LOGIN_FAILURES_PER_USERNAME_ADDRESS = env.int("LOGIN_FAILURES_PER_USERNAME_ADDRESS", default=10)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=100)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -166,6 +186,21 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["vibesweb.api.schema.drop_trailing_slash_duplicates"],
+    # /api/schema, /api/docs and /api/redoc: public, or for signed-in users only
+    # (API Basic auth, or an admin session for the browser pages).
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if env.bool("API_DOCS_PUBLIC", default=True)
+        else "rest_framework.permissions.IsAuthenticated"
+    ],
+    # The schema's own warnings (our header versioning is one spectacular does not know)
+    # are not deployment problems: `check --deploy` stays about security settings, and
+    # the schemathesis test (tests/hardening) fails on a schema that cannot be generated.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    "SERVE_AUTHENTICATION": [
+        "vibesweb.api.authentication.CachedBasicAuthentication",  # first: 401, not 403
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     # /api/docs and /api/redoc work without internet (issue 14).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -183,6 +218,14 @@ API_RATE_LIMITS_ENABLED = env.bool("API_RATE_LIMITS_ENABLED", default=True)
 # How long a verified Basic credential is trusted without re-hashing (seconds).
 API_AUTH_CACHE_SECONDS = env.int("API_AUTH_CACHE_SECONDS", default=300)
 
+# Person imports (mobiledb/imports): bounds that keep memory flat whatever the file.
+PERSON_IMPORT_MAX_UPLOAD_BYTES = env.int("PERSON_IMPORT_MAX_UPLOAD_BYTES", default=2 * 1024**3)
+PERSON_IMPORT_MAX_COLUMNS = env.int("PERSON_IMPORT_MAX_COLUMNS", default=1000)
+PERSON_IMPORT_MAX_LINE_CHARS = env.int("PERSON_IMPORT_MAX_LINE_CHARS", default=1024 * 1024)
+# A run renews its lease with every chunk; a lost worker's import resumes once it expires.
+PERSON_IMPORT_LEASE_SECONDS = env.float("PERSON_IMPORT_LEASE_SECONDS", default=120.0)
+PERSON_IMPORT_SWEEP_SECONDS = env.float("PERSON_IMPORT_SWEEP_SECONDS", default=30.0)
+
 CALLBACK_ALLOW_PRIVATE_DESTINATIONS = env.bool("CALLBACK_ALLOW_PRIVATE_DESTINATIONS", default=False)
 # Callback delivery (callbacks/, README "Callbacks").
 CALLBACK_TIMEOUT_SECONDS = env.float("CALLBACK_TIMEOUT_SECONDS", default=10.0)
@@ -193,6 +236,7 @@ CALLBACK_CONNECTIONS_PER_DESTINATION = env.int("CALLBACK_CONNECTIONS_PER_DESTINA
 CALLBACK_GROUP_TIME_BUDGET_SECONDS = env.float("CALLBACK_GROUP_TIME_BUDGET_SECONDS", default=60.0)
 CALLBACK_SWEEP_SECONDS = env.float("CALLBACK_SWEEP_SECONDS", default=5.0)
 CALLBACK_STALE_SECONDS = env.float("CALLBACK_STALE_SECONDS", default=300.0)
+CALLBACK_MAX_REOPENINGS = env.int("CALLBACK_MAX_REOPENINGS", default=3)
 CALLBACK_DOWN_AFTER_FAILURES = env.int("CALLBACK_DOWN_AFTER_FAILURES", default=5)
 CALLBACK_DOWN_BASE_SECONDS = env.float("CALLBACK_DOWN_BASE_SECONDS", default=30.0)
 CALLBACK_DOWN_MAX_SECONDS = env.float("CALLBACK_DOWN_MAX_SECONDS", default=900.0)
@@ -252,6 +296,11 @@ CELERY_BEAT_SCHEDULE["callbacks-prune"] = {
     "task": "callbacks.prune",
     "schedule": 600.0,
     "options": {"queue": "callbacks", "expires": 600.0},
+}
+CELERY_BEAT_SCHEDULE["imports-resume-stalled"] = {
+    "task": "mobiledb.imports.resume_stalled",
+    "schedule": PERSON_IMPORT_SWEEP_SECONDS,
+    "options": {"queue": "imports", "expires": PERSON_IMPORT_SWEEP_SECONDS * 2},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

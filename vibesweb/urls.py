@@ -14,6 +14,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from campaigns.api import views as campaign_api_views
 from vibesweb.api import views as api_views
 from vibesweb.api.routing import api_path
+from vibesweb.login_throttle import ThrottledAdminAuthenticationForm
 
 # The index resources GET /companies/:key links to, each linking its children.
 INDEXES = {
@@ -62,6 +63,8 @@ urlpatterns = [
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 handler404 = "vibesweb.api.exceptions.json_not_found"
 handler500 = "vibesweb.api.exceptions.json_server_error"

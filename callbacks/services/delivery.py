@@ -156,10 +156,18 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _deliver_lane(deliveries: list[CallbackDelivery], deadline: float, tripped: set) -> list[Sent]:
-    """Send deliveries of one registration in order; once it is down, release the rest."""
+    """Send deliveries of one registration in order; once it is down, release the rest.
+
+    Never raises: an error preparing the lane or one delivery becomes that delivery's
+    failed attempt (http.FAULT), so no delivery of another lane or company is affected.
+    """
     registration = deliveries[0].registration
-    secrets = registration.secrets
-    webhook = Webhook(secrets["signing_secret"])
+    try:
+        secrets = registration.secrets
+        webhook = Webhook(secrets["signing_secret"])
+    except Exception as exc:  # noqa: BLE001 - e.g. secrets that no longer decrypt
+        logger.exception("callbacks: registration %s cannot send", registration.pk)
+        return [Sent(delivery, http.fault_outcome(exc)) for delivery in deliveries]
     failures = registration.consecutive_failures
     if registration.is_down():
         tripped.add(registration.pk)
@@ -170,19 +178,29 @@ def _deliver_lane(deliveries: list[CallbackDelivery], deadline: float, tripped: 
             continue
         outcome = _send_one(delivery, secrets, webhook)
         results.append(Sent(delivery, outcome))
-        failures = failures + 1 if outcome.kind == http.TRANSIENT else 0
+        if outcome.kind != http.FAULT:  # our own fault says nothing about the destination
+            failures = failures + 1 if outcome.kind == http.TRANSIENT else 0
         if failures >= settings.CALLBACK_DOWN_AFTER_FAILURES:
             tripped.add(registration.pk)
     return results
 
 
 def _send_one(delivery: CallbackDelivery, secrets: dict, webhook: Webhook) -> http.Outcome:
-    registration, event = delivery.registration, delivery.event
-    payload = callback_payload(event=event, registration=registration, attempt=delivery.attempts)
-    body = encode_payload(payload)
-    headers = dict(secrets.get("headers") or {})
-    headers.update(_protocol_headers(delivery, body, webhook))
-    auth = secrets.get("basic_auth")
+    """One attempt; an error building the request (a body that cannot be encoded, say)
+    is this delivery's FAULT outcome, retried on its registration's scheme."""
+    started = time.perf_counter()
+    try:
+        registration, event = delivery.registration, delivery.event
+        payload = callback_payload(
+            event=event, registration=registration, attempt=delivery.attempts
+        )
+        body = encode_payload(payload)
+        headers = dict(secrets.get("headers") or {})
+        headers.update(_protocol_headers(delivery, body, webhook))
+        auth = secrets.get("basic_auth")
+    except Exception as exc:  # noqa: BLE001 - one delivery's fault must not escape to its batch
+        logger.warning("callbacks: delivery %s could not be prepared: %r", delivery.pk, exc)
+        return http.fault_outcome(exc, started)
     return http.send(
         method=registration.method,
         url=registration.url,
@@ -240,7 +258,27 @@ def retry_round_start(delivery: CallbackDelivery) -> int:
 
 
 def _record(token: uuid.UUID, results: list[Sent]) -> None:
-    """Write each outcome, the attempt log and the registrations' health in one transaction."""
+    """Write each outcome, the attempt log and the registrations' health.
+
+    The batch is written in one transaction; if that fails, each delivery is written in
+    a transaction of its own, so one delivery that cannot be recorded never leaves the
+    others in flight. One that still cannot be recorded is recorded as a failed attempt
+    (FAULT); if even that fails it stays in flight and the sweep re-opens it (a limited
+    number of times).
+    """
+    try:
+        failed = _record_together(token, results)
+    except Exception:  # noqa: BLE001
+        logger.exception("callbacks: recording a batch failed; recording one by one")
+        failed = _record_each(token, results)
+    for deliveries in failed.values():
+        try:
+            failures_notify(registration=deliveries[0].registration, deliveries=deliveries)
+        except Exception:  # noqa: BLE001 - the outcomes are recorded; a notice is best effort
+            logger.exception("callbacks: could not notify failures")
+
+
+def _record_together(token: uuid.UUID, results: list[Sent]) -> dict[int, list[CallbackDelivery]]:
     failed: dict[int, list[CallbackDelivery]] = defaultdict(list)
     with transaction.atomic():
         _relaxed_commit()
@@ -252,8 +290,25 @@ def _record(token: uuid.UUID, results: list[Sent]) -> None:
             if _apply_outcome(token, sent, downs) == State.FAILED:
                 failed[sent.delivery.registration_id].append(sent.delivery)
         _bulk_delivered(token, results)
-    for deliveries in failed.values():
-        failures_notify(registration=deliveries[0].registration, deliveries=deliveries)
+    return failed
+
+
+def _record_each(token: uuid.UUID, results: list[Sent]) -> dict[int, list[CallbackDelivery]]:
+    failed: dict[int, list[CallbackDelivery]] = defaultdict(list)
+    for sent in results:
+        try:
+            recorded = _record_together(token, [sent])
+        except Exception as exc:  # noqa: BLE001
+            logger.exception("callbacks: delivery %s could not be recorded", sent.delivery.pk)
+            sent.outcome = http.fault_outcome(exc)
+            try:
+                recorded = _record_together(token, [sent])
+            except Exception:  # noqa: BLE001 - left in flight: the sweep re-opens it
+                logger.exception("callbacks: delivery %s left to the sweep", sent.delivery.pk)
+                continue
+        for registration_id, deliveries in recorded.items():
+            failed[registration_id].extend(deliveries)
+    return failed
 
 
 def _attempt_row(sent: Sent) -> DeliveryAttempt:

@@ -26,7 +26,8 @@ def health_update(results: list[Sent]) -> dict[int, datetime]:
     registrations that went down (their pending deliveries wait until then)."""
     by_registration: dict[int, list[Sent]] = defaultdict(list)
     for sent in sorted(results, key=lambda s: s.at):
-        if sent.outcome is not None:
+        # A FAULT is our own error, not the destination's answer: no bearing on its health.
+        if sent.outcome is not None and sent.outcome.kind != http.FAULT:
             by_registration[sent.delivery.registration_id].append(sent)
     downs = {}
     for sents in by_registration.values():

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from ..models import (
@@ -19,6 +20,7 @@ from ..models import (
 from ..payloads import sample_body
 from .batches import enqueue_expansion_now
 from .events import enqueue_delivery_now, enqueue_delivery_on_commit
+from .notifications import failures_notify
 from .registrations import RegistrationEnded
 
 State = CallbackDelivery.State
@@ -28,21 +30,52 @@ def deliveries_sweep() -> dict:
     """Re-open claims held too long (a killed worker), enqueue delivery if any is due and
     the expansion of person event batches if any is left.
 
-    Run by the scheduler every CALLBACK_SWEEP_SECONDS, so a lost broker message or a
-    dead worker only delays delivery. Idempotent.
+    A claim re-opened CALLBACK_MAX_REOPENINGS times already fails instead (failure queue,
+    customer notified): a delivery that kills its worker every time must not be re-sent
+    forever. Run by the scheduler every CALLBACK_SWEEP_SECONDS, so a lost broker message
+    or a dead worker only delays delivery. Idempotent.
     """
     now = timezone.now()
     stale_before = now - timedelta(seconds=settings.CALLBACK_STALE_SECONDS)
-    reopened = CallbackDelivery.objects.filter(
-        state=State.IN_FLIGHT, claimed_at__lt=stale_before
-    ).update(state=State.PENDING, claim_token=None, claimed_at=None, next_attempt_at=now)
+    stale = CallbackDelivery.objects.filter(state=State.IN_FLIGHT, claimed_at__lt=stale_before)
+    abandoned = _deliveries_abandon(stale.filter(reopenings__gte=settings.CALLBACK_MAX_REOPENINGS))
+    reopened = stale.filter(reopenings__lt=settings.CALLBACK_MAX_REOPENINGS).update(
+        state=State.PENDING,
+        claim_token=None,
+        claimed_at=None,
+        next_attempt_at=now,
+        reopenings=F("reopenings") + 1,
+    )
     due = CallbackDelivery.objects.filter(state=State.PENDING, next_attempt_at__lte=now).exists()
     if due:
         enqueue_delivery_now()
     batches = PersonEventBatch.objects.exists()
     if batches:  # a lost expansion task, or a worker killed while expanding
         enqueue_expansion_now()
-    return {"reopened": reopened, "due": due, "batches": batches}
+    return {"reopened": reopened, "abandoned": abandoned, "due": due, "batches": batches}
+
+
+def _deliveries_abandon(stale) -> int:
+    """Fail stale claims that were re-opened too often; notify their registrations."""
+    ids = list(stale.values_list("id", flat=True)[:1000])
+    if not ids:
+        return 0
+    error = (
+        f"abandoned: its worker was lost {settings.CALLBACK_MAX_REOPENINGS + 1} times "
+        "while sending it"
+    )
+    count = CallbackDelivery.objects.filter(id__in=ids, state=State.IN_FLIGHT).update(
+        state=State.FAILED, failed_at=timezone.now(), claim_token=None, last_error=error
+    )
+    failed = CallbackDelivery.objects.filter(id__in=ids, state=State.FAILED).select_related(
+        "registration__company"
+    )
+    by_registration: dict[int, list[CallbackDelivery]] = defaultdict(list)
+    for delivery in failed:
+        by_registration[delivery.registration_id].append(delivery)
+    for deliveries in by_registration.values():
+        failures_notify(registration=deliveries[0].registration, deliveries=deliveries)
+    return count
 
 
 def deliveries_redeliver(*, deliveries) -> int:
@@ -58,6 +91,7 @@ def deliveries_redeliver(*, deliveries) -> int:
             state=State.PENDING,
             next_attempt_at=timezone.now(),
             claim_token=None,
+            reopenings=0,
         )
         if count:
             enqueue_delivery_on_commit()

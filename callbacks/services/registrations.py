@@ -274,7 +274,13 @@ def _check_headers(headers) -> list[DomainError]:
     if not isinstance(headers, dict) or len(headers) > MAX_HEADERS:
         return [_invalid(f"headers must be an object of at most {MAX_HEADERS} names")]
     for name, value in headers.items():
-        if not _HEADER_NAME.match(name) or name.lower() in RESERVED_HEADERS:
+        # fullmatch: with match and "$", a name ending in a newline passed (and broke
+        # every delivery of the registration).
+        if (
+            not isinstance(name, str)
+            or not _HEADER_NAME.fullmatch(name)
+            or name.lower() in RESERVED_HEADERS
+        ):
             return [_invalid(f"headers: '{name[:100]}' is not a header name you may set")]
         if not isinstance(value, str) or len(value) > 1024 or any(c in value for c in "\r\n\0"):
             return [_invalid(f"headers: the value of '{name}' must be one line of text")]

@@ -20,6 +20,7 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from vibesweb.inputs import require_id
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.services import companies_for_user
 
@@ -30,14 +31,11 @@ from .progress import import_progress
 from .report import report_lines
 from .services import person_import_cancel, person_import_create, person_import_enqueue
 
-DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3
-
-
 UPLOAD_EXTENSIONS = (".persons", ".subscriptions", ".opt_outs")
 
 
 def max_upload_bytes() -> int:
-    return getattr(settings, "PERSON_IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+    return settings.PERSON_IMPORT_MAX_UPLOAD_BYTES
 
 
 class PersonImportUploadForm(forms.ModelForm):
@@ -224,7 +222,7 @@ class PersonImportAdmin(admin.ModelAdmin):
         companies = self.companies(request)
         company_id = request.GET.get("company")
         if company_id:
-            company = get_object_or_404(companies, pk=company_id)
+            company = get_object_or_404(companies, pk=require_id(company_id, name="company"))
             return export_response(company)
         context = {
             **self.admin_site.each_context(request),

@@ -31,13 +31,15 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.conf import settings
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from vibesweb.errors import DomainError
+from vibesweb.inputs import storable_text
 
-from ..errors import ExternalIdAlreadyAssigned, MobilePhoneAlreadyAssigned
+from ..errors import ExternalIdAlreadyAssigned, ImportRowRefused, MobilePhoneAlreadyAssigned
 from ..persons.selectors import custom_field_schema
 from .callbacks import emit_chunk_callbacks
 from .carrier import carrier_lookup
@@ -51,7 +53,14 @@ from .store import PersonStore, RowChanged
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 5000
-LEASE = timedelta(minutes=2)
+
+
+def lease() -> timedelta:
+    """How long a run's claim lasts without a checkpoint; a killed worker's import is
+    resumed once it has passed (services.person_imports_stalled, the scheduler)."""
+    return timedelta(seconds=settings.PERSON_IMPORT_LEASE_SECONDS)
+
+
 _DEADLOCK_RETRIES = 3
 
 
@@ -163,7 +172,7 @@ class ImportRun:
                             self._write(result, len(current.records), current.position, now,
                                         prepared)  # fmt: skip
                         self._committed()
-                    except (RowChanged, IntegrityError, OperationalError):
+                    except (RowChanged, IntegrityError, DataError, OperationalError):
                         logger.info("import %s: chunk applied again with its rows locked",
                                     self.person_import.pk)  # fmt: skip
                         if applying is not None:
@@ -219,9 +228,11 @@ class ImportRun:
                     self._apply(chunk, position, checked)
                 self._committed()
                 return
-            except IntegrityError:
-                # A concurrent writer took an MDN or external id between our read and write:
-                # replay the rows one by one, so only the affected row fails.
+            except (IntegrityError, DataError):
+                # A concurrent writer took an MDN or external id between our read and write,
+                # or the database refused a value the checks let through: replay the rows
+                # one by one, so only the affected row fails (and the rows after it are
+                # still applied).
                 logger.info("import %s: chunk replayed row by row", self.person_import.pk)
                 self._commit_row_by_row(chunk, position)
                 return
@@ -235,9 +246,14 @@ class ImportRun:
             try:
                 with transaction.atomic():
                     self._apply([record], position)
-            except IntegrityError as error:
+            except (IntegrityError, DataError) as error:
+                refusal = (
+                    _unique_violation(error)
+                    if isinstance(error, IntegrityError)
+                    else ImportRowRefused(f"The database refused this row: {str(error)[:200]}")
+                )
                 with transaction.atomic():
-                    result = ChunkResult(errors=[(record[0], _unique_violation(error), record[1])])
+                    result = ChunkResult(errors=[(record[0], refusal, record[1])])
                     self._save(result, 1, position)
             self._committed()
 
@@ -278,8 +294,10 @@ class ImportRun:
                     row=line,
                     error_class=error.error_class,
                     message=type(error).default_message[:255],  # seeds/004's message
-                    detail=error.message if error.message != type(error).default_message else "",
-                    original=original_row(cells, self.applier.reader),
+                    detail=storable_text(
+                        error.message if error.message != type(error).default_message else ""
+                    ),
+                    original=storable_text(original_row(cells, self.applier.reader)),
                 )
                 for line, error, cells in result.errors
             )
@@ -293,7 +311,7 @@ class ImportRun:
             updated=F("updated") + result.updated_rows,
             failed=F("failed") + failed,
             bytes_done=position,
-            lease_expires_at=timezone.now() + LEASE,
+            lease_expires_at=timezone.now() + lease(),
         )
         if changed != 1:
             raise ImportStopped()
@@ -380,6 +398,22 @@ def _quick_thread_switches():
         sys.setswitchinterval(interval)
 
 
-def _chunks(records: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(itertools.islice(records, size)):
+# A chunk also ends once its cells weigh about this much (characters plus a per-cell
+# overhead): 5,000 rows of 1,000 long cells would otherwise be gigabytes in flight, and
+# memory must stay flat whatever the file (SPEC section 9). Ordinary rows never reach it.
+CHUNK_MAX_WEIGHT = 16 * 1024 * 1024
+_CELL_WEIGHT = 64
+
+
+def _chunks(records: Iterator, size: int, max_weight: int = CHUNK_MAX_WEIGHT) -> Iterator[list]:
+    chunk: list = []
+    weight = 0
+    for record in records:
+        chunk.append(record)
+        cells = record[1]
+        weight += sum(map(len, cells)) + _CELL_WEIGHT * len(cells)
+        if len(chunk) >= size or weight >= max_weight:
+            yield chunk
+            chunk, weight = [], 0
+    if chunk:
         yield chunk

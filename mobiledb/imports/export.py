@@ -3,8 +3,9 @@
 Identified by external_person_id and mdn (so it imports into this or another company),
 custom fields as the import reads them: selects by option key, multi-selects joined by
 the Multi-Select-Delimiter, dates in the platform format. Cells that a spreadsheet would
-run as a formula (starting with = + - @) are written behind an apostrophe, which the
-importer removes again (mobiledb.imports.rows.unescape_cell). Streamed: memory stays
+run as a formula (starting with = + - @ TAB CR), column names included, are written
+behind an apostrophe, which the importer removes again (mobiledb.imports.cells).
+Streamed: memory stays
 flat whatever the number of persons.
 """
 
@@ -18,7 +19,7 @@ from django.db.models import QuerySet
 
 from ..persons.models import Person
 from ..persons.selectors import custom_field_schema
-from .rows import escape_cell
+from .cells import escape_cell
 
 MULTI_SELECT_DELIMITER = "|"
 
@@ -39,8 +40,17 @@ def persons_export_lines(company, persons: QuerySet[Person] | None = None) -> It
     fields = sorted(schema.by_name.values(), key=lambda spec: spec.name)
     buffer = io.StringIO()
     buffer.write(f"Multi-Select-Delimiter: {MULTI_SELECT_DELIMITER}\n\n")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["external_person_id", "mdn", *(spec.name for spec in fields)])
+    # "\r\n" (RFC 4180): csv quotes a cell holding any character of the line terminator,
+    # so a bare CR in a value is quoted too (with "\n" it was not, and the importer took
+    # it for a line break: the rest of the value became a row of its own).
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    # Custom field names are the company's text too: guarded like values.
+    writer.writerow(
+        [
+            escape_cell(name)
+            for name in ["external_person_id", "mdn", *(spec.name for spec in fields)]
+        ]
+    )
     queryset = persons if persons is not None else Person.objects.all()
     rows = (
         queryset.filter(company=company)

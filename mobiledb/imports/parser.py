@@ -14,7 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from django.conf import settings
+
+from vibesweb.inputs import is_unsafe_text
+
 from ..errors import InvalidImportFileFormat, Unknown8BitEncodingDetected
+from .cells import unescape_cell
 
 IDENTIFYING_COLUMNS = ("person_id", "person_key", "external_person_id", "mdn", "vibes_device_id")
 _HEADER_LINE = re.compile(r"^\s*(fields|delimiter|multi-select-delimiter)\s*:(.*)$", re.I)
@@ -71,9 +76,24 @@ def _delimiter(value: str, name: str) -> str:
     return text
 
 
+def _bounded_lines(text: io.TextIOWrapper, *, first_line: int = 1) -> Iterator[str]:
+    """The file's lines, refusing one longer than PERSON_IMPORT_MAX_LINE_CHARS: a line is
+    held whole in memory, so its length bounds the import's memory (SPEC section 9)."""
+    limit = settings.PERSON_IMPORT_MAX_LINE_CHARS
+    number = first_line
+    while line := text.readline(limit + 1):
+        if len(line) > limit and not line.endswith(("\n", "\r")):
+            raise InvalidImportFileFormat(
+                f"Line {number} is longer than {limit} characters (PERSON_IMPORT_MAX_LINE_CHARS)"
+            )
+        number += 1
+        yield line
+
+
 def _read_header_block(text: io.TextIOWrapper) -> tuple[dict[str, str], int, str | None]:
     """Header lines up to the empty line; returns (values, lines used, first body line)."""
-    first = text.readline()
+    lines = _bounded_lines(text)
+    first = next(lines, "")
     if not _HEADER_LINE.match(first.rstrip("\r\n")):
         return {}, 0, first
     values: dict[str, str] = {}
@@ -92,7 +112,7 @@ def _read_header_block(text: io.TextIOWrapper) -> tuple[dict[str, str], int, str
         name = match.group(1).lower()
         if name in {"fields", "delimiter", "multi-select-delimiter"}:
             values[name] = match.group(2).strip() if name == "fields" else match.group(2)
-        line = text.readline()
+        line = next(lines, "")
     return values, used, None
 
 
@@ -104,11 +124,20 @@ def _columns_from_fields(fields_value: str, delimiter: str) -> list[str]:
 
 
 def _check_columns(columns: list[str]) -> list[str]:
+    columns = [unescape_cell(column) for column in columns]  # names guarded by the export
+    limit = settings.PERSON_IMPORT_MAX_COLUMNS
+    if len(columns) > limit:
+        raise InvalidImportFileFormat(
+            f"The file has {len(columns)} columns; at most {limit} are read "
+            "(PERSON_IMPORT_MAX_COLUMNS)"
+        )
     columns = [column.strip() for column in columns]
     seen: set[str] = set()
     for column in columns:
         if not column:
             raise InvalidImportFileFormat("A column has no name")
+        if is_unsafe_text(column):
+            raise InvalidImportFileFormat("A column name holds a NUL character")
         if column in seen:
             raise InvalidImportFileFormat(f"Column '{column[:100]}' appears twice")
         seen.add(column)
@@ -121,11 +150,18 @@ class PersonsFile:
     """A `.persons` file opened for reading: `layout`, then `records()` once."""
 
     def __init__(self, stream: BinaryIO):
+        try:
+            self._open(stream)
+        except csv.Error as error:  # e.g. a column row past csv's field size limit
+            raise InvalidImportFileFormat(f"The column names cannot be read: {error}") from None
+
+    def _open(self, stream: BinaryIO) -> None:
         self._text = _text(stream)
         header, used, first_line = _read_header_block(self._text)
         delimiter = _delimiter(header.get("delimiter", ","), "Delimiter")
         multi = _delimiter(header.get("multi-select-delimiter", "|"), "Multi-Select-Delimiter")
-        lines = itertools.chain([first_line], self._text) if first_line else self._text
+        body = _bounded_lines(self._text, first_line=used + 1 + bool(first_line))
+        lines = itertools.chain([first_line], body) if first_line else body
         self._reader = csv.reader(lines, delimiter=delimiter, strict=False)
         if "fields" in header:
             columns = _columns_from_fields(header["fields"], delimiter)
@@ -161,4 +197,7 @@ class PersonsFile:
                     continue  # a blank line is not a record
                 yield start + offset, cells
         except csv.Error as error:
-            raise InvalidImportFileFormat(f"Line {reader.line_num + offset}: {error}") from None
+            raise InvalidImportFileFormat(
+                f"Line {previous_end + 1 + offset}: {error}; this record and the rows after it "
+                "were not applied"
+            ) from None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .cells import escape_cell
 from .models import PersonImport, PersonImportError
 
 REPORT_COLUMNS = ["row", "error_class", "message", "detail", "original_row"]
@@ -17,8 +18,9 @@ REPORT_COLUMNS = ["row", "error_class", "message", "detail", "original_row"]
 def original_row(cells: list[str], reader) -> str:
     """The record as it was in the file (same delimiter, RFC 4180 quoting)."""
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=reader.file_delimiter, lineterminator="").writerow(cells)
-    return buffer.getvalue()
+    # "\r\n" so that cells holding a line break are quoted; the terminator is cut off.
+    csv.writer(buffer, delimiter=reader.file_delimiter, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()[:-2]
 
 
 def report_lines(person_import: PersonImport) -> Iterator[str]:
@@ -42,10 +44,7 @@ def report_lines(person_import: PersonImport) -> Iterator[str]:
 
 def _safe(entry: tuple) -> tuple:
     # The report is opened in spreadsheets: a cell starting with = + - @ must not run.
-    return tuple(
-        "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
-        for value in entry
-    )
+    return tuple(escape_cell(value) if isinstance(value, str) else value for value in entry)
 
 
 def report_path(person_import: PersonImport) -> Path:

@@ -10,28 +10,20 @@ from __future__ import annotations
 
 import operator
 
-from ..errors import InvalidExternalPersonId, InvalidImportFileFormat
+from vibesweb.inputs import is_unsafe_text, refuse_unsafe_text
+
+from ..errors import InvalidExternalPersonId, InvalidImportFileFormat, UnbalancedQuote
 from ..persons.models import Person
 from ..persons.selectors import person_id_from_text, person_key_from_text
 from ..validation import CustomFieldSchema, clean_custom_field_value, normalize_mdn
+from .cells import escape_cell, unescape_cell  # noqa: F401 - escape_cell re-exported
 from .parser import FileLayout
 
 EXTERNAL_ID_MAX_LENGTH = Person._meta.get_field("external_person_id").max_length
 _IDENTITY_COLUMNS = ("person_id", "person_key", "external_person_id", "mdn", "vibes_device_id")
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
 _starts_with_apostrophe = operator.methodcaller("startswith", "'")
-
-
-def escape_cell(text: str) -> str:
-    """A cell that a spreadsheet would run as a formula, behind an apostrophe (export)."""
-    return "'" + text if text[:1] in _FORMULA_STARTS and text else text
-
-
-def unescape_cell(text: str) -> str:
-    """The reverse of escape_cell: `'=`, `'+`, `'-`, `'@` lose the apostrophe."""
-    return text[1:] if text[:1] == "'" and text[1:2] in _FORMULA_STARTS and text[1:2] else text
 
 
 class RowValues:
@@ -54,6 +46,7 @@ class RowReader:
     def __init__(self, layout: FileLayout, schema: CustomFieldSchema):
         columns = layout.columns
         self.width = len(columns)
+        self.columns = columns
         self.delimiter = layout.multi_select_delimiter
         self.file_delimiter = layout.delimiter
         self.schema = schema
@@ -77,6 +70,12 @@ class RowReader:
             raise InvalidImportFileFormat(
                 f"The row has {len(cells)} values but the file has {self.width} columns"
             )
+        joined = "".join(cells)
+        if is_unsafe_text(joined):  # one search per row: the import's hot path
+            for name, cell in zip(self.columns, cells, strict=False):
+                refuse_unsafe_text(cell, where=f"Column '{name[:100]}'")
+        if "\n" in joined or "\r" in joined:
+            self._refuse_swallowed_rows(cells)
         if any(map(_starts_with_apostrophe, cells)):
             cells = [unescape_cell(cell) for cell in cells]
         values = RowValues()
@@ -111,3 +110,16 @@ class RowReader:
                 spec, text, from_text=True, multi_select_delimiter=self.delimiter
             )
         return values
+
+    def _refuse_swallowed_rows(self, cells: list[str]) -> None:
+        """A quoted value spanning lines that look like records is an unbalanced quote
+        that swallowed them (RFC 4180 allows line breaks in quotes, not whole rows):
+        the record is an error row rather than silently applied with the rows lost."""
+        needed = max(1, self.width - 1)
+        for cell in cells:
+            lines = cell.splitlines()
+            if any(line.count(self.file_delimiter) >= needed for line in lines[1:]):
+                raise UnbalancedQuote(
+                    f"A quoted value runs over {len(lines)} lines that look like rows: "
+                    "an unbalanced quote? The rows it holds were not applied"
+                )

@@ -7,16 +7,17 @@ import logging
 import secrets
 from pathlib import Path
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from vibesweb.celery import enqueue
 from vibesweb.errors import DomainError
+from vibesweb.inputs import storable_text
 from vibesweb.tenancy.models import Company
 
-from ..errors import InvalidSchemaName
-from .engine import LEASE, ImportRun, ImportStopped
+from ..errors import ImportInterrupted, InvalidSchemaName
+from .engine import ImportRun, ImportStopped, lease
 from .models import PersonImport
 from .report import write_error_report
 from .subscription_files import SubscriptionFileRun, file_kind
@@ -58,14 +59,14 @@ def person_import_claim(import_id: int) -> str | None:
 
     A conditional UPDATE, so two workers never run the same import: the lease of a live
     run is renewed with every chunk, and one that stopped renewing (a killed worker)
-    expires after LEASE and may be taken over.
+    expires after PERSON_IMPORT_LEASE_SECONDS and may be taken over.
     """
     token = secrets.token_hex(16)
     now = timezone.now()
     claimed = (
         PersonImport.objects.filter(pk=import_id, status__in=[Status.PENDING, Status.RUNNING])
         .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-        .update(lease_token=token, lease_expires_at=now + LEASE, status=Status.RUNNING)
+        .update(lease_token=token, lease_expires_at=now + lease(), status=Status.RUNNING)
     )
     return token if claimed == 1 else None
 
@@ -119,6 +120,17 @@ def _run(person_import: PersonImport, token: str, on_chunk, chunk_size) -> Perso
     except FileNotFoundError:
         _finish(person_import, Status.FAILED, message="The import file is no longer there")
         return person_import
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: the task retries and resumes after the last chunk
+    except Exception as error:  # noqa: BLE001 - never leave an import "running" for good
+        logger.exception("import %s: stopped on an unexpected error", person_import.pk)
+        person_import.refresh_from_db()
+        _finish(person_import, Status.FAILED, ImportInterrupted(
+            f"The import stopped after {person_import.records_done} records "
+            f"({type(error).__name__}: {str(error)[:200]}); the records after them were not "
+            "applied: fix the file and import it again, or import its remaining rows"
+        ))  # fmt: skip
+        return person_import
     _finish(person_import, Status.FINISHED)
     return person_import
 
@@ -131,12 +143,27 @@ def _finish(person_import: PersonImport, status: str, error: DomainError | None 
     person_import.lease_expires_at = None
     if error is not None:
         person_import.error_class = error.error_class
-        person_import.error_message = error.message
+        person_import.error_message = storable_text(error.message)
     elif message:
         person_import.error_class = "FileEngine::FileNotFound"
         person_import.error_message = message
     person_import.error_report_path = write_error_report(person_import)
     person_import.save()
+
+
+def person_imports_stalled(*, limit: int = 100) -> list[int]:
+    """Ids of imports nobody is running: running with the lease expired or released (a
+    killed worker, a lost or parked broker message), or pending for longer than a lease
+    (the task was never delivered). The scheduler enqueues each; the run's claim is
+    conditional, so a duplicate does nothing."""
+    now = timezone.now()
+    stalled = PersonImport.objects.filter(
+        Q(status=Status.RUNNING, lease_expires_at__isnull=True)
+        | Q(status=Status.RUNNING, lease_expires_at__lt=now)
+        | Q(status=Status.PENDING, created_at__lt=now - lease()),
+        cancel_requested=False,
+    )
+    return list(stalled.order_by("id").values_list("id", flat=True)[:limit])
 
 
 @transaction.atomic

@@ -49,7 +49,7 @@ from ..subscriptions.services import (
     subscription_removed_body,
 )
 from ..validation import normalize_mdn
-from .engine import CHUNK_SIZE, LEASE, ImportStopped
+from .engine import CHUNK_SIZE, ImportStopped, lease
 from .models import PersonImport, PersonImportError
 from .parser import PersonsFile, check_encoding
 from .report import original_row
@@ -450,7 +450,7 @@ class SubscriptionFileRun:
             updated=F("updated") + unchanged,
             failed=F("failed") + len(errors),
             bytes_done=position,
-            lease_expires_at=timezone.now() + LEASE,
+            lease_expires_at=timezone.now() + lease(),
         )
         if changed != 1:
             raise ImportStopped()

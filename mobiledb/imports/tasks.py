@@ -7,7 +7,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from .models import PersonImport
-from .services import person_import_run
+from .services import person_import_run, person_imports_stalled
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -30,3 +30,17 @@ def person_import_task(self, import_id: int) -> None:
         if person_import.is_active and person_import.lease_expires_at:
             wait = (person_import.lease_expires_at - timezone.now()).total_seconds()
             raise self.retry(countdown=max(1, int(wait) + 1))
+
+
+@shared_task(name="mobiledb.imports.resume_stalled", ignore_result=True)
+def resume_stalled_imports() -> int:
+    """Periodic: enqueue imports whose worker was lost (lease expired); returns how many.
+
+    As the callbacks sweep does for deliveries: a killed worker's message may be gone
+    (filesystem broker) or parked unacknowledged for an hour (Redis), so the scheduler,
+    not the broker, guarantees the import resumes. Idempotent.
+    """
+    ids = person_imports_stalled()
+    for import_id in ids:
+        person_import_task.delay(import_id)
+    return len(ids)

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from callbacks.admin import PersonCallbackEventInline
 from vibesweb.errors import DomainError
+from vibesweb.inputs import parse_id
 from vibesweb.paginators import CappedCountPaginator
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin, scope_queryset
@@ -104,11 +105,12 @@ class ListMembershipFilter(AppliedListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        if not self.value().isdigit() or len(self.value()) > 18:
+        list_id = parse_id(self.value())  # ASCII digits only ("²".isdigit() is true)
+        if list_id is None:
             # A hand-edited or stale URL: say so and show the list unfiltered (was a 500).
             messages.warning(request, f"No subscription list {self.value()!r}: filter ignored.")
             return queryset
-        return persons_filtered(queryset, {"list": self.value()})
+        return persons_filtered(queryset, {"list": str(list_id)})
 
 
 class SubscriptionStatusFilter(AppliedListFilter):
@@ -434,8 +436,8 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         company = companies_for_user(request.user).get(pk=company_ids[0])
         list_id = request.POST.get("subscription_list") or ""
         subscription_list = (
-            SubscriptionList.objects.filter(company=company, pk=list_id).first()
-            if list_id.isdigit()
+            SubscriptionList.objects.filter(company=company, pk=parse_id(list_id)).first()
+            if parse_id(list_id) is not None
             else None
         )
         if selected_all:
@@ -648,8 +650,8 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             return obj.company
         companies = companies_for_user(request.user)
         chosen = request.POST.get("company") or request.GET.get("company")
-        if chosen and str(chosen).isdigit():
-            company = companies.filter(pk=int(chosen)).first()
+        if chosen and parse_id(chosen) is not None:
+            company = companies.filter(pk=parse_id(chosen)).first()
             if company is not None:
                 return company
         return companies.order_by("pk").first()

@@ -57,7 +57,7 @@ def load_custom_field_schema(company: Company) -> CustomFieldSchema:
     return CustomFieldSchema(specs)
 
 
-_DIGITS = re.compile(r"^\d{1,18}$")
+_DIGITS = re.compile(r"^[0-9]{1,18}$")
 
 
 def person_get(*, company: Company, id_or_key: str) -> Person:

@@ -20,6 +20,7 @@ from ..errors import (
     MobilePhoneAlreadyAssigned,
     PersonCreateRequiresIdentifier,
 )
+from ..validation import clean_timezone
 from .callbacks import person_added_emit, person_updated_emit
 from .models import Person, PersonTag
 from .selectors import persons_by_identity
@@ -55,6 +56,8 @@ def person_add(
     """
     if not mdn and not external_person_id:
         raise PersonCreateRequiresIdentifier()
+    if timezone is not UNSET:
+        timezone = clean_timezone(timezone)  # before any write: refused alike on every path
     for attempt in range(_ADD_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -100,6 +103,7 @@ def _person_add_once(
         raise ExternalIdAlreadyAssigned(
             f"external_person_id '{external_person_id}' is already assigned to another person"
         )
+    timezone = clean_timezone(timezone or None)
     person = Person(
         company=company,
         mdn=mdn,
@@ -185,6 +189,8 @@ def _apply_changes(
     if carrier_code is not UNSET and carrier_code != person.carrier_code:
         person.carrier_code = carrier_code
         changed.append("carrier_code")
+    if timezone is not UNSET:
+        timezone = clean_timezone(timezone)
     if timezone is not UNSET and timezone != person.timezone:
         person.timezone = timezone
         person.timezone_source = "api" if timezone else None

@@ -32,6 +32,11 @@ STATUS_CHOICES = [
 _SHORTEST_MDN_SUFFIX = 3
 
 
+def _is_id(raw: str) -> bool:
+    """ASCII digits that fit a database id ("²".isdigit() is true, int("²") fails)."""
+    return re.fullmatch(r"[0-9]{1,18}", raw) is not None
+
+
 def filters_from_params(params) -> dict[str, str]:
     """The filter parameters of a persons list query string (a QueryDict or a dict)."""
     kept: dict[str, str] = {}
@@ -71,12 +76,12 @@ def persons_search(persons: QuerySet[Person], term: str) -> QuerySet[Person]:
         .values_list("pk", flat=True)[:100]
     )
     digits = term.lstrip("+")
-    if re.fullmatch(r"\+?\d+", term) and len(digits) < 19:
+    if re.fullmatch(r"\+?[0-9]+", term) and len(digits) < 19:
         ids.append(int(digits))
     found = persons.filter(pk__in=ids)
     if found.exists():
         return found
-    if re.fullmatch(r"\+?\d+", term):
+    if re.fullmatch(r"\+?[0-9]+", term):
         if len(digits) >= _SHORTEST_MDN_SUFFIX:
             return persons.filter(mdn__endswith=digits)
         return found
@@ -128,9 +133,9 @@ def persons_filtered(
         if key == "q":
             persons = persons_search(persons, raw)
         elif key == "company":
-            persons = persons.filter(company_id=int(raw)) if raw.isdigit() else persons.none()
+            persons = persons.filter(company_id=int(raw)) if _is_id(raw) else persons.none()
         elif key == "list":
-            if not raw.isdigit():
+            if not _is_id(raw):
                 persons = persons.none()
                 continue
             # driven by the list's subscriptions (an index), not a probe per person

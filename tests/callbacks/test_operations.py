@@ -39,7 +39,7 @@ def test_sweep_reopens_claims_of_a_dead_worker(registration, receiver, settings)
     stale = timezone.now() - timedelta(seconds=61)
     CallbackDelivery.objects.filter(pk=claimed[0].pk).update(claimed_at=stale)
     result = deliveries_sweep()
-    assert result == {"reopened": 1, "due": True, "batches": False}
+    assert result == {"reopened": 1, "abandoned": 0, "due": True, "batches": False}
     deliveries_deliver_batch(enqueue_more=False)
     assert CallbackDelivery.objects.get(pk=claimed[0].pk).state == State.DELIVERED
     # the fresh claim is left to its worker

@@ -104,13 +104,13 @@ def test_put_changes_only_the_fields_sent(api):
     response = api.put(
         f"{BASE}/{created['callback_id']}",
         {
-            "destination": {"url": "https://hooks.example.net/new"},
+            "destination": {"url": "https://localhost:8443/new"},
             "retry_scheme": {"intervals": [1, 2]},
         },
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["destination"]["url"] == "https://hooks.example.net/new"
+    assert body["destination"]["url"] == "https://localhost:8443/new"
     assert body["destination"]["method"] == "POST"
     assert body["retry_scheme"] == {"intervals": [1, 2]}
     assert body["notification_emails"] == ["a@example.com"]

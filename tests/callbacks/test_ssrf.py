@@ -93,3 +93,26 @@ def test_connect_time_check_refuses_a_name_that_now_resolves_privately(
     assert receiver.received == []
     assert delivery.state == CallbackDelivery.State.FAILED
     assert "private address" in delivery.last_error
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127%2E0%2E0%2E1", "%31%32%37.0.0.1", "LOCALHOST.", "169%2e254%2e169%2e254", "%6c%6fcalhost"],
+)
+def test_percent_encoded_and_odd_spellings_are_normalised_then_refused(private_off, host):
+    with pytest.raises(InvalidDestination, match="resolves to"):
+        destination_check(f"http://{host}:8080/hook")
+
+
+@pytest.mark.parametrize("host", ["no-such-host.invalid", "a%20b.example", "exa%00mple.com"])
+def test_unresolvable_or_invalid_hosts_are_refused(host, settings):
+    settings.CALLBACK_ALLOW_PRIVATE_DESTINATIONS = True  # refused even where private is allowed
+    with pytest.raises(InvalidDestination):
+        destination_check(f"http://{host}/hook")
+
+
+def test_the_stored_url_names_the_host_as_checked(settings):
+    settings.CALLBACK_ALLOW_PRIVATE_DESTINATIONS = True
+    assert destination_check("http://127%2E0%2E0%2E1:8080/hook?a=%20") == (
+        "http://127.0.0.1:8080/hook?a=%20"
+    )

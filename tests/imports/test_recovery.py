@@ -41,8 +41,9 @@ def test_rerunning_a_file_reaches_the_same_state(old_person, run_import):
     assert state() == after_first
 
 
-class Crash(Exception):
-    pass
+class Crash(BaseException):  # noqa: N818
+    """The worker being killed (as SystemExit would): not an error of the import, which
+    fails on any Exception instead of staying "running" (issue 16)."""
 
 
 def test_crash_in_the_middle_of_a_chunk_leaves_no_partial_row(old_person, run_import, monkeypatch):

@@ -16,10 +16,12 @@ import hmac
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication
 
 from vibesweb.api.permissions import user_with_member_company
 from vibesweb.db import ModelRows
+from vibesweb.login_throttle import LOCKED_FOR
 
 _USER_FIELDS = {"id", "username", "password", "is_active", "is_staff", "is_superuser"}
 
@@ -55,12 +57,27 @@ class CachedBasicAuthentication(BasicAuthentication):
         if remembered is not None:
             user_id, password_hash = remembered
             user = self._current_user_and_company(user_id, request)
-            if user is not None and user.is_active and user.password == password_hash:
+            # Bound to the user's current username too: a rename ends the entry at once
+            # (a renamed user's old name, even taken by someone else, opens nothing).
+            if (
+                user is not None
+                and user.is_active
+                and user.get_username() == userid
+                and user.password == password_hash
+            ):
                 return (user, None)
             cache.delete(cache_key)
         if request is not None:
             request._request.company_lookup = None  # that lookup was for a stale row
-        user, auth = super().authenticate_credentials(userid, password, request)
+        try:
+            user, auth = super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            wait = getattr(request, LOCKED_FOR, 0)
+            if wait:  # refused unchecked: too many failures (vibesweb.login_throttle)
+                raise exceptions.Throttled(
+                    wait=wait, detail="Too many failed authentications; retry later"
+                ) from None
+            raise
         cache.set(cache_key, (user.pk, user.password), settings.API_AUTH_CACHE_SECONDS)
         return (user, auth)
 

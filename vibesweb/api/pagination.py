@@ -11,6 +11,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from vibesweb.errors import DomainError, ErrorCode
+from vibesweb.inputs import parse_id
 
 
 class InvalidPaginationParameter(DomainError):
@@ -31,19 +32,28 @@ class LinkHeaderCursorPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.strip().isdigit() or int(raw) < 1:
+        limit = parse_id(raw.strip())  # ASCII digits only: int("²") raises
+        if limit is None or limit < 1:
             raise InvalidPaginationParameter(
                 f"limit: expected a whole number from 1 to {self.max_page_size}, got '{raw[:20]}'"
             )
-        return min(int(raw), self.max_page_size)
+        return min(limit, self.max_page_size)
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
+            cursor = None
+            forged = True
+        else:
+            # `ordering` is "id": a forged position (`p=abc`) would fail in the query.
+            position = cursor.position if cursor is not None else None
+            forged = position is not None and parse_id(position) is None
+        if forged:
             raise InvalidPaginationParameter(
                 "cursor: not a cursor this API returned (follow the Link header)"
-            ) from None
+            )
+        return cursor
 
     def get_paginated_response(self, data):
         headers = {}

@@ -8,6 +8,7 @@ from django.conf import settings
 from rest_framework.parsers import JSONParser
 
 from vibesweb.errors import DomainError, ErrorCode
+from vibesweb.inputs import TooDeep, refuse_unsafe_json
 
 
 class BodyTooLarge(DomainError):
@@ -44,9 +45,13 @@ class BoundedJSONParser(JSONParser):
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw.decode("utf-8"))
+            data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise MalformedBody(f"The request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise TooDeep() from None
+        # Every string and key at any depth, once, for every endpoint (issue 16).
+        return refuse_unsafe_json(data)
 
 
 class TextJSONParser(BoundedJSONParser):

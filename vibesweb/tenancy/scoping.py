@@ -11,8 +11,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Model, QuerySet
+from django.db.models import CharField, Model, QuerySet
 from django.http import HttpResponseRedirect
+
+from vibesweb.errors import DomainError
+from vibesweb.inputs import parse_id, refuse_unsafe_json
 
 from .models import Company, Membership
 from .services import companies_for_user
@@ -46,6 +49,41 @@ def _company_path_of(model: type[Model]) -> str | None:
     return None
 
 
+class SafeTextFormMixin:
+    """Every admin form refuses a NUL character or a lone surrogate in any cleaned value,
+    JSON fields included, as a form error (vibesweb.inputs)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(self.cleaned_data.items()):
+            if isinstance(value, str | list | dict):
+                try:
+                    refuse_unsafe_json(value, where=str(self.fields[name].label or name))
+                except DomainError as error:
+                    self.add_error(name, error.message)
+        return cleaned
+
+
+class ScopedAllValuesFieldListFilter(admin.AllValuesFieldListFilter):
+    """AllValuesFieldListFilter whose choices come from the admin's scoped queryset."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        values = model_admin.get_queryset(request).order_by(field_path)
+        self.lookup_choices = values.values_list(field_path, flat=True).distinct()
+
+
+def _scoped_list_filter(model: type[Model], item):
+    if not isinstance(item, str):
+        return item
+    field = get_fields_from_path(model, item)[-1]
+    if field.is_relation:
+        return (item, admin.RelatedOnlyFieldListFilter)
+    if isinstance(field, CharField) and not field.choices:
+        return (item, ScopedAllValuesFieldListFilter)
+    return item
+
+
 class CompanyScopedAdminMixin:
     """Mix into a ModelAdmin (or inline) whose model reaches a Company."""
 
@@ -56,6 +94,15 @@ class CompanyScopedAdminMixin:
         if path is None:
             raise TypeError(f"{self.model.__name__} has no path to a company")
         return path
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (SafeTextFormMixin, form), {})
+
+    def get_list_filter(self, request):
+        """Filters named by a field path offer only values of the user's rows: Django's
+        own list every value in the table (or of the related table, for a path)."""
+        return [_scoped_list_filter(self.model, item) for item in super().get_list_filter(request)]
 
     def changelist_view(self, request, extra_context=None):
         # A filter value no integer column can hold (a hand-edited URL) reached the
@@ -107,10 +154,11 @@ class CompanyListFilter(admin.SimpleListFilter):
         return [(str(c.pk), c.key) for c in companies_for_user(request.user)]
 
     def queryset(self, request, queryset):
-        if not self.value() or not self.value().isdigit():
+        company_id = parse_id(self.value())
+        if company_id is None:
             return queryset
         path = _company_path_of(queryset.model)
-        return queryset.filter(**{f"{path}__id": int(self.value())})
+        return queryset.filter(**{f"{path}__id": company_id})
 
 
 _INTEGER_LOOKUPS = {"exact", "gt", "gte", "lt", "lte"}

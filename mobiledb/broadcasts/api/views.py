@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView, validated
 from vibesweb.errors import NotFound
+from vibesweb.inputs import parse_id
 
 from ...persons.api.filters import InvalidQueryParameter
 from ...validation import parse_platform_datetime
@@ -119,8 +120,9 @@ class BroadcastDetailView(CompanyAPIView):
 
     def get_broadcast(self, broadcast_id: str) -> Broadcast:
         found = None
-        if broadcast_id.isdigit():
-            found = Broadcast.objects.filter(company=self.company, pk=int(broadcast_id)).first()
+        pk = parse_id(broadcast_id)
+        if pk is not None:
+            found = Broadcast.objects.filter(company=self.company, pk=pk).first()
         if found is None:
             raise NotFound("Broadcast not found")
         found.company = self.company

@@ -107,10 +107,16 @@ class CustomFieldOutputSerializer(serializers.ModelSerializer):
         return f"/companies/{field.company.key}/mobiledb/custom_fields/{field.pk}"
 
 
+MAX_TAGS_PER_REQUEST = 100
+
+
 class TagInputSerializer(serializers.Serializer):
     tag = serializers.CharField(max_length=100, required=False)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=100), required=False, allow_empty=False
+        child=serializers.CharField(max_length=100),
+        required=False,
+        allow_empty=False,
+        max_length=MAX_TAGS_PER_REQUEST,
     )
 
     def validate(self, attrs):
