@@ -19,7 +19,12 @@ from vibesweb.errors import DomainError
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
 from .models import AcquisitionCampaign, InboundEvent, MessagingProgram, Participation
-from .services.acquisition import keyword_problem, participation_confirm, participation_reject
+from .services.acquisition import (
+    keyword_problem,
+    participation_confirm,
+    participation_reject,
+    template_modernized,
+)
 
 
 class AcquisitionCampaignForm(forms.ModelForm):
@@ -41,6 +46,24 @@ class AcquisitionCampaignForm(forms.ModelForm):
             "disclosure",
             "signup_fields",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One placeholder syntax in every template: {{campaign}} and {{custom_field}}, as
+        # in broadcasts (a message saved with the older {campaign} still renders).
+        for name in ("confirmation_message", "welcome_message"):
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            field.help_text = (
+                "{{campaign}} is the campaign's name; {{first_name}} or any custom field "
+                "personalizes it."
+            ) + (" Empty sends nothing." if name == "welcome_message" else "")
+            if not self.instance.pk and isinstance(field.initial, str):
+                field.initial = field.initial.replace("{campaign}", "{{campaign}}")
+        for name in ("confirmation_message", "welcome_message"):
+            if self.instance.pk and name in self.initial:
+                self.initial[name] = template_modernized(self.initial[name] or "")
 
     def clean(self):
         cleaned = super().clean()

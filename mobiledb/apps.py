@@ -19,6 +19,7 @@ class MobileDBConfig(AppConfig):
         from .persons import admin as persons_admin  # noqa: F401
         from .persons import signals  # noqa: F401
         from .persons.callbacks import PERSON_TYPES, person_batch_bodies
+        from .segments import admin as segments_admin  # noqa: F401
         from .subscriptions import admin as subscriptions_admin  # noqa: F401
         from .subscriptions import consent_admin  # noqa: F401
         from .subscriptions.selectors import subscription_list_exists

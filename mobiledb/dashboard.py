@@ -21,18 +21,23 @@ class DayFigures:
     opt_outs: int
 
 
-def dashboard_figures(companies: QuerySet[Company], *, days: int = 30) -> dict:
-    """Totals and a per-day series of opt-ins and opt-outs over the last `days` days."""
+def opt_series(subscriptions: QuerySet[Subscription], *, days: int = 30) -> list[DayFigures]:
+    """Opt-ins and opt-outs of `subscriptions` per day over the last `days` days."""
     since = timezone.now() - timedelta(days=days - 1)
     since = since.replace(hour=0, minute=0, second=0, microsecond=0)
-    subscriptions = Subscription.objects.filter(company__in=companies)
     opt_ins = _per_day(subscriptions.filter(opt_in_date__gte=since), "opt_in_date")
     opt_outs = _per_day(subscriptions.filter(opt_out_date__gte=since), "opt_out_date")
     first_day = since.date()
-    series = [
+    return [
         DayFigures(day, opt_ins.get(day, 0), opt_outs.get(day, 0))
         for day in (first_day + timedelta(days=n) for n in range(days))
     ]
+
+
+def dashboard_figures(companies: QuerySet[Company], *, days: int = 30) -> dict:
+    """Totals and a per-day series of opt-ins and opt-outs over the last `days` days."""
+    subscriptions = Subscription.objects.filter(company__in=companies)
+    series = opt_series(subscriptions, days=days)
     return {
         "persons": Person.objects.filter(company__in=companies).count(),
         "active_subscriptions": subscriptions.filter(opt_out_date__isnull=True).count(),

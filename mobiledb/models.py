@@ -6,6 +6,7 @@ from __future__ import annotations
 from .broadcasts.models import Broadcast, OutboundMessage
 from .imports.models import PersonImport, PersonImportError
 from .persons.models import CustomField, CustomFieldOption, Person, PersonTag
+from .segments.models import PersonBulkAction, Segment
 from .subscriptions.models import (
     ConsentChain,
     ConsentRecord,
@@ -24,7 +25,9 @@ __all__ = [
     "Person",
     "PersonImport",
     "PersonImportError",
+    "PersonBulkAction",
     "PersonTag",
+    "Segment",
     "Subscription",
     "SubscriptionList",
     "SuppressedNumber",

@@ -158,6 +158,12 @@ class FieldSpec:
     character_set: str = "unicode"
     max_length: int | None = None
     options: dict[str, SelectOption] = field(default_factory=dict)
+    label: str = ""
+    list_column: bool = False
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.name
 
     @property
     def options_by_id(self) -> dict[int, SelectOption]:

@@ -46,6 +46,11 @@ company_routes = [
     *api_path("events", campaign_api_views.InboundEventView.as_view(), "inbound-events"),
 ]
 
+# The product's name wherever Django's admin would say "Django administration".
+admin.site.site_header = "vibesweb"
+admin.site.site_title = "vibesweb"
+admin.site.index_title = "Your mobile database"
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),

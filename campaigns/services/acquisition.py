@@ -12,6 +12,7 @@ platform does (timeouts and single opt-ins fire no change event).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -350,7 +351,8 @@ def campaign_text(template: str, campaign: AcquisitionCampaign, person: Person) 
     """A campaign reply for `person`: {campaign} and the message template placeholders
     (`{{incentive_code:POOL_ID}}` issues them a code). None when the person must be
     skipped (e.g. the pool is empty): no text rather than a broken one."""
-    text = template.replace("{campaign}", campaign.name)
+    # {{campaign}}, the placeholder syntax of every template; {campaign} as written before
+    text = template.replace("{{campaign}}", campaign.name).replace("{campaign}", campaign.name)
     if "{{" not in text:
         return text
     try:
@@ -432,3 +434,8 @@ def _expire(pks: list[int]) -> None:
     Participation.objects.filter(pk__in=pks, status=Status.PENDING).update(
         status=Status.EXPIRED, status_changed_at=timezone.now()
     )
+
+
+def template_modernized(template: str) -> str:
+    """A reply written with the older `{campaign}` in today's `{{campaign}}` syntax."""
+    return re.sub(r"(?<!\{)\{campaign\}(?!\})", "{{campaign}}", template)

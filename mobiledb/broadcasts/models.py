@@ -30,7 +30,12 @@ class Broadcast(models.Model):
     message_template = models.TextField(
         help_text="The SMS text; {{field}} is replaced by the person's custom field value."
     )
-    source_lists = models.ManyToManyField("mobiledb.SubscriptionList", related_name="broadcasts")
+    source_lists = models.ManyToManyField(
+        "mobiledb.SubscriptionList", related_name="broadcasts", blank=True
+    )
+    # Segments reach only persons with an active subscription to one of the company's
+    # lists (consent, SPEC section 13): a segment narrows who is written to, never widens it.
+    segments = models.ManyToManyField("mobiledb.Segment", related_name="broadcasts", blank=True)
     filters = models.JSONField(
         default=dict, blank=True, help_text='Custom field filters, e.g. {"tier": "gold"}.'
     )

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from vibesweb.celery import enqueue
@@ -29,10 +29,12 @@ from vibesweb.tenancy.models import Company
 
 from ..persons.models import Person
 from ..persons.selectors import custom_field_schema
+from ..segments.models import Segment
+from ..segments.selectors import capped_count, segment_persons
 from ..subscriptions.models import Subscription, SubscriptionList
 from ..subscriptions.services import subscription_list_get
 from ..validation import CustomFieldSchema, format_platform_datetime
-from .messaging import messages_send
+from .messaging import message_send, messages_send
 from .models import Broadcast, OutboundMessage
 from .targeting import (
     Targeting,
@@ -46,7 +48,7 @@ from .targeting import (
     targeting_read,
     zone_expression,
 )
-from .templating import SkipRecipient, template_check, template_render
+from .templating import SkipRecipient, message_render, sms_size, template_check, template_render
 
 logger = logging.getLogger(__name__)
 Status = Broadcast.Status
@@ -238,15 +240,79 @@ def broadcast_cancel(*, broadcast: Broadcast, only_scheduled: bool = True) -> Br
 
 
 def broadcast_audience(broadcast: Broadcast) -> QuerySet[Person]:
-    """Persons with an MDN, an active subscription to a source list, matching the filters."""
-    list_ids = list(broadcast.source_lists.values_list("pk", flat=True))
-    active = Subscription.objects.filter(
-        person=OuterRef("pk"), subscription_list_id__in=list_ids, opt_out_date__isnull=True
+    """Persons with an MDN matching the filters who are either actively subscribed to a
+    source list, or members of a target segment actively subscribed to any list of the
+    company (a segment never reaches someone who has not opted in, SPEC section 13)."""
+    return _with_filters(_targeted(broadcast), broadcast)
+
+
+def _targeted(broadcast: Broadcast) -> QuerySet[Person]:
+    return audience_targeted(
+        company_id=broadcast.company_id,
+        list_ids=list(broadcast.source_lists.values_list("pk", flat=True)),
+        segments=list(broadcast.segments.select_related("company")),
     )
-    persons = Person.objects.filter(company_id=broadcast.company_id, mdn__isnull=False).filter(
-        Exists(active)
+
+
+def audience_targeted(
+    *, company_id: int, list_ids: list[int], segments: list[Segment]
+) -> QuerySet[Person]:
+    """The persons a broadcast to `list_ids` and `segments` reaches, before its filters."""
+    persons = Person.objects.filter(company_id=company_id, mdn__isnull=False)
+    reached = Q(pk__in=[])
+    if list_ids:
+        in_lists = Subscription.objects.filter(
+            person=OuterRef("pk"), subscription_list_id__in=list_ids, opt_out_date__isnull=True
+        )
+        reached |= Q(Exists(in_lists))
+    if segments:
+        in_segment = Q(pk__in=[])
+        for segment in segments:
+            in_segment |= Q(pk__in=segment_persons(segment).values("pk"))
+        subscribed = Subscription.objects.filter(person=OuterRef("pk"), opt_out_date__isnull=True)
+        reached |= in_segment & Q(Exists(subscribed))
+    return persons.filter(reached)
+
+
+def audience_preview(
+    *,
+    company: Company,
+    list_ids: list[int],
+    segments: list[Segment],
+    filters: dict,
+    message_template: str,
+) -> dict:
+    """What the admin shows before a broadcast is sent: how many persons it reaches now,
+    the message as its first recipient would read it, and its SMS size."""
+    schema = custom_field_schema(company)
+    audience = filters_apply(
+        audience_targeted(company_id=company.pk, list_ids=list_ids, segments=segments),
+        targeting_read(filters).filters,
+        schema,
     )
-    return _with_filters(persons, broadcast)
+    count, capped = capped_count(audience)
+    sample = audience.order_by("pk").first()
+    text = message_render(message_template, person=sample, schema=schema)
+    return {"audience": count, "capped": capped, "sample": sample, "text": text,
+            "sms": sms_size(text)}  # fmt: skip
+
+
+def broadcast_test_send(
+    *, company: Company, mdn: str, message_template: str, sample: Person | None
+) -> OutboundMessage | None:
+    """Send the message once to `mdn`, personalized for the person with that number (or
+    `sample`); None when that number opted out of everything (nothing is ever sent to
+    it, SPEC section 13)."""
+    schema = custom_field_schema(company)
+    owner = Person.objects.filter(company=company, mdn=mdn).first()
+    body = message_render(message_template, person=owner or sample, schema=schema)
+    if owner is not None:
+        return message_send(
+            company=company, person=owner, body=body, kind=OutboundMessage.Kind.OTHER
+        )
+    message = OutboundMessage(company=company, mdn=mdn, body=body, kind=OutboundMessage.Kind.OTHER)
+    messages_send([message])
+    return message
 
 
 def _with_filters(persons: QuerySet[Person], broadcast: Broadcast) -> QuerySet[Person]:
@@ -393,7 +459,16 @@ def _send_batch(broadcast_id: int, batch_size: int) -> bool:
     now = timezone.now()
     if targeting.passes and _pass_waits_until(targeting, pass_index, now):
         return False  # the scheduler's sweep queues the pass when its moment comes
-    candidate_ids = _next_subscriber_ids(broadcast, after_person, batch_size)
+    if broadcast.segments.exists():
+        # segments are filters, not an index: walk the targeted persons in id order
+        candidate_ids = list(
+            _targeted(broadcast)
+            .filter(pk__gt=after_person)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+    else:
+        candidate_ids = _next_subscriber_ids(broadcast, after_person, batch_size)
     recipients = _with_filters(
         Person.objects.filter(
             pk__in=candidate_ids, company_id=broadcast.company_id, mdn__isnull=False

@@ -22,7 +22,7 @@ from vibesweb.errors import DomainError, ErrorCode
 from vibesweb.tenancy.models import Company
 
 from ..persons.models import Person
-from ..validation import CustomFieldSchema
+from ..validation import _GSM7_CHARACTERS, CustomFieldSchema
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*(?::\s*([^{}]*?)\s*)?\}\}")
 PERSON_PLACEHOLDERS = frozenset({"mdn", "external_person_id"})
@@ -130,3 +130,69 @@ def _custom_field_text(person: Person, name: str, schema: CustomFieldSchema) -> 
     if spec.data_type == "multi_select":
         return ", ".join(spec.options[k].label if k in spec.options else k for k in value)
     return str(value)
+
+
+# --- the admin's preview and SMS size (branch marketer) ------------------------------------
+
+# GSM 03.38's extension table: each of these takes two of a segment's septets.
+_GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+
+def placeholders(template: str) -> list[str]:
+    """The names of `template`'s placeholders, in order."""
+    return [match.group(1) for match in PLACEHOLDER.finditer(template)]
+
+
+def message_render(template: str, *, person: Person | None, schema: CustomFieldSchema) -> str:
+    """`template` as `person` would read it, for a preview or a test send: their custom
+    fields (select options by label), `mdn`, `external_person_id`; any other placeholder
+    (an incentive code, which rendering would issue) stays as written."""
+
+    def value_of(match: re.Match) -> str:
+        name = match.group(1)
+        spec = schema.by_name.get(name)
+        if name in PERSON_PLACEHOLDERS:
+            return str(getattr(person, name) or "") if person is not None else ""
+        if spec is None:
+            return match.group(0)
+        value = (person.custom_fields or {}).get(name) if person is not None else None
+        if value is None:
+            return ""
+        if spec.data_type == "single_select":
+            option = spec.options.get(value)
+            return option.label if option else str(value)
+        if spec.data_type == "multi_select":
+            return ", ".join(spec.options[k].label if k in spec.options else k for k in value)
+        return str(value)
+
+    return PLACEHOLDER.sub(value_of, template)
+
+
+@dataclass(frozen=True)
+class SmsSize:
+    encoding: str  # "GSM-7" or "UCS-2"
+    length: int  # characters as the network counts them (GSM-7 extended ones count 2)
+    segments: int
+    per_segment: int
+
+    def describe(self) -> str:
+        plural = "s" if self.segments != 1 else ""
+        return (
+            f"{self.length} characters, {self.encoding}: {self.segments} SMS{plural} "
+            f"(up to {self.per_segment} characters each)"
+        )
+
+
+def sms_size(text: str) -> SmsSize:
+    """How `text` travels as SMS: GSM-7 when every character is in the GSM alphabet (160
+    characters in one message, 153 per part when split), otherwise UCS-2 (70, then 67),
+    counting characters outside the Basic Multilingual Plane (emoji) as two."""
+    if all(ch in _GSM7_CHARACTERS for ch in text):
+        length = sum(2 if ch in _GSM7_EXTENDED else 1 for ch in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        length = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+        single, multi, encoding = 70, 67, "UCS-2"
+    if length <= single:
+        return SmsSize(encoding, length, 1 if length else 0, single)
+    return SmsSize(encoding, length, -(-length // multi), multi)

@@ -19,6 +19,8 @@ def custom_field_create(
     character_set: str = CustomField.CharacterSet.UNICODE,
     max_length: int | None = None,
     options: list[tuple[str, str]] | None = None,
+    label: str = "",
+    list_column: bool = False,
 ) -> CustomField:
     """Create a custom field; select types need options (key, label). Raises ValidationError."""
     field = CustomField(
@@ -27,6 +29,8 @@ def custom_field_create(
         data_type=data_type,
         character_set=character_set,
         max_length=max_length,
+        label=label,
+        list_column=list_column,
     )
     field.full_clean()
     if field.is_select and not options:

@@ -29,7 +29,7 @@ CUSTOM_PREFIX = "cf__"
 
 def form_field_for(spec: FieldSpec) -> forms.Field:
     """A typed form field for a custom field (never raw JSON)."""
-    common = {"required": False, "label": spec.name}
+    common = {"required": False, "label": spec.display_label}
     if spec.data_type == "string":
         return forms.CharField(max_length=spec.max_length, **common)
     if spec.data_type == "integer":

@@ -6,6 +6,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from vibesweb.tenancy.models import Company
 
@@ -40,6 +41,15 @@ class CustomField(models.Model):
     max_length = models.PositiveIntegerField(
         null=True, blank=True, help_text="Strings only; empty means no limit."
     )
+    # What marketers read in forms and columns; the API keeps writing values by `name`.
+    label = models.CharField(
+        max_length=200, blank=True, help_text="Shown in forms and columns; empty shows the name."
+    )
+    list_column = models.BooleanField(
+        "column in the persons list",
+        default=False,
+        help_text="Show this field as a column of the persons list (for everyone in the company).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,7 +60,11 @@ class CustomField(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        return self.label or self.name
 
     @property
     def is_select(self) -> bool:
@@ -103,7 +117,13 @@ class Person(models.Model):
                 name="person_unique_external_id",
             ),
         ]
-        indexes = [models.Index(fields=["company", "updated_at"], name="person_company_updated")]
+        indexes = [
+            models.Index(fields=["company", "updated_at"], name="person_company_updated"),
+            # the admin search matches external ids whatever their case. Not led by company:
+            # SQLite would pick such an index for the list's `company_id IN (...)` and sort
+            # every row of the company instead of walking the primary key backwards.
+            models.Index(Upper("external_person_id"), name="person_external_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.mdn or self.external_person_id or str(self.person_key)

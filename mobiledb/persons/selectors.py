@@ -46,6 +46,8 @@ def load_custom_field_schema(company: Company) -> CustomFieldSchema:
             data_type=cf.data_type,
             character_set=cf.character_set,
             max_length=cf.max_length,
+            label=cf.label,
+            list_column=cf.list_column,
             options={
                 o.key: SelectOption(id=o.pk, key=o.key, label=o.label) for o in cf.options.all()
             },

@@ -22,7 +22,7 @@ from ..errors import (
 )
 from ..validation import clean_timezone
 from .callbacks import person_added_emit, person_updated_emit
-from .models import Person
+from .models import Person, PersonTag
 from .selectors import persons_by_identity
 
 
@@ -208,3 +208,18 @@ def _apply_changes(
         person.save(update_fields=[*changed, "updated_at"])
         person_updated_emit(person)
     return person, bool(changed)
+
+
+# --- tags ---------------------------------------------------------------------------------
+
+
+def person_tag_add(*, person: Person, tag: str) -> bool:
+    """Tag `person` (the API's PUT .../tags/:tag, the admin's bulk tag); whether it was new."""
+    _, created = PersonTag.objects.get_or_create(person=person, tag=tag)
+    return created
+
+
+def person_tag_remove(*, person: Person, tag: str) -> bool:
+    """Remove a tag from `person`; whether it had it."""
+    deleted, _ = PersonTag.objects.filter(person=person, tag=tag).delete()
+    return bool(deleted)

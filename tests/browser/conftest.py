@@ -48,3 +48,6 @@ def browser(monkeypatch):
         )
         yield browser
         browser.close()
+
+
+from .marketer import shop  # noqa: E402, F401  (the marketer tests' fixture)

@@ -46,7 +46,7 @@ def test_marketer_finds_and_edits_a_person(browser, live_server, marketer_data, 
     page.fill("#searchbar", "(612) 555-0123")
     page.press("#searchbar", "Enter")
     page.wait_for_url("**/person/?q=*")
-    page.click("text=+16125550123")
+    page.click("text=(612) 555-0123")
     page.wait_for_selector("#id_cf__first_name")
 
     assert page.locator("#id_cf__first_name").input_value() == "Ana"

@@ -129,7 +129,7 @@ def test_admin_refuses_a_broadcast_in_the_past(staff_client, company, two_compan
         },
     )
     assert response.status_code == 200  # the form again, with the error
-    assert "in the past" in response.content.decode()
+    assert "That time has passed" in response.content.decode()
     assert not Broadcast.objects.filter(name="late").exists()
 
 

@@ -267,6 +267,17 @@ def build_tenant(marker: str, digit: str, extra_callback_types: tuple[str, ...] 
     tenant.ids["wallet_id"] = wallet_campaign.wallet_id
     tenant.ids["wallet_item_id"] = item.uuid
     tenant.ids["wallet_message_id"] = message["wallet_message_id"]
+
+    # A saved segment and a finished bulk action (the persons list's), made by model.
+    segment = apps.get_model("mobiledb", "Segment").objects.create(
+        company=company, name=f"{marker} segment", filters={"tag": f"{marker}-vip"}
+    )
+    tenant.ids["segment_id"] = segment.pk
+    bulk_action = apps.get_model("mobiledb", "PersonBulkAction").objects.create(
+        company=company, kind="tag", tag=f"{marker}-bulk", person_ids=[person_id],
+        status="done", total=1, processed=1, changed=1,
+    )  # fmt: skip
+    tenant.ids["bulk_action_id"] = bulk_action.pk
     return tenant
 
 

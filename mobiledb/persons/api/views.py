@@ -19,7 +19,7 @@ from ..selectors import (
     person_get_by_external_id,
     persons_of_company,
 )
-from ..services import person_add, person_update
+from ..services import person_add, person_tag_add, person_update
 from .filters import PersonFilter
 from .serializers import (
     CustomFieldOutputSerializer,
@@ -207,7 +207,7 @@ class PersonTagDetailView(CompanyAPIView):
         person = person_get(company=self.company, id_or_key=person_id)
         if len(tag) > 100:
             raise TagTooLong()
-        _, created = PersonTag.objects.get_or_create(person=person, tag=tag)
+        created = person_tag_add(person=person, tag=tag)
         return Response({"tag": tag}, status=201 if created else 200)
 
     def delete(self, request, company_key: str, person_id: str, tag: str):

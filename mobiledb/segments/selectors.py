@@ -1,0 +1,188 @@
+"""The persons list's filters as one function: the admin list, segments, bulk actions and
+the CSV export all read persons through `persons_filtered`, so each sees the same persons."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast, Upper
+
+from vibesweb.tenancy.models import Company
+
+from ..persons.models import Person, PersonTag
+from ..persons.selectors import custom_field_schema
+from ..subscriptions.models import Subscription
+from ..validation import CustomFieldSchema, normalize_mdn_for_search
+from .models import Segment
+
+CUSTOM_FIELD_PARAM = "cf."
+DATE_PARAMS = ("created_at__gte", "created_at__lt", "updated_at__gte", "updated_at__lt")
+# The persons list's query parameters a segment keeps (paging, ordering and the admin's
+# own bookkeeping are not filters).
+FILTER_PARAMS = ("q", "company", "list", "status", "tag", *DATE_PARAMS)
+STATUS_CHOICES = [
+    ("subscribed", "Subscribed to a list"),
+    ("opted_out", "Opted out of every list"),
+    ("never", "Never subscribed"),
+]
+_SHORTEST_MDN_SUFFIX = 3
+
+
+def _is_id(raw: str) -> bool:
+    """ASCII digits that fit a database id ("²".isdigit() is true, int("²") fails)."""
+    return re.fullmatch(r"[0-9]{1,18}", raw) is not None
+
+
+def filters_from_params(params) -> dict[str, str]:
+    """The filter parameters of a persons list query string (a QueryDict or a dict)."""
+    kept: dict[str, str] = {}
+    for key in params:
+        if key in FILTER_PARAMS or key.startswith(CUSTOM_FIELD_PARAM):
+            value = params.get(key)
+            if value not in (None, ""):
+                kept[key] = str(value)
+    return kept
+
+
+def persons_search(persons: QuerySet[Person], term: str) -> QuerySet[Person]:
+    """The persons list's search box.
+
+    Whole MDNs (any common format), person keys, person ids are exact indexed lookups; a
+    run of digits also finds MDNs ending in it (a partial MDN such as `0003`); external
+    ids match whatever their case; any other word matches custom field values (names
+    included), every word of the term in the same person.
+    """
+    term = term.strip()
+    if not term:
+        return persons
+    mdn = normalize_mdn_for_search(term)
+    if mdn is not None:
+        return persons.filter(mdn=mdn)
+    try:
+        return persons.filter(person_key=uuid.UUID(term))
+    except ValueError:
+        pass
+    # Indexed lookups first (an id, an external id in any case); only when they find
+    # nobody does the search scan values (a name, a partial MDN).
+    # The any-case external id match reads its expression index alone (ids, then scoped
+    # by `persons`): next to a company filter, SQLite would walk the company instead.
+    ids = list(
+        Person.objects.alias(_external_upper=Upper("external_person_id"))
+        .filter(_external_upper=term.upper())
+        .values_list("pk", flat=True)[:100]
+    )
+    digits = term.lstrip("+")
+    if re.fullmatch(r"\+?[0-9]+", term) and len(digits) < 19:
+        ids.append(int(digits))
+    found = persons.filter(pk__in=ids)
+    if found.exists():
+        return found
+    if re.fullmatch(r"\+?[0-9]+", term):
+        if len(digits) >= _SHORTEST_MDN_SUFFIX:
+            return persons.filter(mdn__endswith=digits)
+        return found
+    values = Q()
+    for word in term.split():
+        values &= Q(_custom_text__icontains=word)
+    return persons.alias(_custom_text=Cast("custom_fields", TextField())).filter(values)
+
+
+def _with_custom_field(
+    persons: QuerySet[Person], schema: CustomFieldSchema, name: str, raw: str
+) -> QuerySet[Person]:
+    spec = schema.by_name.get(name)
+    if spec is None:
+        return persons.none()
+    if spec.data_type == "multi_select":
+        # a multi-select holds a JSON list; one key is matched inside its text
+        alias = f"_cf_text_{spec.id}"
+        persons = persons.alias(**{alias: Cast(f"custom_fields__{name}", TextField())})
+        return persons.filter(**{f"{alias}__contains": f'"{raw}"'})
+    if spec.data_type == "boolean":
+        value = raw.lower() in ("true", "1", "yes")
+        return persons.filter(**{f"custom_fields__{name}": value})
+    if spec.data_type == "string":
+        return persons.filter(**{f"custom_fields__{name}__iexact": raw})
+    if spec.data_type in ("integer", "decimal"):
+        try:
+            number: Any = int(raw) if spec.data_type == "integer" else float(raw)
+        except ValueError:
+            return persons.none()
+        return persons.filter(**{f"custom_fields__{name}": number})
+    return persons.filter(**{f"custom_fields__{name}": raw})
+
+
+def _date_value(raw: str) -> date | datetime | None:
+    try:
+        return datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+def persons_filtered(
+    persons: QuerySet[Person], filters: dict[str, str], *, company: Company | None = None
+) -> QuerySet[Person]:
+    """`persons` narrowed by the persons list's filters (see FILTER_PARAMS; `cf.<name>`
+    a custom field's value). Bad values match nobody rather than failing: a saved segment
+    outlives a deleted list or field."""
+    for key, raw in filters.items():
+        if key == "q":
+            persons = persons_search(persons, raw)
+        elif key == "company":
+            persons = persons.filter(company_id=int(raw)) if _is_id(raw) else persons.none()
+        elif key == "list":
+            if not _is_id(raw):
+                persons = persons.none()
+                continue
+            # driven by the list's subscriptions (an index), not a probe per person
+            active = Subscription.objects.filter(
+                subscription_list_id=int(raw), opt_out_date__isnull=True
+            ).values("person_id")
+            persons = persons.filter(pk__in=active)
+        elif key == "status":
+            persons = _with_status(persons, raw)
+        elif key == "tag":
+            persons = persons.filter(
+                Exists(PersonTag.objects.filter(person=OuterRef("pk"), tag=raw))
+            )
+        elif key in DATE_PARAMS:
+            moment = _date_value(raw)
+            persons = persons.filter(**{key: moment}) if moment else persons.none()
+        elif key.startswith(CUSTOM_FIELD_PARAM) and company is not None:
+            name = key[len(CUSTOM_FIELD_PARAM) :]
+            persons = _with_custom_field(persons, custom_field_schema(company), name, raw)
+    return persons
+
+
+def _with_status(persons: QuerySet[Person], status: str) -> QuerySet[Person]:
+    active = Subscription.objects.filter(person=OuterRef("pk"), opt_out_date__isnull=True)
+    any_subscription = Subscription.objects.filter(person=OuterRef("pk"))
+    if status == "subscribed":
+        subscribed = Subscription.objects.filter(opt_out_date__isnull=True).values("person_id")
+        return persons.filter(pk__in=subscribed)
+    if status == "opted_out":
+        return persons.filter(Exists(any_subscription), ~Exists(active))
+    if status == "never":
+        return persons.filter(~Exists(any_subscription))
+    return persons.none()
+
+
+def segment_persons(segment: Segment) -> QuerySet[Person]:
+    """The segment's persons now (a live set)."""
+    persons = Person.objects.filter(company_id=segment.company_id)
+    return persons_filtered(persons, segment.filters or {}, company=segment.company)
+
+
+# Counting stops here: a segment's filters may scan (custom field values), and "more
+# than 10,000" is as useful to a marketer as the exact figure.
+COUNT_CAP = 10_000
+
+
+def capped_count(persons: QuerySet[Person], cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many persons, counting at most `cap` (exact below it): (count, capped)."""
+    found = persons.order_by().values("pk")[: cap + 1].count()
+    return min(found, cap), found > cap
