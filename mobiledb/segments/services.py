@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from vibesweb.actors import acting_as
 from vibesweb.celery import enqueue
 from vibesweb.errors import DomainError
 from vibesweb.tenancy.models import Company
@@ -91,31 +92,21 @@ def bulk_action_start(
 def bulk_action_run(*, bulk_action_id: int) -> PersonBulkAction:
     """Apply the action to its persons in pk order, a batch per transaction, recording
     progress; a retried or duplicated run resumes after the last finished batch."""
-    action = PersonBulkAction.objects.select_related("company", "subscription_list").get(
-        pk=bulk_action_id
-    )
+    action = PersonBulkAction.objects.select_related(
+        "company", "subscription_list", "created_by"
+    ).get(pk=bulk_action_id)
     if action.status in (PersonBulkAction.Status.DONE, PersonBulkAction.Status.FAILED):
         return action
     PersonBulkAction.objects.filter(pk=action.pk).update(status=PersonBulkAction.Status.RUNNING)
+    # The consent ledger records these opt-ins and opt-outs as bulk, and by whom (SPEC 13).
+    by = action.created_by.username if action.created_by is not None else "unknown user"
+    source = f"bulk action {action.pk} ({action.kind}) by admin user {by}"
     try:
-        while True:
-            with transaction.atomic():
-                action = PersonBulkAction.objects.select_for_update().get(pk=bulk_action_id)
-                batch = list(
-                    bulk_action_persons(action)
-                    .filter(pk__gt=action.cursor_person_id)
-                    .select_related("company")
-                    .order_by("pk")[:BULK_BATCH_SIZE]
-                )
-                if not batch:
-                    break
-                changed = sum(1 for person in batch if _apply(action, person))
-                action.cursor_person_id = batch[-1].pk
-                action.processed += len(batch)
-                action.changed += changed
-                action.save(update_fields=["cursor_person_id", "processed", "changed"])
+        with acting_as("bulk", source=source):
+            _run_batches(bulk_action_id)
     except Exception as error:  # recorded for the marketer; the log has the traceback
         logger.exception("bulk action %s failed", bulk_action_id)
+        action.refresh_from_db()
         PersonBulkAction.objects.filter(pk=bulk_action_id).update(
             status=PersonBulkAction.Status.FAILED,
             error=f"Stopped after {action.processed} persons: {error}"[:2000],
@@ -127,6 +118,25 @@ def bulk_action_run(*, bulk_action_id: int) -> PersonBulkAction:
         )
     action.refresh_from_db()
     return action
+
+
+def _run_batches(bulk_action_id: int) -> None:
+    while True:
+        with transaction.atomic():
+            action = PersonBulkAction.objects.select_for_update().get(pk=bulk_action_id)
+            batch = list(
+                bulk_action_persons(action)
+                .filter(pk__gt=action.cursor_person_id)
+                .select_related("company")
+                .order_by("pk")[:BULK_BATCH_SIZE]
+            )
+            if not batch:
+                return
+            changed = sum(1 for person in batch if _apply(action, person))
+            action.cursor_person_id = batch[-1].pk
+            action.processed += len(batch)
+            action.changed += changed
+            action.save(update_fields=["cursor_person_id", "processed", "changed"])
 
 
 def _apply(action: PersonBulkAction, person: Person) -> bool:

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from mobiledb.models import ConsentRecord, Subscription
+from mobiledb.segments.services import bulk_action_start
 from mobiledb.subscriptions.consent import consent_ledger_verify
 from mobiledb.subscriptions.models import ConsentLedgerImmutable
 from mobiledb.subscriptions.services import (
@@ -314,3 +315,19 @@ def _delete_by_hand(pk: int) -> None:
         cursor.execute("DELETE FROM mobiledb_consentrecord WHERE id = %s", [pk])
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = origin")
+
+
+def test_a_bulk_action_is_recorded_as_bulk_with_who_started_it(company):
+    marketer = UserFactory(username="bulk-marketer", is_staff=True)
+    subscription_list = SubscriptionListFactory(company=company)
+    persons = [PersonFactory(company=company, mdn=f"+1229555000{n}") for n in range(3)]
+    bulk_action_start(
+        company=company,
+        kind="subscribe",
+        subscription_list=subscription_list,
+        person_ids=[person.pk for person in persons],
+        user=marketer,
+    )
+    recorded = records(company)
+    assert [(r.action, r.channel) for r in recorded] == [("opt_in", "bulk")] * 3
+    assert all("bulk-marketer" in r.source for r in recorded)
