@@ -6,20 +6,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-# PostgreSQL only: trigram indexes for the persons list's substring searches (a partial MDN
-# such as "0003", a name or any custom field value). The expressions are those the ORM
-# writes for `mdn__endswith` and a case-insensitive match on the custom fields' text, so
-# the planner uses them; SQLite scans (its search stays within budget at 1M persons).
+# PostgreSQL only: a trigram index for the persons list's partial-MDN search ("0003"), on
+# the expression the ORM writes for `mdn__endswith`. No trigram index on the custom fields'
+# text: every person the import writes would re-index its whole JSON text (the import's
+# budget, SPEC 9), so a name or value search scans.
 TRIGRAM_SQL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS person_mdn_trgm ON mobiledb_person "
     "USING gin ((mdn::text) gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS person_custom_text_trgm ON mobiledb_person "
-    "USING gin (UPPER(custom_fields::text) gin_trgm_ops)",
 ]
 TRIGRAM_REVERSE_SQL = [
     "DROP INDEX IF EXISTS person_mdn_trgm",
-    "DROP INDEX IF EXISTS person_custom_text_trgm",
 ]
 
 
