@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from vibesweb.dates import format_platform_datetime
+from vibesweb.inputs import parse_id
 
 
 def callback_payload(*, event, registration, attempt: int) -> dict:
@@ -66,7 +67,7 @@ def _sample_person(callback_type: str, *, base: str, mdn: str, given: dict) -> d
     phone = _obj(wanted, "mobile") or _obj(wanted, "mobile_phone")
     return {
         "person": {
-            "person_id": int(person_id) if person_id.isdigit() else person_id,
+            "person_id": parse_id(person_id) if parse_id(person_id) is not None else person_id,
             "person_key": "00000000-0000-4000-8000-000000000000",
             "external_person_id": _text(wanted.get("external_person_id"), "test-external-id"),
             "mobile_phone": {
@@ -177,7 +178,7 @@ def _sample_wallet(callback_type: str, *, base: str, mdn: str, given: dict) -> d
 def _sample_incentive(callback_type: str, *, base: str, mdn: str, given: dict) -> dict:
     scope = _obj(given, callback_type)
     pool_id = _text(scope.get("pool_id"), "0")
-    pool = {"id": int(pool_id) if pool_id.isdigit() else pool_id}
+    pool = {"id": parse_id(pool_id) if parse_id(pool_id) is not None else pool_id}
     pool["url"] = f"{base}/incentives/pools/{pool_id}"
     issuance = {
         "id": 0,

@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from vibesweb.errors import DomainError, DomainErrors, ErrorCode
+from vibesweb.inputs import parse_id
 from vibesweb.tenancy.models import Company
 
 from .errors import DistributionLocked, IncentivePoolInvalid
@@ -39,8 +40,8 @@ def _invalid(name: str, message: str, code: ErrorCode = ErrorCode.INVALID_VALUE)
 
 def _whole_number(name: str, value: Any, *, low: int, high: int) -> int:
     # JSON numbers only (a digit string is accepted too): 1.5, true, "ten" and -1 are refused.
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str) and parse_id(value.strip()) is not None:
+        value = parse_id(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise _invalid(name, f"must be a whole number between {low} and {high}")
     if not low <= value <= high:

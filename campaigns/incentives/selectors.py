@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet
 
+from vibesweb.inputs import parse_id
 from vibesweb.tenancy.models import Company
 
 from .errors import IncentiveCodeNotFound, IncentivePoolNotFound
@@ -24,7 +25,7 @@ def identifier_as_int(value) -> int | None:
     if isinstance(value, bool):
         return None
     text = str(value).strip()
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return parse_id(text)
 
 
 def incentive_pool_get(*, company: Company, pool_id, for_update: bool = False) -> IncentivePool:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from callbacks.services import callback_event_emit
 from mobiledb.models import Person
 from vibesweb.errors import DomainError, ErrorCode
+from vibesweb.inputs import parse_id
 from vibesweb.tenancy.models import Company
 
 from .alerts import pool_low_check_on_commit
@@ -77,8 +78,8 @@ def _person_named(company: Company, issuee_id: str, external_issuee_id: str) -> 
     # Only this company's persons: another company's person id links nothing.
     persons = Person.objects.filter(company=company)
     if issuee_id:
-        if issuee_id.isdigit() and len(issuee_id) < 19:
-            return persons.filter(pk=int(issuee_id)).first()
+        if parse_id(issuee_id) is not None:
+            return persons.filter(pk=parse_id(issuee_id)).first()
         try:
             return persons.filter(person_key=uuid.UUID(issuee_id)).first()
         except ValueError:

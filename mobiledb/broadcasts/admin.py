@@ -16,6 +16,7 @@ from django.urls import path
 from django.utils import timezone
 
 from vibesweb.errors import DomainError, DomainErrors
+from vibesweb.inputs import parse_id
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 from vibesweb.tenancy.services import companies_for_user
 
@@ -190,13 +191,13 @@ class BroadcastAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             company = companies.first() if companies.count() == 1 else None
         if company is None:
             return None, [], [], {}, ""
-        ids = [int(v) for v in request.POST.getlist("source_lists") if v.isdigit()]
+        ids = [i for i in map(parse_id, request.POST.getlist("source_lists")) if i is not None]
         list_ids = list(
             SubscriptionList.objects.filter(company=company, pk__in=ids).values_list(
                 "pk", flat=True
             )
         )
-        segment_ids = [int(v) for v in request.POST.getlist("segments") if v.isdigit()]
+        segment_ids = [i for i in map(parse_id, request.POST.getlist("segments")) if i is not None]
         segments = list(Segment.objects.filter(company=company, pk__in=segment_ids))
         try:
             raw = json.loads(request.POST.get("filters") or "[]")

@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from callbacks.services import callback_events_emit_bulk
 from vibesweb.actors import Actor
 from vibesweb.errors import DomainError
+from vibesweb.inputs import parse_id
 
 from ..errors import InvalidImportFileFormat, PersonNotFound
 from ..persons.models import Person
@@ -209,9 +210,10 @@ class SubscriptionFileRun:
         elif identifier == "person_key":
             value = value.lower()
         list_text = cell("subscription_list_id")
-        if list_text and not list_text.isdigit():
+        list_id = parse_id(list_text) if list_text else None
+        if list_text and list_id is None:
             raise SubscriptionListNotFound(f"Subscription list {list_text[:40]!r} not found")
-        row = SubscriptionRow(line, cells, identifier, value, int(list_text) if list_text else None)
+        row = SubscriptionRow(line, cells, identifier, value, list_id)
         if self.kind == SUBSCRIPTIONS:
             if row.list_id is None:
                 raise SubscriptionListNotFound("The row names no subscription_list_id")

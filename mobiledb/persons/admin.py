@@ -212,9 +212,9 @@ class CustomFieldValuesFilter(admin.ListFilter):
 def list_companies(request) -> QuerySet[Company]:
     """The companies the persons list shows: the company filter's, else all the user's."""
     companies = companies_for_user(request.user)
-    chosen = request.GET.get("company")
-    if chosen and chosen.isdigit():
-        return companies.filter(pk=int(chosen))
+    chosen = parse_id(request.GET.get("company"))
+    if chosen is not None:
+        return companies.filter(pk=chosen)
     return companies
 
 
@@ -540,8 +540,9 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         query = request.POST.get("filters_query", "")
         filters = filters_from_params(QueryDict(query))
         chosen = companies_for_user(request.user)
-        if filters.get("company", "").isdigit():
-            chosen = chosen.filter(pk=int(filters["company"]))
+        company_id = parse_id(filters.get("company", ""))
+        if company_id is not None:
+            chosen = chosen.filter(pk=company_id)
         company = chosen.first() if chosen.count() == 1 else None
         if company is None:
             self.message_user(

@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
 
+from vibesweb.inputs import parse_id
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 from vibesweb.tenancy.services import companies_for_user
 
@@ -48,8 +49,9 @@ class ConsentRecordAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if term.isdigit() and len(term) < 10:
-            return queryset.filter(person_id=int(term)), False
+        person_id = parse_id(term)
+        if person_id is not None and len(term) < 10:
+            return queryset.filter(person_id=person_id), False
         return queryset.filter(mdn=normalize_mdn_for_search(term) or term), False
 
     @admin.display(description="source")

@@ -331,3 +331,8 @@ def test_a_bulk_action_is_recorded_as_bulk_with_who_started_it(company):
     recorded = records(company)
     assert [(r.action, r.channel) for r in recorded] == [("opt_in", "bulk")] * 3
     assert all("bulk-marketer" in r.source for r in recorded)
+
+
+@pytest.mark.parametrize("term", ["²", "١٢٣", "12345678901234567890123"])
+def test_the_ledger_search_takes_any_text_without_an_error(marketer_client, term):
+    assert marketer_client.get("/admin/mobiledb/consentrecord/", {"q": term}).status_code == 200

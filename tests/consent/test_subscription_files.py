@@ -269,3 +269,10 @@ def test_opt_outs_file_fires_subscription_removed_with_the_platforms_body(compan
     assert body["subscription_list"]["id"] == str(subscription_list.pk)
     assert body["opt_out_reason"] == "disconnect"
     assert body["opt_out_date"] is not None
+
+
+def test_a_list_id_of_non_ascii_digits_is_a_row_error(company, write_file):
+    content = "mdn,subscription_list_id\n2295550001,²\n2295550002,١٢\n"
+    code, summary = run_command("ACME", write_file("u.subscriptions", content))
+    assert code == 0
+    assert [e["error_class"] for e in summary["errors"]] == ["SubscriptionListErrors::NotFound"] * 2

@@ -57,10 +57,13 @@ class SafeTextFormMixin:
         cleaned = super().clean()
         for name, value in list(self.cleaned_data.items()):
             if isinstance(value, str | list | dict):
+                # A form's clean() may add values of its own (derived from the fields):
+                # those are checked too, and reported on the form as a whole.
+                field = self.fields.get(name)
                 try:
-                    refuse_unsafe_json(value, where=str(self.fields[name].label or name))
+                    refuse_unsafe_json(value, where=str(field and field.label or name))
                 except DomainError as error:
-                    self.add_error(name, error.message)
+                    self.add_error(name if field is not None else None, error.message)
         return cleaned
 
 

@@ -25,6 +25,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from vibesweb.errors import ErrorCode
+from vibesweb.inputs import parse_id
 
 from ..google import CallbackRejected, callback_verify, class_id
 from ..models import DeviceRegistration, WalletCampaign, WalletItem
@@ -108,7 +109,7 @@ class SerialNumbersView(View):
         if pass_type_id != pass_credentials().pass_type_id:
             return _not_found("Pass type")
         since = request.GET.get("passesUpdatedSince") or "0"
-        if not since.isdigit():
+        if parse_id(since) is None:
             return _error(400, "passesUpdatedSince must be a tag we gave", ErrorCode.INVALID_VALUE)
         rows = list(
             WalletItem.objects.filter(
