@@ -7,9 +7,9 @@ Y holds it too, created before or after X's). X's rows must not change; Y must e
 at most one person of that MDN and of that external id; a person named in the answer
 must be Y's.
 
-IDENTITY_PATHS is the hook for paths still to come: the wallet SmartLink (a pass
-installed from a link naming an MDN or external id) and incentive issuance join it, as
-one entry each, when those features exist.
+IDENTITY_PATHS holds every such path, the wallet SmartLink (a pass installed from a link
+naming an external id) and incentive issuance (a code issued to an external issuee id)
+included; a new identity path joins it as one entry.
 """
 
 from __future__ import annotations
@@ -151,9 +151,41 @@ def _person_id(y: Side) -> str:
     return str(twin.pk) if twin else "999999"
 
 
+def _smartlink(y: Side, tmp: Path):
+    """A phone opens Y's SmartLink naming the twin's external id: the pass is Y's twin's
+    (or nobody's, when Y has no such person), never X's."""
+    created = y.api.post(
+        f"/companies/{y.key}/campaigns/wallet",
+        {"campaign": {"name": "Twin card", "type": "loyalty"}},
+    )
+    assert created.status_code == 201, created.content
+    wallet_id = created.json()["campaign"]["wallet_id"]
+    page = Client().get(f"/c/{wallet_id}", {"uuid": "twin-item", "data[external_person_id]": EXT})
+    assert page.status_code == 200, page.content
+    item = apps.get_model("wallet", "WalletItem").objects.get(uuid="twin-item")
+    assert item.company_id == y.company.pk
+    assert item.person_id == (y.twin().pk if y.twin() else None)
+
+
+def _issuance(y: Side, tmp: Path):
+    """Y issues a code to the twin's external id: the issuance links Y's twin or nobody."""
+    base = f"/companies/{y.key}/incentives/pools"
+    pool = y.api.post(base, {"name": "Twin pool", "distribution": {"method": "unique"}})
+    assert pool.status_code in (200, 201), pool.content
+    pool_id = pool.json()["id"]
+    loaded = y.api.post(f"{base}/{pool_id}/codes", {"codes": ["TWIN-CODE-1"]})
+    assert loaded.status_code in (200, 201), loaded.content
+    issued = y.api.post(f"{base}/{pool_id}/issuances", {"external_issuee_id": EXT})
+    assert issued.status_code in (200, 201), issued.content
+    issuance = apps.get_model("campaigns", "IncentiveIssuance").objects.get()
+    assert issuance.person_id == (y.twin().pk if y.twin() else None)
+
+
 # name -> (run in Y, the statuses Y answers when it holds the twin, when it does not).
-# Wallet SmartLink and incentive issuance join here when they exist (see the docstring).
+# A run that returns None checks its own outcome (an HTML page, a linked person).
 IDENTITY_PATHS = {
+    "wallet-smartlink": (_smartlink, set(), set()),
+    "incentive-issuance": (_issuance, set(), set()),
     "api-add": (
         lambda y, tmp: y.api.post(
             f"/companies/{y.key}/mobiledb/persons",
