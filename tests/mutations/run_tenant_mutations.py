@@ -125,8 +125,8 @@ MUTATIONS = [
     Mutation(
         "broadcast detail: company filter",
         "mobiledb/broadcasts/api/views.py",
-        "Broadcast.objects.filter(company=self.company, pk=int(broadcast_id)).first()",
-        "Broadcast.objects.filter(pk=int(broadcast_id)).first()",
+        "Broadcast.objects.filter(company=self.company, pk=pk).first()",
+        "Broadcast.objects.filter(pk=pk).first()",
     ),
     Mutation(
         "acquisition campaigns list: company filter",
@@ -190,8 +190,8 @@ MUTATIONS = [
     Mutation(
         "callback scope list_id check: company filter",
         "mobiledb/subscriptions/selectors.py",
-        "SubscriptionList.objects.filter(company=company, pk=list_id).exists()",
-        "SubscriptionList.objects.filter(pk=list_id).exists()",
+        "SubscriptionList.objects.filter(company=company, pk=pk).exists()",
+        "SubscriptionList.objects.filter(pk=pk).exists()",
     ),
     # --- import ------------------------------------------------------------------------
     Mutation(
@@ -233,7 +233,7 @@ MUTATIONS = [
     Mutation(
         "admin company list filter: filtering",
         "vibesweb/tenancy/scoping.py",
-        'return queryset.filter(**{f"{path}__id": int(self.value())})',
+        'return queryset.filter(**{f"{path}__id": company_id})',
         "return queryset",
         ("tests/tenancy/test_twins.py",),
     ),
