@@ -336,3 +336,14 @@ def test_a_bulk_action_is_recorded_as_bulk_with_who_started_it(company):
 @pytest.mark.parametrize("term", ["²", "١٢٣", "12345678901234567890123"])
 def test_the_ledger_search_takes_any_text_without_an_error(marketer_client, term):
     assert marketer_client.get("/admin/mobiledb/consentrecord/", {"q": term}).status_code == 200
+
+
+def test_consent_api_shows_only_this_companys_records_of_a_shared_number(api, company):
+    other = CompanyFactory(key="OTHER")
+    theirs = PersonFactory(company=other, mdn=MDN)
+    subscription_add(person=theirs, subscription_list=SubscriptionListFactory(company=other))
+    mine = PersonFactory(company=company, mdn=MDN)
+    api.put(subscriptions_path(mine, SubscriptionListFactory(company=company)), {})
+    body = api.get(f"/companies/ACME/mobiledb/persons/{mine.pk}/consent").json()
+    assert [entry["channel"] for entry in body] == ["api"]
+    assert body[0]["previous_hash"] == "0" * 64

@@ -193,6 +193,25 @@ MUTATIONS = [
         "SubscriptionList.objects.filter(company=company, pk=pk).exists()",
         "SubscriptionList.objects.filter(pk=pk).exists()",
     ),
+    Mutation(
+        "consent history: company filter",
+        "mobiledb/subscriptions/consent.py",
+        "ConsentRecord.objects.filter(company=company).filter(match)",
+        "ConsentRecord.objects.filter(match)",
+        ("tests/consent/test_ledger.py",),
+    ),
+    Mutation(
+        "incentive issuee lookup: company filter",
+        "campaigns/incentives/services.py",
+        "persons = Person.objects.filter(company=company)",
+        "persons = Person.objects.all()",
+    ),
+    Mutation(
+        "wallet SmartLink person lookup: company filter",
+        "wallet/services/items.py",
+        "persons = Person.objects.filter(company_id=campaign.company_id)",
+        "persons = Person.objects.all()",
+    ),
     # --- import ------------------------------------------------------------------------
     Mutation(
         "import person lookups (SQLite): company filter",
@@ -203,10 +222,17 @@ MUTATIONS = [
     ),
     # --- API permission and admin scoping ------------------------------------------------
     Mutation(
-        "API company membership check",
+        "API company membership check (a credential's first request)",
         "vibesweb/api/permissions.py",
         "    if not user.is_superuser:\n        membership =",
         "    if False:\n        membership =",
+        ("tests/vibesweb/test_conventions.py", "tests/tenancy/test_api_matrix.py"),
+    ),
+    Mutation(
+        "API company membership check (a remembered credential)",
+        "vibesweb/api/permissions.py",
+        "f\"AND (u.{quote('is_superuser')} OR EXISTS (SELECT 1 FROM \"",
+        "f\"AND (1 = 1 OR EXISTS (SELECT 1 FROM \"",
         ("tests/tenancy/test_api_matrix.py",),
     ),
     Mutation(
