@@ -232,7 +232,7 @@ MUTATIONS = [
         "API company membership check (a remembered credential)",
         "vibesweb/api/permissions.py",
         "f\"AND (u.{quote('is_superuser')} OR EXISTS (SELECT 1 FROM \"",
-        "f\"AND (1 = 1 OR EXISTS (SELECT 1 FROM \"",
+        'f"AND (1 = 1 OR EXISTS (SELECT 1 FROM "',
         ("tests/tenancy/test_api_matrix.py",),
     ),
     Mutation(
