@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
+from vibesweb.bulk_sql import array_param, binary_cursor
+
 from .models import WalletPush
 from .passkit.certificates import pass_credentials_files
 
@@ -113,6 +115,7 @@ class APNsPushBackend(DatabasePushBackend):
 
 
 _COLUMNS = ("company_id", "item_id", "registration_id", "push_token", "backend", "status")
+_TYPES = ("bigint", "bigint", "bigint", "text", "text", "text")
 
 
 def pushes_store(pushes: Sequence[Push]) -> None:
@@ -133,16 +136,23 @@ def pushes_store(pushes: Sequence[Push]) -> None:
         for push in pushes
     ]
     table = quote(WalletPush._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One INSERT of arrays: no round trip per row, no thousands of placeholders.
-            types = ("bigint", "bigint", "bigint", "text", "text", "text", "text", "timestamptz")
-            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+    if connection.vendor == "postgresql":
+        # One INSERT of arrays bound server-side: no round trip per row, no thousands of
+        # placeholders, no client-side quoting of each element.
+        columns_of_rows = [list(column) for column in zip(*rows, strict=True)]
+        arrays = [
+            array_param(values, kind)
+            for values, kind in zip(columns_of_rows[: len(_COLUMNS)], _TYPES, strict=True)
+        ]
+        arrays += [("%b::text[]", columns_of_rows[-2]), ("%b::timestamptz[]", columns_of_rows[-1])]
+        with binary_cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",
-                [list(column) for column in zip(*rows, strict=True)],
+                f"INSERT INTO {table} ({columns}) "
+                f"SELECT * FROM unnest({', '.join(sql for sql, _ in arrays)})",
+                [param for _, param in arrays],
             )
-        else:  # SQLite runs executemany's rows in its C loop, one compiled statement
+    else:  # SQLite runs executemany's rows in its C loop, one compiled statement
+        with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 

@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import orjson
-import psycopg
 from django.db import connection
+
+from vibesweb.bulk_sql import array_param, binary_cursor
 
 from ..persons.models import Person
 
@@ -56,18 +57,6 @@ def _json(value) -> str:
     # orjson: the import serializes a million custom-field dicts; the standard library's
     # encoder was a tenth of its client time.
     return orjson.dumps(value).decode()
-
-
-@contextmanager
-def _binary_cursor() -> Iterator[psycopg.Cursor]:
-    """A psycopg cursor on Django's connection and transaction, for `%b` parameters.
-
-    Django's cursor binds parameters client-side, quoting and escaping every element of
-    an array as text; `%b` sends the chunk's arrays in binary, ten times cheaper.
-    """
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        yield cursor
 
 
 class PersonStore:
@@ -179,9 +168,9 @@ class PersonStore:
         if self.postgres:
             element = {"id": "bigint", "person_key": "uuid"}.get(field, "text")
             # Sorted, the probes walk the index in order and share its pages.
-            array, param = _array(sorted(values), element)
+            array, param = array_param(sorted(values), element)
             select = self._select.format(column=column, array=array)
-            with _binary_cursor() as cursor:
+            with binary_cursor() as cursor:
                 cursor.execute(select + (" FOR UPDATE OF p" if lock else ""),
                                [param, self.company_id])  # fmt: skip
                 return cursor.fetchall()
@@ -317,7 +306,7 @@ class PersonStore:
             return
         copy_sql = f"COPY {TABLE} ({_columns(_INSERT_FIELDS)}) FROM STDIN"
         # wrap_database_errors: psycopg's errors become Django's (IntegrityError, ...).
-        with _binary_cursor() as cursor, cursor.copy(copy_sql) as copy:
+        with binary_cursor() as cursor, cursor.copy(copy_sql) as copy:
             copy.write(payload)
 
     def prepare_writes(self, moved: list, changed: list, created: list, now: datetime) -> tuple:
@@ -344,10 +333,10 @@ class PersonStore:
         if not rows:
             return None
         json_at = len(names)
-        ids = _array([row[0] for row in rows], "bigint")
-        values = [_array([row[at] for row in rows], "text") for at in range(1, json_at)]
-        values.append(_array([_json(row[json_at]) for row in rows], "text"))
-        versions = _array([row[json_at + 1] for row in rows], "text")
+        ids = array_param([row[0] for row in rows], "bigint")
+        values = [array_param([row[at] for row in rows], "text") for at in range(1, json_at)]
+        values.append(array_param([_json(row[json_at]) for row in rows], "text"))
+        versions = array_param([row[json_at + 1] for row in rows], "text")
         arrays = [ids, *values, versions]
         assignments = ", ".join(
             f"{_COLUMN[name]} = v.{name}" + ("::jsonb" if name == "custom_fields" else "")
@@ -367,34 +356,10 @@ class PersonStore:
         if prepared is None:
             return
         sql, params, expected = prepared
-        with _binary_cursor() as cursor:
+        with binary_cursor() as cursor:
             cursor.execute(sql, params)
             if cursor.rowcount != expected:
                 raise RowChanged()
-
-
-# Arrays travel as one text parameter that the server splits, when their values allow:
-# joining is nearly free, where psycopg adapts every element of a list (on the thread
-# that drives the database, while the database waits). Values holding the separators
-# (control characters that no MDN, JSON text or id holds) or empty go as binary arrays.
-_SEPARATOR = "\x1f"
-_NULL_MARK = "\x1e"
-
-
-def _array(values: list, element: str) -> tuple[str, object]:
-    """(SQL, parameter) of an array of `element` holding `values` (strings, ints or None)."""
-    if element == "bigint":
-        return "string_to_array(%s, ',')::bigint[]", ",".join(map(str, values))
-    nulls = values.count(None)
-    texts = [_NULL_MARK if value is None else value for value in values] if nulls else values
-    joined = _SEPARATOR.join(texts)
-    if (
-        joined.count(_SEPARATOR) == len(values) - 1
-        and joined.count(_NULL_MARK) == nulls
-        and "" not in texts
-    ):
-        return f"string_to_array(%s, E'\\x1f', E'\\x1e')::{element}[]", joined
-    return f"%b::{element}[]", values
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

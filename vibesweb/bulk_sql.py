@@ -1,0 +1,52 @@
+"""Array parameters for PostgreSQL statements that write thousands of rows at once.
+
+Django's cursor binds parameters client-side: psycopg quotes and escapes every element
+of a list with a regular expression, which was a fifth of the person import's Python
+time and a third of a wallet message's. These helpers send a batch's columns as one
+joined text the server splits, or in binary through a cursor that binds server-side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from django.db import connection
+
+
+@contextmanager
+def binary_cursor() -> Iterator[psycopg.Cursor]:
+    """A psycopg cursor on Django's connection and transaction, for `%b` parameters.
+
+    Django's cursor binds parameters client-side, quoting and escaping every element of
+    an array as text; `%b` sends the arrays in binary, ten times cheaper.
+    """
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
+# Arrays travel as one text parameter that the server splits, when their values allow:
+# joining is nearly free, where psycopg adapts every element of a list (on the thread
+# that drives the database, while the database waits). Values holding the separators
+# (control characters that no MDN, JSON text or id holds) or empty go as binary arrays.
+_SEPARATOR = "\x1f"
+_NULL_MARK = "\x1e"
+
+
+def array_param(values: list, element: str) -> tuple[str, object]:
+    """(SQL, parameter) of an array of `element` holding `values` (strings, ints or None),
+    for a statement run on `binary_cursor()`."""
+    if element == "bigint":
+        return "string_to_array(%s, ',')::bigint[]", ",".join(map(str, values))
+    nulls = values.count(None)
+    texts = [_NULL_MARK if value is None else value for value in values] if nulls else values
+    joined = _SEPARATOR.join(texts)
+    if (
+        joined.count(_SEPARATOR) == len(values) - 1
+        and joined.count(_NULL_MARK) == nulls
+        and "" not in texts
+    ):
+        return f"string_to_array(%s, E'\\x1f', E'\\x1e')::{element}[]", joined
+    return f"%b::{element}[]", values
