@@ -7,7 +7,14 @@ embedded default's SQLite broker in the test's temporary folder.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,3 +58,63 @@ def worker_env(tmp_path: Path, *, suffix: str, **settings: str) -> dict:
     }
     env.pop("PYTEST_CURRENT_TEST", None)
     return env
+
+
+def manage(env: dict, *args: str) -> str:
+    """Run manage.py in the child's environment; its stdout (a failure shows stderr)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=env["VIBESWEB_VAR_DIR"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def purge_queues(env: dict, queues: str) -> None:
+    """Drop what a shared broker (Redis, RabbitMQ) kept of earlier runs on these queues;
+    the embedded broker is a file of this test's own."""
+    if env["CELERY_BROKER_URL"].startswith(("redis", "amqp")):
+        subprocess.run(
+            [sys.executable, "-m", "celery", "-A", "vibesweb", "purge", "-f", "-Q", queues],
+            cwd=env["VIBESWEB_VAR_DIR"], env=env, capture_output=True, timeout=60,
+        )  # fmt: skip
+
+
+def start_worker(
+    env: dict, log: Path, *, queues: str, concurrency: int = 1, beat: bool = False
+) -> subprocess.Popen:
+    """A real Celery worker in its own process group (so `kill` takes its pool too)."""
+    command = [sys.executable, "-m", "celery", "-A", "vibesweb", "worker", "-Q", queues,
+               "--concurrency", str(concurrency), "--loglevel", "WARNING"]  # fmt: skip
+    if beat:
+        command.append("-B")
+    return subprocess.Popen(
+        command, cwd=env["VIBESWEB_VAR_DIR"], env=env, stdout=log.open("ab"),
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+
+def kill(process: subprocess.Popen) -> None:
+    """kill -9 the worker and its pool children (its own process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def wait_for(condition: Callable[[], bool], *, seconds: float, every: float = 0.1) -> bool:
+    """Whether `condition` came true within `seconds` (checked every `every` seconds)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return condition()
+
+
+def child_state(env: dict, script: str) -> list:
+    """The JSON list a `manage.py shell -c` script prints last."""
+    return json.loads(manage(env, "shell", "-c", script).strip().splitlines()[-1])

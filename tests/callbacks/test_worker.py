@@ -3,18 +3,13 @@ event still arrives at least once (SPEC section 6: a killed worker loses no even
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.worker_process import worker_env
+from tests.worker_process import kill, manage, purge_queues, start_worker, wait_for, worker_env
 
 from .receiver import Answer, Receiver
 
@@ -51,59 +46,9 @@ def child_env(tmp_path: Path) -> dict:
     )
 
 
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
-def start_worker(env: dict, log: Path) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "vibesweb",
-        "worker",
-        "-B",
-        "-Q",
-        "callbacks,default",  # the sweep runs on "default" (settings)
-        "--concurrency",
-        "2",
-        "--loglevel",
-        "WARNING",
-    ]
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def kill(process: subprocess.Popen) -> None:
-    """kill -9 the worker and its pool children (its own process group)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-
-
-def wait_for(condition, *, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
+def start_callbacks_worker(env: dict, log: Path) -> subprocess.Popen:
+    # the sweep runs on "default" (settings)
+    return start_worker(env, log, queues="callbacks,default", concurrency=2, beat=True)
 
 
 @pytest.mark.worker
@@ -115,31 +60,14 @@ def test_worker_killed_mid_delivery_loses_no_event(tmp_path):
     worker = None
     try:
         manage(env, "migrate", "--no-input", "-v", "0")
-        if env["CELERY_BROKER_URL"].startswith(("redis", "amqp")):
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "vibesweb",
-                    "purge",
-                    "-f",
-                    "-Q",
-                    "callbacks,default",
-                ],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                timeout=60,
-            )
+        purge_queues(env, "callbacks,default")
         manage(env, "shell", "-c", SEED.format(url=receiver.url, events=EVENTS))
-        worker = start_worker(env, log)
+        worker = start_callbacks_worker(env, log)
         assert wait_for(lambda: len(receiver.received) >= 4, seconds=60), log.read_text()[-3000:]
         kill(worker)
         seen_before_restart = len(receiver.received)
         assert seen_before_restart < EVENTS, "the worker finished before it could be killed"
-        worker = start_worker(env, log)
+        worker = start_callbacks_worker(env, log)
 
         def all_arrived() -> bool:
             return len({r.headers["X-Event-Id"] for r in receiver.received}) == EVENTS

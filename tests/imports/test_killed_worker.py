@@ -4,17 +4,22 @@ lease and enqueues it again, and it resumes after its last committed chunk."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
-import sys
 import time
 
 import psycopg
 import pytest
 
-from tests.callbacks.test_worker import ROOT, kill, manage, wait_for
-from tests.worker_process import worker_env
+from tests.worker_process import (
+    child_state,
+    kill,
+    manage,
+    purge_queues,
+    start_worker,
+    wait_for,
+    worker_env,
+)
 
 ROWS = 40_000
 
@@ -49,10 +54,7 @@ def progress(database_url: str) -> tuple | None:
 
 
 def start_import_worker(env: dict, log) -> subprocess.Popen:
-    command = [sys.executable, "-m", "celery", "-A", "vibesweb", "worker", "-B", "-Q",
-               "imports", "--concurrency", "1", "--loglevel", "WARNING"]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    return start_worker(env, log, queues="imports", beat=True)
 
 
 @pytest.mark.worker
@@ -67,14 +69,11 @@ def test_a_killed_import_worker_resumes_by_itself(tmp_path):
     worker = None
 
     def state() -> list:
-        return json.loads(manage(env, "shell", "-c", STATE).strip().splitlines()[-1])
+        return child_state(env, STATE)
 
     try:
         manage(env, "migrate", "--no-input", "-v", "0")
-        if env["CELERY_BROKER_URL"].startswith(("redis", "amqp")):
-            subprocess.run([sys.executable, "-m", "celery", "-A", "vibesweb", "purge", "-f",
-                            "-Q", "imports"], cwd=ROOT, env=env, capture_output=True,
-                           timeout=60)  # fmt: skip
+        purge_queues(env, "imports")
         manage(env, "shell", "-c", SEED.format(path=str(tmp_path / "big.persons"), rows=ROWS))
         worker = start_import_worker(env, log)
         assert wait_for(lambda: (progress(env["DATABASE_URL"]) or ("", 0))[1] > 0, seconds=120), (
@@ -83,11 +82,8 @@ def test_a_killed_import_worker_resumes_by_itself(tmp_path):
         kill(worker)  # mid-import: its task message is gone or parked with the broker
         status, done, _, _ = state()
         assert status == "running" and 0 < done < ROWS, "finished before it could be killed"
-        if env["CELERY_BROKER_URL"].startswith(("redis", "amqp")):
-            # Drop whatever the broker kept, so only the sweep can bring the import back.
-            subprocess.run([sys.executable, "-m", "celery", "-A", "vibesweb", "purge", "-f",
-                            "-Q", "imports"], cwd=ROOT, env=env, capture_output=True,
-                           timeout=60)  # fmt: skip
+        # Drop whatever the broker kept, so only the sweep can bring the import back.
+        purge_queues(env, "imports")
         time.sleep(1)
         worker = start_import_worker(env, log)  # a fresh worker; nobody re-sends the task
         assert wait_for(lambda: state()[0] == "finished", seconds=240), (

@@ -3,20 +3,19 @@ in chained batches on the messaging queue, with exact counts."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.worker_process import worker_env
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.worker_process import (
+    child_state,
+    kill,
+    manage,
+    purge_queues,
+    start_worker,
+    wait_for,
+    worker_env,
+)
 
 SEED = """
 from datetime import timedelta
@@ -58,66 +57,17 @@ def child_env(tmp_path: Path) -> dict:
     )
 
 
-def manage(env: dict, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=env["VIBESWEB_VAR_DIR"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
 @pytest.mark.worker
 def test_scheduler_and_worker_send_a_due_broadcast_in_batches(tmp_path):
     env = child_env(tmp_path)
     log = tmp_path / "worker.log"
     manage(env, "migrate", "--no-input", "-v", "0")
-    if env["CELERY_BROKER_URL"].startswith(("redis", "amqp")):
-        subprocess.run(
-            [sys.executable, "-m", "celery", "-A", "vibesweb", "purge", "-f", "-Q", "messaging"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            timeout=60,
-        )
+    purge_queues(env, "messaging")
     manage(env, "shell", "-c", SEED)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "vibesweb",
-            "worker",
-            "-B",
-            "-Q",
-            "messaging",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker = start_worker(env, log, queues="messaging", beat=True)
     try:
-        deadline = time.monotonic() + 90
-        state = None
-        while time.monotonic() < deadline:
-            state = json.loads(manage(env, "shell", "-c", STATE).strip().splitlines()[-1])
-            if state[0] == "sent":
-                break
-            time.sleep(1.5)
+        wait_for(lambda: child_state(env, STATE)[0] == "sent", seconds=90, every=1.5)
         # 230 subscribers, every tenth opted out: 207 messages, in 6 batches of 40
-        assert state == ["sent", 207, 207, 0], log.read_text()[-3000:]
+        assert child_state(env, STATE) == ["sent", 207, 207, 0], log.read_text()[-3000:]
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
+        kill(worker)
