@@ -83,9 +83,7 @@ SHAPES: dict[str, dict] = {
         "thank_you_message": TEXT,
         "sharing_prohibited": BOOL,
         "colors": _obj(background=COLOR, foreground=COLOR, label=COLOR),
-        "barcode": _obj(
-            type={"choice": _PASSBOOK_BARCODES}, code=ASCII, description=TEXT
-        ),
+        "barcode": _obj(type={"choice": _PASSBOOK_BARCODES}, code=ASCII, description=TEXT),
         "images": _obj(
             logo=_IMAGE,
             icon=_IMAGE,
@@ -157,8 +155,14 @@ SHAPES: dict[str, dict] = {
             doors_open_time=TEXT, doors_open_label=TEXT, start_time=TEXT, end_time=TEXT
         ),
         "seat_info": _obj(
-            section=TEXT, section_label=TEXT, row=TEXT, row_label=TEXT,
-            seat=TEXT, seat_label=TEXT, gate=TEXT, gate_label=TEXT,
+            section=TEXT,
+            section_label=TEXT,
+            row=TEXT,
+            row_label=TEXT,
+            seat=TEXT,
+            seat_label=TEXT,
+            gate=TEXT,
+            gate_label=TEXT,
         ),  # fmt: skip
         "reservation_info": _obj(confirmation_code=TEXT, confirmation_code_label=TEXT),
         "grouping_info": _obj(sort_index=INT),
@@ -222,9 +226,8 @@ def template_complete(kind: str, template: dict) -> None:
             for name in ("logo", "icon")
             if not (images.get(name) or {}).get("url")
         ]
-    if kind == GOOGLE_WALLET and not errors:
-        if not (template["logo"] or {}).get("url"):
-            errors.append(WalletRequired(f"{where}.logo.url is required"))
+    if kind == GOOGLE_WALLET and not errors and not template["logo"].get("url"):
+        errors.append(WalletRequired(f"{where}.logo.url is required"))
     if errors:
         raise DomainErrors(errors)
 
@@ -302,8 +305,10 @@ def _check_rules(kind: str, template: dict, errors: list[DomainError]) -> None:
             errors.append(WalletInvalid(f"{where}.app_id must look like id123456 or 123456"))
     if kind == GOOGLE_WALLET:
         barcode = template.get("barcode") or {}
-        if barcode and GOOGLE_BARCODES.get(barcode.get("type", "QR_CODE")) and not barcode.get(
-            "value"
+        if (
+            barcode
+            and GOOGLE_BARCODES.get(barcode.get("type", "QR_CODE"))
+            and not barcode.get("value")
         ):
             errors.append(WalletRequired(f"{where}.barcode.value is required unless type is None"))
 

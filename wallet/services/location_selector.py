@@ -129,8 +129,7 @@ def wallet_location_selector_create(
             selector.save(force_insert=True)
     except IntegrityError:
         raise WalletAlreadyExists(
-            f"Wallet campaign {campaign.wallet_id} already has a location selector; "
-            "PUT updates it"
+            f"Wallet campaign {campaign.wallet_id} already has a location selector; PUT updates it"
         ) from None
     return selector
 

@@ -137,9 +137,7 @@ def wallet_locations_add(
     Transactional: all are added or none (DomainErrors for bad input)."""
     key = idempotency_key_clean(idempotency_key)
     cleaned = locations_clean(body.get("locations"))
-    digest = hashlib.sha256(
-        json.dumps(cleaned, sort_keys=True, default=str).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(json.dumps(cleaned, sort_keys=True, default=str).encode()).hexdigest()
     earlier = _batch_of(campaign, key)
     if earlier is None:
         try:
