@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from mobiledb.validation import format_platform_datetime
 from vibesweb.errors import DomainError, DomainErrors
+from vibesweb.inputs import parse_id
 
 from ..errors import (
     WalletAlreadyExists,
@@ -22,7 +23,8 @@ from ..errors import (
     WalletRequired,
 )
 from ..links import smartlink_url
-from ..models import WalletCampaign, WalletLocationSelector
+from ..models import WalletCampaign, WalletLocation, WalletLocationSelector
+from .locations import MAX_PASS_LOCATIONS
 
 ENVELOPE = "location_selector"
 LANGUAGES = WalletLocationSelector.Language.values
@@ -172,3 +174,35 @@ def selector_payload(selector: WalletLocationSelector, *, root: str) -> dict:
         "updated_at": format_platform_datetime(selector.updated_at),
     }
     return body
+
+
+# The selector's button, in its `add_to_wallet_language`.
+ADD_TO_WALLET = {
+    "en-US": "Add to Wallet",
+    "es-ES": "Añadir a Wallet",
+    "es-419": "Agregar a Wallet",
+    "fr-FR": "Ajouter au portefeuille",
+}
+MAX_SHOWN_STORES = 200
+
+
+def selector_stores_picked(
+    *, selector: WalletLocationSelector, location: str | None, zipcode: str | None
+) -> list[WalletLocation] | None:
+    """The stores a SmartLink visit picked: `?location=<store id>` (one of the campaign's
+    stores) or, when the selector has `include_zipcode`, `?zipcode=` (that zip's stores,
+    at most ten, as Apple allows). None when nothing valid is picked: show the selector."""
+    stores = WalletLocation.objects.filter(campaign_id=selector.campaign_id).order_by("id")
+    if location is not None:
+        store_id = parse_id(location)
+        picked = list(stores.filter(pk=store_id)) if store_id is not None else []
+        return picked or None
+    if zipcode and selector.include_zipcode:
+        return list(stores.filter(zip=zipcode.strip())[:MAX_PASS_LOCATIONS]) or None
+    return None
+
+
+def selector_stores_shown(selector: WalletLocationSelector) -> list[WalletLocation]:
+    """The stores the landing page lists, in the order they were added."""
+    stores = WalletLocation.objects.filter(campaign_id=selector.campaign_id).order_by("id")
+    return list(stores[:MAX_SHOWN_STORES])
