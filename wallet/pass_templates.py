@@ -177,15 +177,17 @@ REQUIRED = {
 
 
 def template_clean(kind: str, body: Any) -> dict:
-    """The template `body` of `kind`, checked: typed values, no unknown property, `null`
-    dropped. Raises DomainErrors listing every problem."""
+    """The template `body` of `kind`, checked: typed values, no unknown property, a nested
+    `null` dropped, a top-level `null` kept (it removes that property: template_merge).
+    Raises DomainErrors listing every problem."""
     errors: list[DomainError] = []
     cleaned = _clean(_obj(**SHAPES[kind]), body, ENVELOPES[kind], errors)
     if not errors:
         _check_rules(kind, cleaned, errors)
     if errors:
         raise DomainErrors(errors)
-    return cleaned
+    removed = {name: None for name in SHAPES[kind] if name in body and body[name] is None}
+    return {**cleaned, **removed}
 
 
 def template_merge(kind: str, current: dict, changes: dict) -> dict:

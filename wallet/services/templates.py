@@ -23,7 +23,6 @@ from ..pass_templates import (
     ENVELOPES,
     PASSBOOK,
     template_clean,
-    template_complete,
     template_masked,
     template_merge,
 )
@@ -67,8 +66,7 @@ def wallet_template_create(*, campaign: WalletCampaign, kind: str, body: dict) -
     Raises DomainErrors for a bad or incomplete template, WalletAlreadyExists (409) when the
     campaign has one (each campaign has a single template of a kind: PUT changes it).
     """
-    cleaned = template_clean(kind, template_body(kind, body))
-    template_complete(kind, cleaned)
+    cleaned = template_merge(kind, {}, template_clean(kind, template_body(kind, body)))
     template = WalletTemplate(company_id=campaign.company_id, campaign=campaign, kind=kind)
     template.body = cleaned
     try:
