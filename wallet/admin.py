@@ -22,10 +22,25 @@ from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
 from .design import BARCODE_FORMATS, IMAGE_NAMES, design_clean
 from .links import site_root, smartlink_url
-from .models import DeviceRegistration, WalletCampaign, WalletItem, WalletMessage, WalletPush
+from .models import (
+    DeviceRegistration,
+    WalletCampaign,
+    WalletItem,
+    WalletLocation,
+    WalletLocationSelector,
+    WalletMessage,
+    WalletPush,
+    WalletTemplate,
+)
+from .pass_templates import template_clean, template_merge
 from .public.smartlink import pass_card
-from .services.campaigns import wallet_campaign_create, wallet_campaign_update
+from .services.campaigns import (
+    campaign_passes_changed,
+    wallet_campaign_create,
+    wallet_campaign_update,
+)
 from .services.items import item_changes_clean, wallet_item_update
+from .services.locations import coordinate_clean
 
 # The design's form fields: (form field, design group or key, index, part).
 FIELD_SLOTS = [
@@ -155,6 +170,79 @@ def preview_tokens(text: str) -> dict[str, str]:
     return tokens
 
 
+class WalletTemplateForm(forms.ModelForm):
+    """A platform template as JSON, checked by the API's one validation path."""
+
+    body = forms.JSONField(
+        label="template",
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
+        help_text="The API's passbook_template / wallet_template object "
+        "(reference OpenAPI); text may hold {{token}} tags.",
+    )
+
+    class Meta:
+        model = WalletTemplate
+        fields = ["kind", "active", "body"]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, body = cleaned.get("kind"), cleaned.get("body")
+        if kind and body is not None:
+            try:
+                cleaned["body"] = template_merge(kind, {}, template_clean(kind, body))
+            except DomainError as error:
+                raise forms.ValidationError([e["message"] for e in error.as_entries()]) from None
+        return cleaned
+
+
+class WalletTemplateInline(CompanyScopedAdminMixin, admin.StackedInline):
+    model = WalletTemplate
+    form = WalletTemplateForm
+    extra = 0
+    max_num = 2
+    verbose_name = "platform pass template (used instead of the design above when set)"
+
+
+class WalletLocationForm(forms.ModelForm):
+    class Meta:
+        model = WalletLocation
+        fields = [
+            "location_id", "name", "address", "city", "state", "zip",
+            "latitude", "longitude", "notification_message",
+        ]  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("latitude", "longitude"):
+            if cleaned.get(name) is not None:
+                try:
+                    coordinate_clean(name, str(cleaned[name]), "store")
+                except DomainError as error:
+                    self.add_error(name, error.message)
+        return cleaned
+
+
+class WalletLocationInline(CompanyScopedInline):
+    """The campaign's stores: without a location selector a pass carries the first ten."""
+
+    model = WalletLocation
+    form = WalletLocationForm
+    verbose_name = "store location"
+
+
+class WalletLocationSelectorInline(CompanyScopedAdminMixin, admin.StackedInline):
+    model = WalletLocationSelector
+    extra = 0
+    max_num = 1
+    fields = [
+        ("title", "tagline"),
+        "image_url",
+        ("background_color", "foreground_color", "label_color"),
+        ("fontsize", "include_zipcode", "add_to_wallet_language"),
+    ]
+    verbose_name = "location selector (the SmartLink asks the customer to pick a store)"
+
+
 @admin.register(WalletCampaign)
 class WalletCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     form = WalletCampaignForm
@@ -184,6 +272,23 @@ class WalletCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             },
         ),
     ]
+
+    inlines = [WalletTemplateInline, WalletLocationSelectorInline, WalletLocationInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # the campaign exists first
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows take the campaign's company; a template or store change reaches
+        every installed pass, as the API's does (wallet.services.templates)."""
+        for inline_form in formset.forms:
+            inline_form.instance.company_id = form.instance.company_id
+        super().save_formset(request, form, formset, change)
+        if formset.model is WalletLocationSelector:
+            return
+        changed = formset.new_objects or formset.changed_objects or formset.deleted_objects
+        if changed:
+            campaign_passes_changed(campaign=WalletCampaign.objects.get(pk=form.instance.pk))
 
     def get_readonly_fields(self, request, obj=None):
         # SPEC 10: a campaign's type never changes.

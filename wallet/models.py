@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -303,6 +304,9 @@ class WalletLocationBatch(models.Model):
         return self.idempotency_key
 
 
+HEX_COLOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "a hex colour such as #ffffff")
+
+
 def new_selector_token() -> str:
     return secrets.token_urlsafe(8)
 
@@ -326,10 +330,12 @@ class WalletLocationSelector(models.Model):
     image_url = models.URLField(max_length=1024, blank=True)
     title = models.CharField(max_length=255, blank=True)
     tagline = models.CharField(max_length=255, blank=True)
-    background_color = models.CharField(max_length=7, blank=True)
-    foreground_color = models.CharField(max_length=7, blank=True)
-    label_color = models.CharField(max_length=7, blank=True)
-    fontsize = models.PositiveSmallIntegerField(null=True, blank=True)
+    background_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOR])
+    foreground_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOR])
+    label_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOR])
+    fontsize = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(6), MaxValueValidator(72)]
+    )
     include_zipcode = models.BooleanField(default=False)
     add_to_wallet_language = models.CharField(
         max_length=8, choices=Language.choices, default=Language.EN_US
