@@ -337,3 +337,26 @@ def hex6(color: str) -> str:
     if len(color) == 4:
         return "#" + "".join(c * 2 for c in color[1:])
     return color
+
+
+_REGIONS = ("header", "primary", "secondary", "auxiliary", "back")
+
+
+def passbook_card_design(template: dict) -> dict:
+    """A passbook template in the campaign `design`'s shape, for the pass card the
+    SmartLink page and the admin draw (wallet/_pass_card.html)."""
+    colors = template["colors"]
+    design: dict[str, Any] = {
+        "background_color": hex6(colors["background"]),
+        "foreground_color": hex6(colors["foreground"]),
+        "label_color": hex6(colors["label"]),
+        "logo_text": template.get("logo_text", ""),
+    }
+    for region in _REGIONS:
+        design[f"{region}_fields"] = [
+            {"key": f"{region}{index}", "label": f.get("label", ""), "value": f.get("value", "")}
+            for index, f in enumerate(template.get("fields", {}).get(region, []))
+        ]
+    if (template.get("barcode") or {}).get("code"):
+        design["barcode"] = {"format": "qr", "message": template["barcode"]["code"]}
+    return design

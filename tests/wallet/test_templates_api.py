@@ -242,3 +242,11 @@ def test_a_body_that_is_no_template_object_answers_400(api, campaign, raw):
     response = api.request("post", path(campaign, "passbook_template"), raw=raw)
     assert response.status_code == 400
     assert errors_of(response)
+
+
+def test_the_smartlink_page_draws_the_pass_from_the_passbook_template(api, client, campaign):
+    api.post(path(campaign, "passbook_template"), PASSBOOK)
+    page = client.get(f"/c/{campaign.wallet_id}?uuid=u1&data[first_name]=Zoe").content.decode()
+    assert "background: #ff0000" in page
+    assert "Zoe" in page and "Acme Rewards" in page
+    assert "https://cdn.example.com/logo.png" in page

@@ -18,6 +18,7 @@ from ..design import IMAGE_NAMES, rendered_fields
 from ..google import save_url
 from ..links import image_url, pkpass_url, site_root, web_service_url
 from ..models import WalletCampaign, WalletItem, WalletLocation, WalletLocationSelector
+from ..pass_templates import PASSBOOK, passbook_card_design
 from ..passkit.bundle import CONTENT_TYPE, pass_images, pkpass_build
 from ..services.items import wallet_item_open
 from ..services.location_selector import (
@@ -26,6 +27,7 @@ from ..services.location_selector import (
     selector_stores_shown,
 )
 from ..services.locations import store_as_pass_location
+from ..services.templates import template_of
 
 logger = logging.getLogger(__name__)
 
@@ -128,12 +130,18 @@ HIDDEN_SKIP = {"zipcode", "location"}
 
 def pass_card(campaign: WalletCampaign, tokens: dict, *, root: str) -> dict:
     """What the pass shows (the SmartLink page and the admin preview draw it alike)."""
-    design = campaign.design or {}
-    fields = rendered_fields(design, tokens)
     images = {
         name: image_url(campaign, name, root) if getattr(campaign, f"{name}_image") else None
         for name in IMAGE_NAMES
     }
+    template = template_of(campaign, PASSBOOK)
+    if template is not None:  # the pass is built from it (wallet.passkit.bundle)
+        design = passbook_card_design(template)
+        for name in ("logo", "strip"):
+            images[name] = (template["images"].get(name) or {}).get("url") or images[name]
+    else:
+        design = campaign.design or {}
+    fields = rendered_fields(design, tokens)
     return {"design": design, "fields": fields, "images": images, "name": campaign.name}
 
 

@@ -41,7 +41,10 @@ def template_body(kind: str, body: dict) -> dict:
 
 
 def template_of(campaign: WalletCampaign, kind: str) -> dict | None:
-    """The active template of `kind` the campaign's passes are built from, or None."""
+    """The active template of `kind` the campaign's passes are built from, or None (an
+    unsaved campaign, such as the admin's live preview, has none)."""
+    if campaign.pk is None:
+        return None
     cache = campaign.__dict__.setdefault("_templates", {})
     if kind not in cache:
         row = WalletTemplate.objects.filter(campaign=campaign, kind=kind, active=True).first()
