@@ -37,11 +37,11 @@ from tests.subscriptions.helpers import AcquisitionCampaignFactory, Subscription
 from wallet.models import WalletLocation
 from wallet.pass_templates import GOOGLE_WALLET, PASSBOOK
 from wallet.services.campaigns import wallet_campaign_create
+from wallet.services.items import wallet_item_open
 from wallet.services.location_selector import wallet_location_selector_create
 from wallet.services.locations import wallet_locations_add
-from wallet.services.templates import wallet_template_create
-from wallet.services.items import wallet_item_open
 from wallet.services.messages import wallet_message_create
+from wallet.services.templates import wallet_template_create
 
 DOCUMENT = json.loads((Path(__file__).parent / "vibes-platform-openapi.json").read_text())
 METHODS = ("get", "put", "post", "delete", "patch")
