@@ -20,19 +20,17 @@ from mobiledb.subscriptions.admin import CompanyScopedInline
 from vibesweb.errors import DomainError
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
+from .admin_inlines import WalletLocationInline, WalletLocationSelectorInline, WalletTemplateInline
 from .design import BARCODE_FORMATS, IMAGE_NAMES, design_clean
 from .links import site_root, smartlink_url
 from .models import (
     DeviceRegistration,
     WalletCampaign,
     WalletItem,
-    WalletLocation,
     WalletLocationSelector,
     WalletMessage,
     WalletPush,
-    WalletTemplate,
 )
-from .pass_templates import template_clean, template_merge
 from .public.smartlink import pass_card
 from .services.campaigns import (
     campaign_passes_changed,
@@ -40,7 +38,6 @@ from .services.campaigns import (
     wallet_campaign_update,
 )
 from .services.items import item_changes_clean, wallet_item_update
-from .services.locations import coordinate_clean
 
 # The design's form fields: (form field, design group or key, index, part).
 FIELD_SLOTS = [
@@ -168,79 +165,6 @@ def preview_tokens(text: str) -> dict[str, str]:
         if sep and name.strip():
             tokens[name.strip()] = value.strip()
     return tokens
-
-
-class WalletTemplateForm(forms.ModelForm):
-    """A platform template as JSON, checked by the API's one validation path."""
-
-    body = forms.JSONField(
-        label="template",
-        widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
-        help_text="The API's passbook_template / wallet_template object "
-        "(reference OpenAPI); text may hold {{token}} tags.",
-    )
-
-    class Meta:
-        model = WalletTemplate
-        fields = ["kind", "active", "body"]
-
-    def clean(self):
-        cleaned = super().clean()
-        kind, body = cleaned.get("kind"), cleaned.get("body")
-        if kind and body is not None:
-            try:
-                cleaned["body"] = template_merge(kind, {}, template_clean(kind, body))
-            except DomainError as error:
-                raise forms.ValidationError([e["message"] for e in error.as_entries()]) from None
-        return cleaned
-
-
-class WalletTemplateInline(CompanyScopedAdminMixin, admin.StackedInline):
-    model = WalletTemplate
-    form = WalletTemplateForm
-    extra = 0
-    max_num = 2
-    verbose_name = "platform pass template (used instead of the design above when set)"
-
-
-class WalletLocationForm(forms.ModelForm):
-    class Meta:
-        model = WalletLocation
-        fields = [
-            "location_id", "name", "address", "city", "state", "zip",
-            "latitude", "longitude", "notification_message",
-        ]  # fmt: skip
-
-    def clean(self):
-        cleaned = super().clean()
-        for name in ("latitude", "longitude"):
-            if cleaned.get(name) is not None:
-                try:
-                    coordinate_clean(name, str(cleaned[name]), "store")
-                except DomainError as error:
-                    self.add_error(name, error.message)
-        return cleaned
-
-
-class WalletLocationInline(CompanyScopedInline):
-    """The campaign's stores: without a location selector a pass carries the first ten."""
-
-    model = WalletLocation
-    form = WalletLocationForm
-    verbose_name = "store location"
-
-
-class WalletLocationSelectorInline(CompanyScopedAdminMixin, admin.StackedInline):
-    model = WalletLocationSelector
-    extra = 0
-    max_num = 1
-    fields = [
-        ("title", "tagline"),
-        "image_url",
-        ("background_color", "foreground_color", "label_color"),
-        ("fontsize", "include_zipcode", "add_to_wallet_language"),
-    ]
-    verbose_name = "location selector (the SmartLink asks the customer to pick a store)"
 
 
 @admin.register(WalletCampaign)
