@@ -20,11 +20,23 @@ from mobiledb.subscriptions.admin import CompanyScopedInline
 from vibesweb.errors import DomainError
 from vibesweb.tenancy.scoping import CompanyListFilter, CompanyScopedAdminMixin
 
+from .admin_inlines import WalletLocationInline, WalletLocationSelectorInline, WalletTemplateInline
 from .design import BARCODE_FORMATS, IMAGE_NAMES, design_clean
 from .links import site_root, smartlink_url
-from .models import DeviceRegistration, WalletCampaign, WalletItem, WalletMessage, WalletPush
+from .models import (
+    DeviceRegistration,
+    WalletCampaign,
+    WalletItem,
+    WalletLocationSelector,
+    WalletMessage,
+    WalletPush,
+)
 from .public.smartlink import pass_card
-from .services.campaigns import wallet_campaign_create, wallet_campaign_update
+from .services.campaigns import (
+    campaign_passes_changed,
+    wallet_campaign_create,
+    wallet_campaign_update,
+)
 from .services.items import item_changes_clean, wallet_item_update
 
 # The design's form fields: (form field, design group or key, index, part).
@@ -184,6 +196,23 @@ class WalletCampaignAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             },
         ),
     ]
+
+    inlines = [WalletTemplateInline, WalletLocationSelectorInline, WalletLocationInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # the campaign exists first
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows take the campaign's company; a template or store change reaches
+        every installed pass, as the API's does (wallet.services.templates)."""
+        for inline_form in formset.forms:
+            inline_form.instance.company_id = form.instance.company_id
+        super().save_formset(request, form, formset, change)
+        if formset.model is WalletLocationSelector:
+            return
+        changed = formset.new_objects or formset.changed_objects or formset.deleted_objects
+        if changed:
+            campaign_passes_changed(campaign=WalletCampaign.objects.get(pk=form.instance.pk))
 
     def get_readonly_fields(self, request, obj=None):
         # SPEC 10: a campaign's type never changes.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vibesweb.errors import DomainError, ErrorCode, NotFound, Unprocessable
+from vibesweb.errors import Conflict, DomainError, ErrorCode, NotFound, Unprocessable
 
 
 class WalletCampaignNotFound(NotFound):
@@ -38,3 +38,27 @@ class WalletRequired(DomainError):
 class WalletInvalidFilter(DomainError):
     code = ErrorCode.INVALID_QUERY_PARAMETER
     error_class = "WalletErrors::InvalidFilter"
+
+
+class WalletTemplateNotFound(NotFound):
+    error_class = "WalletErrors::TemplateNotFound"
+    default_message = "Wallet template not found"
+
+
+class WalletLocationNotFound(NotFound):
+    error_class = "WalletErrors::LocationNotFound"
+    default_message = "Store location not found"
+
+
+class WalletLocationSelectorNotFound(NotFound):
+    error_class = "WalletErrors::LocationSelectorNotFound"
+    default_message = "Location selector not found"
+
+
+class WalletAlreadyExists(Conflict):
+    error_class = "WalletErrors::AlreadyExists"
+
+
+class WalletIdempotencyKeyReused(Unprocessable):
+    error_class = "WalletErrors::IdempotencyKeyReused"
+    default_message = "This Idempotency-Key was used with another body"

@@ -31,8 +31,11 @@ from django.conf import settings
 
 from .design import render_text, rendered_fields
 from .models import WalletItem
+from .pass_templates import GOOGLE_BARCODES, GOOGLE_WALLET, hex6
 from .passkit.certificates import dev_material_dir
 from .services.items import item_expiration
+from .services.locations import pass_locations
+from .services.templates import template_of
 
 SAVE_URL = "https://pay.google.com/gp/v/save/"
 SENDER_ID = "GooglePayPasses"
@@ -41,6 +44,11 @@ OBJECT_KINDS = {
     "offer": "offerObjects",
     "loyalty": "loyaltyObjects",
     "event_ticket": "eventTicketObjects",
+}
+CLASS_KINDS = {
+    "offer": "offerClasses",
+    "loyalty": "loyaltyClasses",
+    "event_ticket": "eventTicketClasses",
 }
 DEV_EMAIL = "vibesweb-development@vibesweb-development.iam.gserviceaccount.com"
 
@@ -86,44 +94,169 @@ def class_id(item: WalletItem) -> str:
 
 
 def pass_object(item: WalletItem) -> dict:
-    """The Google Wallet object of `item`: the design's fields as text modules."""
+    """The Google Wallet object of `item`: its campaign's wallet template (or, without one,
+    its design's fields as text modules), the stores it is relevant at, its messages."""
     campaign = item.campaign
-    design = campaign.design or {}
-    fields = rendered_fields(design, item.tokens)
-    modules = [
-        {"id": field["key"], "header": field["label"], "body": field["value"]}
-        for group in ("primary_fields", "secondary_fields", "auxiliary_fields", "back_fields")
-        for field in fields[group]
-        if field["value"]
-    ][:10]
-    body: dict[str, Any] = {
-        "id": object_id(item),
-        "classId": class_id(item),
-        "state": "ACTIVE",
-        "hexBackgroundColor": design.get("background_color", "#1f2937"),
-        "textModulesData": modules,
-    }
-    if design.get("barcode"):
-        kind = {"qr": "QR_CODE", "pdf417": "PDF_417", "aztec": "AZTEC", "code128": "CODE_128"}
-        barcode = design["barcode"]
-        body["barcode"] = {
-            "type": kind[barcode["format"]],
-            "value": render_text(barcode["message"], item.tokens),
-        }
-    if item.google_messages:
+    template = template_of(campaign, GOOGLE_WALLET)
+    body: dict[str, Any] = {"id": object_id(item), "classId": class_id(item), "state": "ACTIVE"}
+    body.update(_template_look(template, item) if template else _design_look(item))
+    messages = body.pop("messages", []) + [
+        {"header": m["header"], "body": m["body"]} for m in item.google_messages
+    ]
+    if messages:
         body["messages"] = [
             {"id": f"m{index}", "header": m["header"], "body": m["body"]}
-            for index, m in enumerate(item.google_messages)
+            for index, m in enumerate(messages)
         ]
-    if item.locations:
+    locations = pass_locations(item)
+    if locations:
         body["locations"] = [
-            {"latitude": loc["latitude"], "longitude": loc["longitude"]} for loc in item.locations
+            {"latitude": loc["latitude"], "longitude": loc["longitude"]} for loc in locations
         ]
     expiration = item_expiration(item)
     if expiration:
         body["validTimeInterval"] = {"end": {"date": expiration.isoformat()}}
-    if campaign.type == "loyalty" and item.tokens.get("loyalty_balance"):
+    if (
+        campaign.type == "loyalty"
+        and item.tokens.get("loyalty_balance")
+        and "loyaltyPoints" not in body
+    ):
         body["loyaltyPoints"] = {"balance": {"string": item.tokens["loyalty_balance"]}}
+    return body
+
+
+def _design_look(item: WalletItem) -> dict:
+    design = item.campaign.design or {}
+    fields = rendered_fields(design, item.tokens)
+    look: dict[str, Any] = {
+        "hexBackgroundColor": design.get("background_color", "#1f2937"),
+        "textModulesData": [
+            {"id": field["key"], "header": field["label"], "body": field["value"]}
+            for group in ("primary_fields", "secondary_fields", "auxiliary_fields", "back_fields")
+            for field in fields[group]
+            if field["value"]
+        ][:10],
+    }
+    if design.get("barcode"):
+        kind = {"qr": "QR_CODE", "pdf417": "PDF_417", "aztec": "AZTEC", "code128": "CODE_128"}
+        barcode = design["barcode"]
+        look["barcode"] = {
+            "type": kind[barcode["format"]],
+            "value": render_text(barcode["message"], item.tokens),
+        }
+    return look
+
+
+def _image(url: str) -> dict:
+    return {"sourceUri": {"uri": url}}
+
+
+def _template_look(template: dict, item: WalletItem) -> dict:
+    """The object fields of a wallet template (reference OpenAPI
+    `googleWalletTemplateBody`), its text filled from the item's tokens."""
+
+    def text(value: str | None) -> str:
+        return render_text(value or "", item.tokens)
+
+    look: dict[str, Any] = {}
+    if template.get("background_color"):
+        look["hexBackgroundColor"] = hex6(template["background_color"])
+    barcode = template.get("barcode") or {}
+    barcode_type = GOOGLE_BARCODES.get(barcode.get("type", "QR_CODE"))
+    if barcode_type and barcode.get("value"):
+        look["barcode"] = {"type": barcode_type, "value": text(barcode["value"])}
+        if barcode.get("alternate_text"):
+            look["barcode"]["alternateText"] = text(barcode["alternate_text"])
+    modules = [
+        {"id": f"{name}{index}", "header": text(m.get("header")), "body": text(m.get("body"))}
+        for name in ("text_area", "subinfo")
+        for index, m in enumerate(template.get(name, []))
+        if m.get("body")
+    ]
+    if modules:
+        look["textModulesData"] = modules[:10]
+    links = [link for link in template.get("links", []) if link.get("uri")]
+    if links:
+        look["linksModuleData"] = {
+            "uris": [
+                {"uri": link["uri"], "description": link.get("description", "")} for link in links
+            ]
+        }
+    hero = (template.get("hero_image") or template.get("strip_image") or {}).get("url")
+    if hero:
+        look["heroImage"] = _image(hero)
+    look["messages"] = [
+        {"header": text(m.get("header")), "body": text(m.get("body"))}
+        for m in template.get("messages", [])
+        if m.get("body")
+    ]
+    look.update(_kind_fields(template, item.campaign.type, text))
+    return look
+
+
+def _kind_fields(template: dict, kind: str, text) -> dict:
+    """The loyalty-only and event-ticket-only object fields."""
+    fields: dict[str, Any] = {}
+    if kind == "loyalty":
+        for name, google in (
+            ("loyalty_points", "loyaltyPoints"),
+            ("secondary_loyalty_points", "secondaryLoyaltyPoints"),
+        ):
+            points = template.get(name) or {}
+            if points.get("balance"):
+                fields[google] = {
+                    "label": text(points.get("label")),
+                    "balance": {"string": text(points["balance"])},
+                }
+        account = template.get("account") or {}
+        if account.get("name"):
+            fields["accountName"] = text(account["name"])
+        if account.get("id"):
+            fields["accountId"] = text(account["id"])
+    if kind == "event_ticket":
+        if template.get("ticket_holder_name"):
+            fields["ticketHolderName"] = text(template["ticket_holder_name"])
+        if template.get("ticket_number"):
+            fields["ticketNumber"] = text(template["ticket_number"])
+        code = (template.get("reservation_info") or {}).get("confirmation_code")
+        if code:
+            fields["reservationInfo"] = {"confirmationCode": text(code)}
+    return fields
+
+
+def pass_class(item: WalletItem) -> dict | None:
+    """The Google Wallet class the campaign's wallet template describes (carried in the
+    save link's JWT beside the object, so Google creates it), or None without one."""
+    campaign = item.campaign
+    template = template_of(campaign, GOOGLE_WALLET)
+    if template is None:
+        return None
+    logo = _image(template["logo"]["url"])
+    body: dict[str, Any] = {
+        "id": class_id(item),
+        "issuerName": template["issuer"],
+        "reviewStatus": "UNDER_REVIEW",
+    }
+    if template.get("background_color"):
+        body["hexBackgroundColor"] = hex6(template["background_color"])
+    if campaign.type == "offer":
+        body.update(
+            title=template["title"],
+            provider=template.get("provider") or template["issuer"],
+            redemptionChannel="BOTH",
+            titleImage=logo,
+        )
+        if template.get("description"):
+            body["details"] = template["description"]
+    elif campaign.type == "loyalty":
+        body.update(programName=template["title"], programLogo=logo)
+    else:
+        body.update(
+            eventName={"defaultValue": {"language": "en-US", "value": template["title"]}},
+            logo=logo,
+        )
+        if template.get("event_id"):
+            body["eventId"] = template["event_id"]
     return body
 
 
@@ -138,6 +271,9 @@ def save_url(item: WalletItem, *, origin: str) -> str:
         "origins": [origin],
         "payload": {OBJECT_KINDS[item.campaign.type]: [pass_object(item)]},
     }
+    google_class = pass_class(item)
+    if google_class is not None:
+        claims["payload"][CLASS_KINDS[item.campaign.type]] = [google_class]
     headers = {"kid": account.private_key_id} if account.private_key_id else None
     token = jwt.encode(claims, account.private_key, algorithm="RS256", headers=headers)
     return SAVE_URL + token

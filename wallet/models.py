@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -216,3 +217,131 @@ class WalletMessage(models.Model):
     @property
     def url(self) -> str:
         return f"{self.campaign.url}/messages/{self.wallet_message_id}"
+
+
+class WalletTemplate(models.Model):
+    """A campaign's platform pass template (reference OpenAPI: the iOS `passbook_template`
+    and the Android `wallet_template`), one of each kind per campaign. When present it is
+    the design that kind of pass is built from (wallet.pass_templates); without one the
+    campaign's own `design` is."""
+
+    class Kind(models.TextChoices):
+        PASSBOOK = "passbook", "Apple Wallet (passbook_template)"
+        GOOGLE_WALLET = "google_wallet", "Google Wallet (wallet_template)"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(WalletCampaign, on_delete=models.CASCADE, related_name="templates")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The template as the API takes it, checked by wallet.pass_templates (one path).
+    body = models.JSONField(default=dict)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "kind"], name="wallet_template_one_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.campaign_id}"
+
+
+class WalletLocation(models.Model):
+    """A store of a campaign (reference OpenAPI `walletLocation`): where its passes are
+    relevant. Coordinates are exact decimals (the platform writes them as strings)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(WalletCampaign, on_delete=models.CASCADE, related_name="locations")
+    location_id = models.CharField("store id", max_length=255, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    address_2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=255, blank=True)
+    zip = models.CharField(max_length=32, blank=True)
+    phone_number = models.CharField(max_length=64, blank=True)
+    store_hours = models.CharField(max_length=255, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=10, decimal_places=6)
+    # Apple's relevantText: the lock-screen message near this store.
+    notification_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["campaign", "zip"], name="wallet_location_zip")]
+
+    def __str__(self) -> str:
+        return self.name or self.location_id or f"{self.latitude}, {self.longitude}"
+
+
+class WalletLocationBatch(models.Model):
+    """One `POST .../locations/bulk` by its Idempotency-Key: a retry with the same key
+    answers the original result and inserts nothing."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(
+        WalletCampaign, on_delete=models.CASCADE, related_name="location_batches"
+    )
+    idempotency_key = models.CharField(max_length=255)
+    # SHA-256 of the request's locations: the same key with another body is refused.
+    request_digest = models.CharField(max_length=64)
+    response = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "idempotency_key"], name="wallet_location_batch_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
+HEX_COLOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "a hex colour such as #ffffff")
+
+
+def new_selector_token() -> str:
+    return secrets.token_urlsafe(8)
+
+
+class WalletLocationSelector(models.Model):
+    """The branded "Add to Wallet" landing page of a campaign (reference OpenAPI
+    `locationSelectorBody`): while it exists, the SmartLink first asks the customer to
+    pick a store of the campaign, and the pass carries the store picked."""
+
+    class Language(models.TextChoices):
+        EN_US = "en-US"
+        ES_ES = "es-ES"
+        ES_419 = "es-419"
+        FR_FR = "fr-FR"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    campaign = models.OneToOneField(
+        WalletCampaign, on_delete=models.CASCADE, related_name="location_selector"
+    )
+    token = models.CharField(max_length=32, unique=True, default=new_selector_token, editable=False)
+    image_url = models.URLField(max_length=1024, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    tagline = models.CharField(max_length=255, blank=True)
+    background_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOR])
+    foreground_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOR])
+    label_color = models.CharField(max_length=7, blank=True, validators=[HEX_COLOR])
+    fontsize = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(6), MaxValueValidator(72)]
+    )
+    include_zipcode = models.BooleanField(default=False)
+    add_to_wallet_language = models.CharField(
+        max_length=8, choices=Language.choices, default=Language.EN_US
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.title or self.token

@@ -6,9 +6,13 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
+from vibesweb.errors import DomainError
+from vibesweb.inputs import parse_id
+
 from .errors import WalletInvalidFilter
-from .models import WalletCampaign, WalletItem
+from .models import WalletCampaign, WalletItem, WalletLocation
 from .services.items import TOKEN_NAME
+from .services.locations import coordinate_clean
 
 PAGING_PARAMETERS = {"page_size", "page_token", "limit", "cursor"}
 PROVIDERS = {"passbook", "google_wallet", "apple", "google"}
@@ -57,3 +61,36 @@ def _expiring_on(campaign: WalletCampaign, day: date) -> Q:
 def wallet_campaign_exists(company, wallet_id: str) -> bool:
     """Whether `wallet_id` is a campaign token of `company` (callback registration scope)."""
     return WalletCampaign.objects.filter(company=company, wallet_id=wallet_id).exists()
+
+
+LOCATION_PAGE_SIZE = 100
+MAX_LOCATION_PAGE_SIZE = 1000
+
+
+def wallet_locations_page(*, campaign: WalletCampaign, params) -> tuple[list, int]:
+    """One page of the campaign's stores in the order they were added, and how many match
+    (reference OpenAPI: 1-indexed `page`, `page_size`, exact `zip`, `latitude`,
+    `longitude`). WalletInvalidFilter (400) for a malformed value."""
+    stores = WalletLocation.objects.filter(campaign=campaign).order_by("id")
+    if "zip" in params:
+        stores = stores.filter(zip=params["zip"])
+    for name in ("latitude", "longitude"):
+        if name in params:
+            try:
+                value = coordinate_clean(name, params[name], "filter")
+            except DomainError:
+                raise WalletInvalidFilter(f"{name} must be a number such as 41.8781") from None
+            stores = stores.filter(**{name: value})
+    page = _positive(params, "page", 1, 10**6)
+    size = _positive(params, "page_size", LOCATION_PAGE_SIZE, MAX_LOCATION_PAGE_SIZE)
+    start = (page - 1) * size
+    return list(stores[start : start + size]), stores.count()
+
+
+def _positive(params, name: str, default: int, limit: int) -> int:
+    if name not in params:
+        return default
+    value = parse_id(params[name])
+    if value is None or not 1 <= value <= limit:
+        raise WalletInvalidFilter(f"{name} must be a whole number from 1 to {limit}")
+    return value

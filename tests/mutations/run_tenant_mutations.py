@@ -212,6 +212,31 @@ MUTATIONS = [
         "persons = Person.objects.filter(company_id=campaign.company_id)",
         "persons = Person.objects.all()",
     ),
+    # --- wallet templates, stores and location selector --------------------------------
+    Mutation(
+        "wallet template lookup: campaign filter",
+        "wallet/services/templates.py",
+        "WalletTemplate.objects.filter(campaign=campaign, kind=kind).first()",
+        "WalletTemplate.objects.filter(kind=kind).first()",
+    ),
+    Mutation(
+        "wallet location selector lookup: campaign filter",
+        "wallet/services/location_selector.py",
+        "selector = WalletLocationSelector.objects.filter(campaign=campaign).first()",
+        "selector = WalletLocationSelector.objects.first()",
+    ),
+    Mutation(
+        "wallet store list: campaign filter",
+        "wallet/selectors.py",
+        'stores = WalletLocation.objects.filter(campaign=campaign).order_by("id")',
+        'stores = WalletLocation.objects.order_by("id")',
+    ),
+    Mutation(
+        "wallet store delete: campaign filter",
+        "wallet/services/locations.py",
+        "campaign=campaign, pk=parse_id(location_id)",
+        "pk=parse_id(location_id)",
+    ),
     # --- import ------------------------------------------------------------------------
     Mutation(
         "import person lookups (SQLite): company filter",

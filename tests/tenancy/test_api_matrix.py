@@ -40,6 +40,7 @@ KWARGS: dict[str, tuple[tuple[str, ...], bool]] = {
     "wallet_id": (("wallet_id",), True),
     "wallet_item_id": (("wallet_item_id",), True),
     "wallet_message_id": (("wallet_message_id",), True),
+    "wallet_location_id": (("wallet_location_id",), True),
     "pool_id": (("pool_id",), True),
     "code": (("code",), True),
 }
@@ -91,6 +92,35 @@ BODIES = {
     ("wallet-campaign", "put"): lambda t: {"campaign": {"name": "hacked"}},
     ("wallet-item", "put"): lambda t: {"tokens": {"first_name": "hacked"}},
     ("wallet-messages", "post"): lambda t: {"message": {"template": "hacked"}},
+    ("wallet-passbook-template", "post"): lambda t: {
+        "passbook_template": {
+            "pass_description": "hacked",
+            "colors": {"background": "#000000", "foreground": "#000000", "label": "#000000"},
+            "images": {
+                "logo": {"url": "https://h.example/l.png"},
+                "icon": {"url": "https://h.example/i.png"},
+            },
+        }
+    },
+    ("wallet-passbook-template", "put"): lambda t: {"passbook_template": {"logo_text": "hacked"}},
+    ("wallet-google-template", "post"): lambda t: {
+        "wallet_template": {
+            "title": "hacked",
+            "issuer": "hacked",
+            "logo": {"url": "https://h.example/l.png"},
+            "barcode": {"type": "QR_CODE", "value": "hacked"},
+        }
+    },
+    ("wallet-google-template", "put"): lambda t: {"wallet_template": {"title": "hacked"}},
+    ("wallet-location-selector", "post"): lambda t: {
+        "location_selector": {"header": {"title": "hacked"}}
+    },
+    ("wallet-location-selector", "put"): lambda t: {
+        "location_selector": {"header": {"title": "hacked"}}
+    },
+    ("wallet-locations-bulk", "post"): lambda t: {
+        "locations": [{"name": "hacked", "latitude": "1", "longitude": "1"}]
+    },
     ("incentive-pool-list", "post"): lambda t: {"name": "hacked"},
     ("incentive-pool-detail", "put"): lambda t: {"name": "hacked", "issuance_allowed": False},
     ("incentive-pool-codes", "post"): lambda t: {"codes": ["HACKED-1"]},

@@ -268,6 +268,60 @@ def build_tenant(marker: str, digit: str, extra_callback_types: tuple[str, ...] 
     tenant.ids["wallet_item_id"] = item.uuid
     tenant.ids["wallet_message_id"] = message["wallet_message_id"]
 
+    # The campaign's templates, location selector and a store, through the API.
+    wallet_base = f"{base}/campaigns/wallet/{wallet_campaign.wallet_id}"
+    _ok(
+        api.post(
+            f"{wallet_base}/passbook_template",
+            {
+                "passbook_template": {
+                    "pass_description": f"{marker} pass",
+                    "colors": {
+                        "background": "#112233",
+                        "foreground": "#ffffff",
+                        "label": "#cccccc",
+                    },
+                    "images": {
+                        "logo": {"url": f"https://{marker}.example.com/logo.png"},
+                        "icon": {"url": f"https://{marker}.example.com/icon.png"},
+                    },
+                }
+            },
+        ),
+        201,
+    )
+    _ok(
+        api.post(
+            f"{wallet_base}/wallet_template",
+            {
+                "wallet_template": {
+                    "title": f"{marker} title",
+                    "issuer": f"{marker} issuer",
+                    "logo": {"url": f"https://{marker}.example.com/logo.png"},
+                    "barcode": {"type": "QR_CODE", "value": f"{marker}-code"},
+                }
+            },
+        ),
+        201,
+    )
+    _ok(
+        api.post(
+            f"{wallet_base}/location_selector",
+            {"location_selector": {"header": {"title": f"{marker} stores"}}},
+        ),
+        201,
+    )
+    store = _ok(
+        api.post(
+            f"{wallet_base}/locations/bulk",
+            {"locations": [{"name": f"{marker} store", "zip": f"{marker}-zip",
+                            "latitude": "41.8781", "longitude": "-87.6298"}]},
+            HTTP_IDEMPOTENCY_KEY=f"{marker}-stores",
+        ),
+        201,
+    )[0]  # fmt: skip
+    tenant.ids["wallet_location_id"] = store["id"]
+
     # A saved segment and a finished bulk action (the persons list's), made by model.
     segment = apps.get_model("mobiledb", "Segment").objects.create(
         company=company, name=f"{marker} segment", filters={"tag": f"{marker}-vip"}

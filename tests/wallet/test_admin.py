@@ -3,12 +3,23 @@ services; items searchable and editable (edits push); the person page shows pass
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
 from tests.factories import CompanyFactory, PersonFactory
 from vibesweb.tenancy.services import api_user_create
-from wallet.models import DeviceRegistration, WalletCampaign, WalletItem, WalletMessage, WalletPush
+from wallet.models import (
+    DeviceRegistration,
+    WalletCampaign,
+    WalletItem,
+    WalletLocation,
+    WalletLocationSelector,
+    WalletMessage,
+    WalletPush,
+    WalletTemplate,
+)
 from wallet.services.campaigns import wallet_campaign_create
 from wallet.services.installs import device_register
 from wallet.services.items import wallet_item_open
@@ -124,9 +135,25 @@ def test_a_bad_colour_is_a_form_error(marketer, company, rows):
     assert not WalletCampaign.objects.filter(name="Admin Card").exists()
 
 
+# The campaign page's inlines: (formset prefix, rows posted).
+INLINES = ("templates", "location_selector", "locations")
+
+
+def inline_rows(rows: dict[str, list[dict]] | None = None) -> dict:
+    """The inline formsets' POST data: `rows` per prefix (none by default)."""
+    data = {}
+    for prefix in INLINES:
+        posted = (rows or {}).get(prefix, [])
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(posted))
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+        for index, row in enumerate(posted):
+            data.update({f"{prefix}-{index}-{name}": value for name, value in row.items()})
+    return data
+
+
 def test_the_type_cannot_be_changed_in_the_admin(marketer, rows):
     campaign = rows["mine"]["campaign"]
-    data = design_form(campaign.company, type="offer", name="Renamed")
+    data = design_form(campaign.company, type="offer", name="Renamed") | inline_rows()
     response = marketer.post(f"/admin/wallet/walletcampaign/{campaign.pk}/change/", data)
     assert response.status_code == 302
     campaign.refresh_from_db()
@@ -206,3 +233,56 @@ def test_the_person_page_shows_their_passes(marketer, company, rows):
     html = marketer.get(f"/admin/mobiledb/person/{person.pk}/change/").content.decode()
     assert "wallet passes" in html.lower()
     assert "item-mine" in html
+
+
+def test_the_campaign_page_adds_stores_a_selector_and_a_template_that_reach_passes(
+    marketer, rows, django_capture_on_commit_callbacks
+):
+    campaign = rows["mine"]["campaign"]
+    template = {"pass_description": "Card", "logo_text": "From the admin",
+                "colors": {"background": "#000000", "foreground": "#ffffff", "label": "#ffffff"},
+                "images": {"logo": {"url": "https://x.example/l.png"},
+                           "icon": {"url": "https://x.example/i.png"}}}  # fmt: skip
+    posted = inline_rows(
+        {
+            "templates": [{"kind": "passbook", "active": "on", "body": json.dumps(template)}],
+            "location_selector": [{"title": "Pick", "add_to_wallet_language": "en-US"}],
+            "locations": [{"name": "Admin store", "latitude": "41.5", "longitude": "-87.5"}],
+        }
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = marketer.post(
+            f"/admin/wallet/walletcampaign/{campaign.pk}/change/",
+            design_form(campaign.company) | posted,
+        )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    store = WalletLocation.objects.get()
+    assert (store.company, store.campaign, store.name) == (
+        campaign.company,
+        campaign,
+        "Admin store",
+    )
+    assert WalletLocationSelector.objects.get().company == campaign.company
+    assert WalletTemplate.objects.get().body["logo_text"] == "From the admin"
+    assert WalletPush.objects.filter(push_token="tok-mine").exists()  # the pass was told
+
+
+@pytest.mark.parametrize(
+    ("prefix", "row", "message"),
+    [
+        ("templates", {"kind": "passbook", "body": '{"pass_description": "x"}'},
+         "colors is required"),
+        ("locations", {"name": "Far", "latitude": "95", "longitude": "1"}, "latitude must be"),
+        ("location_selector", {"background_color": "red", "add_to_wallet_language": "en-US"},
+         "a hex colour"),
+    ],
+)  # fmt: skip
+def test_bad_inline_rows_are_form_errors(marketer, rows, prefix, row, message):
+    campaign = rows["mine"]["campaign"]
+    response = marketer.post(
+        f"/admin/wallet/walletcampaign/{campaign.pk}/change/",
+        design_form(campaign.company) | inline_rows({prefix: [row]}),
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not WalletLocation.objects.exists() and not WalletTemplate.objects.exists()

@@ -143,3 +143,89 @@ class MessageOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     url = serializers.CharField()
+
+
+# --- the platform's templates, locations and location selector (reference OpenAPI) ----------
+
+
+class PassbookTemplateBody(serializers.Serializer):
+    passbook_template = serializers.JSONField(
+        help_text="appleWalletTemplateBody: pass_description, colors and images required."
+    )
+
+
+class GoogleTemplateBody(serializers.Serializer):
+    wallet_template = serializers.JSONField(
+        help_text="googleWalletTemplateBody: title, issuer, logo and barcode required."
+    )
+
+
+class TemplateOutput(serializers.Serializer):
+    id = serializers.CharField()
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class StoreLocation(serializers.Serializer):
+    location_id = serializers.CharField(required=False)
+    name = serializers.CharField(required=False)
+    address = serializers.CharField(required=False)
+    address_2 = serializers.CharField(required=False)
+    city = serializers.CharField(required=False)
+    state = serializers.CharField(required=False)
+    zip = serializers.CharField(required=False)
+    phone_number = serializers.CharField(required=False)
+    store_hours = serializers.CharField(required=False)
+    latitude = serializers.CharField(help_text="-90 to 90")
+    longitude = serializers.CharField(help_text="-180 to 180")
+    notification_message = serializers.CharField(required=False)
+
+
+class StoreLocationOutput(StoreLocation):
+    id = serializers.IntegerField()
+
+
+class StoreLocationsBulk(serializers.Serializer):
+    locations = StoreLocation(many=True)
+
+
+class SelectorImage(serializers.Serializer):
+    url = serializers.CharField(required=False)
+
+
+class SelectorHeader(serializers.Serializer):
+    title = serializers.CharField(required=False)
+    tagline = serializers.CharField(required=False)
+
+
+class SelectorColors(serializers.Serializer):
+    background = serializers.CharField(required=False)
+    foreground = serializers.CharField(required=False)
+    label = serializers.CharField(required=False)
+
+
+class LocationSelector(serializers.Serializer):
+    image = SelectorImage(required=False)
+    header = SelectorHeader(required=False)
+    colors = SelectorColors(required=False)
+    fontsize = serializers.IntegerField(required=False)
+    include_zipcode = serializers.BooleanField(required=False)
+    add_to_wallet_language = serializers.ChoiceField(
+        choices=["en-US", "es-ES", "es-419", "fr-FR"], required=False
+    )
+
+
+class LocationSelectorBody(serializers.Serializer):
+    location_selector = LocationSelector()
+
+
+class LocationSelectorOutput(LocationSelector):
+    token = serializers.CharField()
+    url = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class LocationsDeleted(serializers.Serializer):
+    deleted = serializers.IntegerField()

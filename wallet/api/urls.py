@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import location_views, template_views, views
 
 
 def _both(route: str, view, name: str) -> list:
@@ -26,5 +26,42 @@ urlpatterns = [
         "/<str:wallet_id>/messages/<str:wallet_message_id>",
         views.WalletMessageDetailView.as_view(),
         "wallet-message",
+    ),
+    # The platform's templates, stores and location selector (reference OpenAPI).
+    *_both(
+        "/<str:wallet_id>/passbook_template",
+        template_views.PassbookTemplateView.as_view(),
+        "wallet-passbook-template",
+    ),
+    *_both(
+        "/<str:wallet_id>/wallet_template",
+        template_views.GoogleWalletTemplateView.as_view(),
+        "wallet-google-template",
+    ),
+    *_both(
+        "/<str:wallet_id>/location_selector",
+        location_views.WalletLocationSelectorView.as_view(),
+        "wallet-location-selector",
+    ),
+    *_both(
+        "/<str:wallet_id>/locations",
+        location_views.WalletLocationListView.as_view(),
+        "wallet-locations",
+    ),
+    # Before the one-store route: `bulk` and `delete_all` are not store ids.
+    *_both(
+        "/<str:wallet_id>/locations/bulk",
+        location_views.WalletLocationBulkView.as_view(),
+        "wallet-locations-bulk",
+    ),
+    *_both(
+        "/<str:wallet_id>/locations/delete_all",
+        location_views.WalletLocationDeleteAllView.as_view(),
+        "wallet-locations-delete-all",
+    ),
+    *_both(
+        "/<str:wallet_id>/locations/<str:wallet_location_id>",
+        location_views.WalletLocationDetailView.as_view(),
+        "wallet-location",
     ),
 ]

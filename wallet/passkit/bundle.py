@@ -20,7 +20,10 @@ from mobiledb.validation import format_platform_datetime
 
 from ..design import BARCODE_FORMATS, FIELD_GROUPS, render_text, rendered_fields
 from ..models import WalletItem
+from ..pass_templates import PASSBOOK, apple_app_id, hex6
 from ..services.items import item_expiration
+from ..services.locations import pass_locations
+from ..services.templates import template_of
 from .certificates import PassCredentials, pass_credentials
 
 CONTENT_TYPE = "application/vnd.apple.pkpass"
@@ -36,16 +39,12 @@ _APPLE_FIELD_GROUPS = {
 
 
 def pass_json(item: WalletItem, *, web_service_url: str, credentials: PassCredentials) -> dict:
-    """pass.json of `item`: the campaign's design filled from the item's tokens."""
+    """pass.json of `item`: its campaign's passbook template (or, without one, its design)
+    filled from the item's tokens, the stores it is relevant at, its notification."""
     campaign = item.campaign
-    design = campaign.design or {}
-    tokens = item.tokens
-    fields = rendered_fields(design, tokens)
-    style = {
-        _APPLE_FIELD_GROUPS[group]: [_apple_field(f) for f in fields[group]]
-        for group in FIELD_GROUPS
-        if fields[group]
-    }
+    template = template_of(campaign, PASSBOOK)
+    look = _template_look(template, item) if template is not None else _design_look(item)
+    style = look.pop("style")
     if item.notification:
         # A changed field with a changeMessage is what shows on the lock screen.
         style.setdefault("backFields", []).insert(
@@ -64,30 +63,114 @@ def pass_json(item: WalletItem, *, web_service_url: str, credentials: PassCreden
         "teamIdentifier": credentials.team_id,
         "webServiceURL": web_service_url,
         "authenticationToken": item.authentication_token,
+        **look,
+        PASS_STYLES[campaign.type]: style,
+    }
+    locations = pass_locations(item)
+    if locations:
+        document["locations"] = [_apple_location(location) for location in locations]
+    expiration = item_expiration(item)
+    if expiration:
+        document["expirationDate"] = format_platform_datetime(expiration)
+    return document
+
+
+def _design_look(item: WalletItem) -> dict:
+    """The pass.json keys the campaign's own `design` gives (no passbook template)."""
+    campaign = item.campaign
+    design = campaign.design or {}
+    tokens = item.tokens
+    fields = rendered_fields(design, tokens)
+    look: dict = {
         "organizationName": design.get("organization_name") or campaign.company.name,
         "description": campaign.description or campaign.name,
         "backgroundColor": _rgb(design.get("background_color", "#1f2937")),
         "foregroundColor": _rgb(design.get("foreground_color", "#ffffff")),
         "labelColor": _rgb(design.get("label_color", "#d1d5db")),
-        PASS_STYLES[campaign.type]: style,
+        "style": {
+            _APPLE_FIELD_GROUPS[group]: [_apple_field(f) for f in fields[group]]
+            for group in FIELD_GROUPS
+            if fields[group]
+        },
     }
     if design.get("logo_text"):
-        document["logoText"] = render_text(design["logo_text"], tokens)
+        look["logoText"] = render_text(design["logo_text"], tokens)
     if design.get("barcode"):
         barcode = design["barcode"]
-        document["barcodes"] = [
+        look["barcodes"] = [
             {
                 "format": BARCODE_FORMATS[barcode["format"]],
                 "message": render_text(barcode["message"], tokens),
                 "messageEncoding": "iso-8859-1",
             }
         ]
-    if item.locations:
-        document["locations"] = [_apple_location(location) for location in item.locations]
-    expiration = item_expiration(item)
-    if expiration:
-        document["expirationDate"] = format_platform_datetime(expiration)
-    return document
+    return look
+
+
+_TEMPLATE_REGIONS = {
+    "header": "headerFields",
+    "primary": "primaryFields",
+    "secondary": "secondaryFields",
+    "auxiliary": "auxiliaryFields",
+    "back": "backFields",
+}
+
+
+def _template_look(template: dict, item: WalletItem) -> dict:
+    """The pass.json keys of a passbook template (reference OpenAPI
+    `appleWalletTemplateBody`), its text filled from the item's tokens."""
+    campaign, tokens = item.campaign, item.tokens
+
+    def text(value: str) -> str:
+        return render_text(value, tokens)
+
+    colors = template["colors"]
+    look: dict = {
+        "organizationName": text(template.get("organization_name") or "") or campaign.company.name,
+        "description": text(template["pass_description"]) or PASS_STYLES[campaign.type],
+        "backgroundColor": _rgb(hex6(colors["background"])),
+        "foregroundColor": _rgb(hex6(colors["foreground"])),
+        "labelColor": _rgb(hex6(colors["label"])),
+        "style": {},
+    }
+    for region, apple_name in _TEMPLATE_REGIONS.items():
+        entries = template.get("fields", {}).get(region, [])
+        if entries:
+            look["style"][apple_name] = [
+                _template_field(f"{region}{index}", entry, text)
+                for index, entry in enumerate(entries)
+            ]
+    if template.get("logo_text"):
+        look["logoText"] = text(template["logo_text"])
+    barcode = template.get("barcode")
+    if barcode and barcode.get("code"):
+        entry = {
+            "format": barcode.get("type", "PKBarcodeFormatQR"),
+            "message": text(barcode["code"]),
+            "messageEncoding": "iso-8859-1",
+        }
+        if barcode.get("description"):
+            entry["altText"] = text(barcode["description"])
+        look["barcodes"] = [entry]
+    if template.get("sharing_prohibited"):
+        look["sharingProhibited"] = True
+    if template.get("nfc_message"):
+        look["nfc"] = {"message": text(template["nfc_message"])}
+    app_id = apple_app_id(template)
+    if app_id:
+        look["associatedStoreIdentifiers"] = [app_id]
+    return look
+
+
+def _template_field(key: str, entry: dict, text) -> dict:
+    field = {
+        "key": key,
+        "label": text(entry.get("label", "")),
+        "value": text(entry.get("value", "")),
+    }
+    if entry.get("change_message"):
+        field["changeMessage"] = entry["change_message"]
+    return field
 
 
 def _apple_field(field: dict) -> dict:
@@ -116,7 +199,12 @@ def pass_images(item: WalletItem) -> dict[str, bytes]:
         if data:
             images[f"{name}.png"] = data
     if "icon.png" not in images:
-        color = (campaign.design or {}).get("background_color", "#1f2937")
+        template = template_of(campaign, PASSBOOK)
+        color = (
+            hex6(template["colors"]["background"])
+            if template
+            else (campaign.design or {}).get("background_color", "#1f2937")
+        )
         images["icon.png"] = solid_png(29, 29, color)
     return images
 

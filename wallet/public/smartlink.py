@@ -17,9 +17,17 @@ from vibesweb.errors import DomainError
 from ..design import IMAGE_NAMES, rendered_fields
 from ..google import save_url
 from ..links import image_url, pkpass_url, site_root, web_service_url
-from ..models import WalletCampaign, WalletItem
+from ..models import WalletCampaign, WalletItem, WalletLocation, WalletLocationSelector
+from ..pass_templates import PASSBOOK, passbook_card_design
 from ..passkit.bundle import CONTENT_TYPE, pass_images, pkpass_build
 from ..services.items import wallet_item_open
+from ..services.location_selector import (
+    ADD_TO_WALLET,
+    selector_stores_picked,
+    selector_stores_shown,
+)
+from ..services.locations import store_as_pass_location
+from ..services.templates import template_of
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +59,22 @@ def smartlink_view(request: HttpRequest, wallet_id: str) -> HttpResponse:
         if campaign.redirect_link:
             return HttpResponseRedirect(campaign.redirect_link)
         return _page_error(request, 410, "This offer has ended", "The pass is no longer issued.")
+    selector = _selector_to_show(campaign, request)
+    picked: list[WalletLocation] = []
+    if selector is not None:
+        picked = selector_stores_picked(
+            selector=selector,
+            location=request.GET.get("location"),
+            zipcode=request.GET.get("zipcode"),
+        )
+        if picked is None:
+            return location_selector_page(request, campaign, selector)
     try:
         item, _created = wallet_item_open(
             campaign=campaign,
             wallet_item_id=request.GET.get("uuid"),
             tokens=smartlink_tokens(request),
+            locations=[store_as_pass_location(store) for store in picked],
         )
     except DomainError as error:
         messages = [entry["message"] for entry in error.as_entries()]
@@ -71,14 +90,58 @@ def smartlink_view(request: HttpRequest, wallet_id: str) -> HttpResponse:
     return render(request, "wallet/smartlink.html", context)
 
 
+def _selector_to_show(campaign: WalletCampaign, request: HttpRequest):
+    """The campaign's location selector, unless this visit opens an existing pass (the
+    store was picked when it was made)."""
+    selector = WalletLocationSelector.objects.filter(campaign=campaign).first()
+    uuid = request.GET.get("uuid")
+    if selector is None or (
+        uuid and WalletItem.objects.filter(campaign=campaign, uuid=uuid).exists()
+    ):
+        return None
+    return selector
+
+
+def location_selector_page(
+    request: HttpRequest, campaign: WalletCampaign, selector: WalletLocationSelector
+) -> HttpResponse:
+    """The branded "Add to Wallet" landing page: one link per store, each this visit's
+    own link with `location=<store id>` added; a zip code search when allowed."""
+    stores = []
+    for store in selector_stores_shown(selector):
+        query = request.GET.copy()
+        query.pop("zipcode", None)
+        query["location"] = str(store.pk)
+        stores.append({"store": store, "href": f"?{query.urlencode()}"})
+    hidden = [(name, value) for name, value in request.GET.items() if name not in HIDDEN_SKIP]
+    context = {
+        "campaign": campaign,
+        "selector": selector,
+        "stores": stores,
+        "hidden": hidden,
+        "button": ADD_TO_WALLET[selector.add_to_wallet_language],
+        "zipcode": request.GET.get("zipcode", ""),
+    }
+    return render(request, "wallet/location_selector.html", context)
+
+
+HIDDEN_SKIP = {"zipcode", "location"}
+
+
 def pass_card(campaign: WalletCampaign, tokens: dict, *, root: str) -> dict:
     """What the pass shows (the SmartLink page and the admin preview draw it alike)."""
-    design = campaign.design or {}
-    fields = rendered_fields(design, tokens)
     images = {
         name: image_url(campaign, name, root) if getattr(campaign, f"{name}_image") else None
         for name in IMAGE_NAMES
     }
+    template = template_of(campaign, PASSBOOK)
+    if template is not None:  # the pass is built from it (wallet.passkit.bundle)
+        design = passbook_card_design(template)
+        for name in ("logo", "strip"):
+            images[name] = (template["images"].get(name) or {}).get("url") or images[name]
+    else:
+        design = campaign.design or {}
+    fields = rendered_fields(design, tokens)
     return {"design": design, "fields": fields, "images": images, "name": campaign.name}
 
 

@@ -84,10 +84,15 @@ def item_uuid_clean(value: str | None) -> str:
 
 
 def wallet_item_open(
-    *, campaign: WalletCampaign, wallet_item_id: str | None, tokens: dict
+    *,
+    campaign: WalletCampaign,
+    wallet_item_id: str | None,
+    tokens: dict,
+    locations: list[dict] | None = None,
 ) -> tuple[WalletItem, bool]:
-    """The SmartLink's item: created with `tokens` on the first visit, else the existing
-    one unchanged (an unsigned link never rewrites a pass). Returns (item, created)."""
+    """The SmartLink's item: created with `tokens` (and the `locations` of the stores the
+    customer picked on the location selector) on the first visit, else the existing one
+    unchanged (an unsigned link never rewrites a pass). Returns (item, created)."""
     wallet_item_id = item_uuid_clean(wallet_item_id)
     existing = WalletItem.objects.filter(campaign=campaign, uuid=wallet_item_id).first()
     if existing is not None:
@@ -96,6 +101,7 @@ def wallet_item_open(
     tokens = tokens_clean(tokens, allow_null=False)
     item = WalletItem(company_id=campaign.company_id, campaign=campaign, uuid=wallet_item_id)
     item.tokens = dict(tokens)
+    item.locations = list(locations or [])[:MAX_LOCATIONS]
     item.group_code = str(tokens.get("group_code", ""))[:MAX_GROUP_CODE]
     item.person = _person_of(campaign, tokens)
     item.update_tag = now_tag()
