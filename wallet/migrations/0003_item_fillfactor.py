@@ -22,6 +22,6 @@ def fillfactor(value: int):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("wallet", "0001_initial")]
+    dependencies = [("wallet", "0002_templates_locations")]
 
     operations = [migrations.RunPython(fillfactor(45), fillfactor(100))]
