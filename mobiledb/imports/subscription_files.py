@@ -50,7 +50,8 @@ from ..subscriptions.services import (
     subscription_removed_body,
 )
 from ..validation import normalize_mdn
-from .engine import CHUNK_SIZE, ImportStopped, lease
+from .checkpoint import ImportStopped, lease
+from .engine import CHUNK_SIZE
 from .models import PersonImport, PersonImportError
 from .parser import PersonsFile, check_encoding
 from .report import original_row
