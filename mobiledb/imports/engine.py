@@ -104,7 +104,7 @@ class ImportRun:
             checked = (check(chunk) for chunk in _chunks(records, self.chunk_size))
             store.refresh_statistics()
             with (
-                _no_cyclic_garbage_collection(),
+                no_cyclic_garbage_collection(),
                 _quick_thread_switches(),
                 store.index_probes_only(),
                 closing(checked),
@@ -318,7 +318,7 @@ _LOW_62 = (1 << 62) - 1
 
 
 @contextmanager
-def _no_cyclic_garbage_collection():
+def no_cyclic_garbage_collection():
     """Pause the cyclic garbage collector while rows stream through.
 
     Rows make no reference cycles (row errors are kept without their tracebacks), so
