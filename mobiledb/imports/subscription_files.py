@@ -71,6 +71,8 @@ _COLUMNS = {
     OPT_OUTS: {*_IDENTIFIERS, "subscription_list_id", "opt_out_reason"},
 }
 _OPT_OUT_REASONS = frozenset(Subscription.OptOutReason.values)
+_IMPORT = ConsentRecord.Channel.IMPORT.value
+_OPT_OUT = ConsentRecord.Action.OPT_OUT.value
 # A file that does not say why: the numbers were opted out in bulk.
 DEFAULT_OPT_OUT_REASON = Subscription.OptOutReason.BULK_OPT_OUT
 
@@ -145,6 +147,9 @@ class SubscriptionFileRun:
             persons_file = PersonsFile(stream)
             self.delimiter = persons_file.layout.delimiter
             self.columns = self._checked_columns(persons_file.layout.columns)
+            self.width = len(self.columns)
+            self.identifier_at = [(name, self.columns[name]) for name in _IDENTIFIERS
+                                  if name in self.columns]  # fmt: skip
             records = persons_file.records()
             for _ in itertools.islice(records, self.person_import.records_done):
                 pass  # resume: these are in the database already
@@ -208,27 +213,22 @@ class SubscriptionFileRun:
 
     def _read(self, line: int, cells: list[str]) -> SubscriptionRow:
         cells = [unescape_cell(cell) if cell[:1] == "'" else cell for cell in cells]
-        at = self.columns
-        count = len(cells)
-
-        def cell(name: str) -> str:
-            position = at.get(name)
-            return cells[position].strip() if position is not None and position < count else ""
-
-        for identifier in _IDENTIFIERS:
-            value = cell(identifier)
+        if len(cells) < self.width:
+            cells += [""] * (self.width - len(cells))
+        for identifier, at in self.identifier_at:  # noqa: B007 - the one found is used
+            value = cells[at].strip()
             if value:
                 break
         else:
             raise MissingIdentifier()
-        cells += [""] * (len(at) - count)
         key = value
         if identifier == "mdn":
             value = key = normalize_mdn(value, api_version=2)
         elif identifier == "person_key":
             value = value.lower()
             key = _key_hex(value)
-        list_text = cell("subscription_list_id")
+        cell = self._cell
+        list_text = cell(cells, "subscription_list_id")
         list_id = parse_id(list_text) if list_text else None
         if list_text and list_id is None:
             raise SubscriptionListNotFound(f"Subscription list {list_text[:40]!r} not found")
@@ -236,14 +236,18 @@ class SubscriptionFileRun:
         if self.kind == SUBSCRIPTIONS:
             if row.list_id is None:
                 raise SubscriptionListNotFound("The row names no subscription_list_id")
-            row.opt_in_date = _opt_in_date(cell("opt_in_date"), self.now)
-            row.source = cell("source")[:500]
+            row.opt_in_date = _opt_in_date(cell(cells, "opt_in_date"), self.now)
+            row.source = cell(cells, "source")[:500]
         else:
-            reason = cell("opt_out_reason") or DEFAULT_OPT_OUT_REASON
+            reason = cell(cells, "opt_out_reason") or DEFAULT_OPT_OUT_REASON
             if reason not in _OPT_OUT_REASONS:
                 raise InvalidOptOutReason(f"Unknown opt_out_reason '{reason[:40]}'")
             row.reason = reason
         return row
+
+    def _cell(self, cells: list[str], name: str) -> str:
+        at = self.columns.get(name)
+        return cells[at].strip() if at is not None else ""
 
     def _lists(self, list_ids: set[int]) -> dict[int, SubscriptionList]:
         # Company-scoped: another company's list id is "not found", like an unknown one.
@@ -298,7 +302,7 @@ class SubscriptionFileRun:
         source = f"import {self.person_import.file_name} row {row.line}"
         if row.source:
             source += f"; collected at: {row.source}"
-        return Actor(channel=ConsentRecord.Channel.IMPORT, source=source)
+        return Actor(channel=_IMPORT, source=source)
 
     def _subscribe(self, rows: list[SubscriptionRow], lists: dict,
                    subscriptions: dict[int, list[tuple]]) -> tuple[int, int]:  # fmt: skip
@@ -349,24 +353,29 @@ class SubscriptionFileRun:
         """`active`: person id -> its active subscriptions as (id, list id, opt-in date,
         campaign id), in id order."""
         ended, entries, silenced, unchanged = [], [], {}, 0
-        entry = self._opt_out_entry
+        now, file_name = self.now, self.person_import.file_name
         for row in rows:
             person = row.person
             mine = active.get(person.pk, ()) if person is not None else ()
             if row.list_id is not None:
                 mine = [s for s in mine if s[1] == row.list_id]
+            mdn, person_id = (person.mdn, person.pk) if person is not None else (row.value, None)
+            actor = Actor(_IMPORT, f"import {file_name} row {row.line}")
             for subscription in mine:
                 ended.append((row, subscription))
-                entries.append(entry(row, subscription[1]))
+                entries.append(ConsentEntry(mdn, person_id, _OPT_OUT, subscription[1], None,
+                                            actor, now))  # fmt: skip
             if mine:
                 ended_ids = {s[0] for s in mine}
                 active[person.pk] = [s for s in active[person.pk] if s[0] not in ended_ids]
             else:
                 unchanged += 1
-                entries.append(entry(row, row.list_id))
-            mdn = person.mdn if person is not None else row.value
+                entries.append(ConsentEntry(mdn, person_id, _OPT_OUT, row.list_id, None, actor,
+                                            now))  # fmt: skip
             if row.list_id is None and mdn:
-                silenced.setdefault(mdn, set()).update(s[1] for s in mine)
+                ended_lists = silenced.setdefault(mdn, set())
+                if mine:
+                    ended_lists.update(s[1] for s in mine)
         by_reason: dict[str, list[int]] = {}
         for row, subscription in ended:
             by_reason.setdefault(row.reason, []).append(subscription[0])
@@ -398,16 +407,6 @@ class SubscriptionFileRun:
         company = self.company
         return lambda api_version: subscription_removed_body(
             ended, company=company, person=row.person
-        )
-
-    def _opt_out_entry(self, row: SubscriptionRow, list_id: int | None) -> ConsentEntry:
-        return ConsentEntry(
-            mdn=row.person.mdn if row.person is not None else row.value,
-            person_id=row.person.pk if row.person is not None else None,
-            action=ConsentRecord.Action.OPT_OUT,
-            subscription_list_id=list_id,
-            actor=self._actor(row),
-            occurred_at=self.now,
         )
 
     def _silence(self, silenced: dict[str, set[int]]) -> None:

@@ -24,15 +24,29 @@ _SUPPRESSED = SuppressedNumber._meta.db_table
 
 
 def _wanted(values: list[str]) -> tuple[str, object]:
-    """(SQL of a one-column table `w(value)` joined to the next table, its parameter)
-    holding `values` (texts): the next table is probed once per value."""
+    """(SQL of a one-column table `w(value)` holding `values` (texts), its parameter)."""
     if connection.vendor == "postgresql":
-        # index_probes_only (the run's settings) makes the join a probe per value.
         array, param = sql_array(values, "text")
-        return f"unnest({array}) AS w(value) JOIN", param
-    # CROSS JOIN: SQLite keeps this order. Left to itself, with a table it had no
-    # statistics of, it scanned the company's rows and the values once per row.
-    return "json_each(%s) AS w CROSS JOIN", orjson.dumps(values).decode()
+        return f"unnest({array}) AS w(value)", param
+    return "json_each(%s) AS w", orjson.dumps(values).decode()
+
+
+def _probe(join: str, table: str, alias: str, columns: str, condition: str) -> str:
+    """`join` ("CROSS" or "LEFT") the rows of `table` meeting `condition` to each row
+    before, as an index probe per row, whatever the planner knows of the tables.
+
+    A table the run fills (silenced numbers) has no statistics yet: left to themselves,
+    both databases scanned it whole and the chunk's values once per row of it. SQLite
+    keeps the order of a CROSS JOIN; PostgreSQL probes a LATERAL subquery per row, and
+    OFFSET 0 keeps it from being flattened into a join it would reorder.
+    """
+    if connection.vendor == "postgresql":
+        on = " ON true" if join == "LEFT" else ""
+        return (
+            f"{join} JOIN LATERAL (SELECT {columns} FROM {table} AS {alias} "
+            f"WHERE {condition} OFFSET 0) AS {alias}{on}"
+        )
+    return f"{join} JOIN {table} AS {alias} ON {condition}"
 
 
 def _fetch(sql: str, params: list) -> list[tuple]:
@@ -55,16 +69,18 @@ def persons_with_active_subscriptions(company_id: int, column: str, values: list
     if not values:
         return []
     wanted, param = _wanted(sorted(values))  # sorted: the probes walk the index in order
-    match = (
-        "w.value::uuid"
-        if column == "person_key" and connection.vendor == "postgresql"
-        else ("w.value")
-    )
+    postgres = connection.vendor == "postgresql"
+    match = "w.value::uuid" if column == "person_key" and postgres else "w.value"
+    persons = _probe("CROSS", _PERSONS, "p", "p.id, p.mdn, p.external_person_id",
+                     f"p.company_id = %s AND p.{column} = {match}")  # fmt: skip
+    subscriptions = _probe(
+        "LEFT", _SUBSCRIPTIONS, "s",
+        "s.id, s.subscription_list_id, s.opt_in_date, s.acquisition_campaign_id",
+        "s.person_id = p.id AND s.opt_out_date IS NULL",
+    )  # fmt: skip
     sql = (
         "SELECT w.value, p.id, p.mdn, p.external_person_id, s.id, s.subscription_list_id, "
-        f"s.opt_in_date, s.acquisition_campaign_id FROM {wanted} "
-        f"{_PERSONS} AS p ON p.company_id = %s AND p.{column} = {match} "
-        f"LEFT JOIN {_SUBSCRIPTIONS} AS s ON s.person_id = p.id AND s.opt_out_date IS NULL "
+        f"s.opt_in_date, s.acquisition_campaign_id FROM {wanted} {persons} {subscriptions} "
         "ORDER BY s.id"
     )
     return _fetch(sql, [param, company_id])
@@ -75,10 +91,9 @@ def suppressed_numbers(company_id: int, mdns: list[str]) -> dict[str, tuple[int,
     if not mdns:
         return {}
     wanted, param = _wanted(sorted(mdns))
-    sql = (
-        f"SELECT s.mdn, s.id, s.ended_list_ids FROM {wanted} "
-        f"{_SUPPRESSED} AS s ON s.company_id = %s AND s.mdn = w.value"
-    )
+    suppressed = _probe("CROSS", _SUPPRESSED, "s", "s.mdn, s.id, s.ended_list_ids",
+                        "s.company_id = %s AND s.mdn = w.value")  # fmt: skip
+    sql = f"SELECT s.mdn, s.id, s.ended_list_ids FROM {wanted} {suppressed}"
     return {
         mdn: (pk, ended if isinstance(ended, list) else orjson.loads(ended))
         for mdn, pk, ended in _fetch(sql, [param, company_id])

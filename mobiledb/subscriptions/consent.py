@@ -153,17 +153,21 @@ def _insert(rows: list[tuple]) -> None:
 
 
 def _copy_data(rows: list[tuple], at: int) -> bytes:
-    """The rows as COPY's text format, a line each, built in one go."""
+    """The rows as COPY's text format, a line each, built in one go (LEDGER_COLUMNS)."""
     times = {moment: moment.isoformat() for moment in {row[at] for row in rows}}
+    text = copy_text
     lines = [
-        "\t".join(
-            NULL if value is None else copy_text(value) if isinstance(value, str) else str(value)
-            for value in (*row[:at], times[row[at]], *row[at + 1 :])
-        )
-        for row in rows
-    ]
-    lines.append("")
-    return "\n".join(lines).encode()
+        f"{company_id}\t{sequence}\t{text(mdn)}\t{_number(person_id)}\t{text(action)}\t"
+        f"{_number(list_id)}\t{_number(campaign_id)}\t{text(channel)}\t{text(source)}\t"
+        f"{text(words)}\t{times[occurred_at]}\t{previous}\t{hash_}\n"
+        for (company_id, sequence, mdn, person_id, action, list_id, campaign_id, channel,
+             source, words, occurred_at, previous, hash_) in rows
+    ]  # fmt: skip
+    return "".join(lines).encode()
+
+
+def _number(value: int | None) -> str:
+    return NULL if value is None else str(int(value))
 
 
 def record_hash(record: ConsentRecord) -> str:
