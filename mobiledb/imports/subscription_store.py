@@ -139,12 +139,15 @@ def numbers_suppress(company_id: int, new: list[tuple[str, list]], changed: list
             with binary_cursor() as cursor, cursor.copy(copy_sql) as copy:
                 copy.write(data.encode())
     elif new:
+        # One statement, its rows from one JSON parameter (see consent._insert).
         stamp = connection.ops.adapt_datetimefield_value(now)
+        payload = orjson.dumps([(mdn, orjson.dumps(ended).decode()) for mdn, ended in new])
         with connection.cursor() as cursor:
-            cursor.executemany(
+            cursor.execute(
                 f"INSERT INTO {_SUPPRESSED} (company_id, mdn, ended_list_ids, created_at) "
-                "VALUES (%s, %s, %s, %s)",
-                [(company_id, mdn, orjson.dumps(ended).decode(), stamp) for mdn, ended in new],
+                "SELECT %s, json_extract(value, '$[0]'), json_extract(value, '$[1]'), %s "
+                "FROM json_each(%s)",
+                [company_id, stamp, payload.decode()],
             )
     if changed:
         cast = "::jsonb" if connection.vendor == "postgresql" else ""
