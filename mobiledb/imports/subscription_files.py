@@ -55,10 +55,9 @@ from .parser import PersonsFile, check_encoding
 from .rows import unescape_cell
 from .store import PersonStore
 from .subscription_store import (
-    numbers_suppress,
+    numbers_silence,
     persons_with_active_subscriptions,
     subscriptions_end,
-    suppressed_numbers,
 )
 
 logger = logging.getLogger(__name__)
@@ -382,7 +381,8 @@ class SubscriptionFileRun:
         for reason, ids in by_reason.items():
             subscriptions_end(ids, reason, self.now)
         consent_records_append(company=self.company, entries=entries)
-        self._silence(silenced)
+        # Numbers opted out of every list: nothing more is sent to them (as after STOP).
+        numbers_silence(self.company.pk, silenced, self.now)
         callback_events_emit_bulk(
             company=self.company,
             callback_type="subscription_removed",
@@ -408,22 +408,6 @@ class SubscriptionFileRun:
         return lambda api_version: subscription_removed_body(
             ended, company=company, person=row.person
         )
-
-    def _silence(self, silenced: dict[str, set[int]]) -> None:
-        """Numbers opted out of every list: nothing more is sent to them (as after STOP)."""
-        if not silenced:
-            return
-        existing = suppressed_numbers(self.company.pk, list(silenced))
-        new, changed = [], []
-        for mdn, ended in silenced.items():
-            if mdn not in existing:
-                new.append((mdn, sorted(ended)))
-                continue
-            pk, before = existing[mdn]
-            merged = sorted(set(before) | ended)
-            if merged != before:
-                changed.append((pk, merged))
-        numbers_suppress(self.company.pk, new, changed, self.now)
 
     # --- checkpoint -------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import orjson
 from django.db import connection
 
-from ..bulk import binary_cursor, copy_text, sql_array
+from ..bulk import binary_cursor, sql_array
 from ..persons.models import Person
 from ..subscriptions.models import Subscription, SuppressedNumber
 
@@ -86,20 +86,6 @@ def persons_with_active_subscriptions(company_id: int, column: str, values: list
     return _fetch(sql, [param, company_id])
 
 
-def suppressed_numbers(company_id: int, mdns: list[str]) -> dict[str, tuple[int, list]]:
-    """mdn -> (id, ended_list_ids) of the company's silenced numbers among `mdns`."""
-    if not mdns:
-        return {}
-    wanted, param = _wanted(sorted(mdns))
-    suppressed = _probe("CROSS", _SUPPRESSED, "s", "s.mdn, s.id, s.ended_list_ids",
-                        "s.company_id = %s AND s.mdn = w.value")  # fmt: skip
-    sql = f"SELECT s.mdn, s.id, s.ended_list_ids FROM {wanted} {suppressed}"
-    return {
-        mdn: (pk, ended if isinstance(ended, list) else orjson.loads(ended))
-        for mdn, pk, ended in _fetch(sql, [param, company_id])
-    }
-
-
 def subscriptions_end(ids: list[int], reason: str, now: datetime) -> None:
     """Opt the subscriptions `ids` out at `now` for `reason`."""
     if not ids:
@@ -122,37 +108,68 @@ def subscriptions_end(ids: list[int], reason: str, now: datetime) -> None:
         )
 
 
-def numbers_suppress(company_id: int, new: list[tuple[str, list]], changed: list[tuple[int, list]],
-                     now: datetime) -> None:  # fmt: skip
-    """Silence the `new` numbers, as (mdn, ended list ids), and set `changed` silenced
-    numbers' ended list ids, as (id, ended list ids)."""
+def numbers_silence(company_id: int, silenced: dict[str, set[int]], now: datetime) -> None:
+    """Silence the numbers of `silenced` (mdn -> the list ids the opt-out ended): new ones
+    are added, and a number silenced already gets the lists added to its ended ones."""
+    if not silenced:
+        return
     if connection.vendor == "postgresql":
+        _silence_postgresql(company_id, silenced, now)
+        return
+    existing = _suppressed_numbers(company_id, list(silenced))
+    new, changed = [], []
+    for mdn, ended in silenced.items():
+        if mdn not in existing:
+            new.append((mdn, orjson.dumps(sorted(ended)).decode()))
+            continue
+        pk, before = existing[mdn]
+        merged = sorted(set(before) | ended)
+        if merged != before:
+            changed.append((orjson.dumps(merged).decode(), pk))
+    with connection.cursor() as cursor:
         if new:
-            stamp = now.isoformat()
-            data = "".join(
-                f"{company_id}\t{copy_text(mdn)}\t{orjson.dumps(ended).decode()}\t{stamp}\n"
-                for mdn, ended in new
-            )
-            copy_sql = (
-                f"COPY {_SUPPRESSED} (company_id, mdn, ended_list_ids, created_at) FROM STDIN"
-            )
-            with binary_cursor() as cursor, cursor.copy(copy_sql) as copy:
-                copy.write(data.encode())
-    elif new:
-        # One statement, its rows from one JSON parameter (see consent._insert).
-        stamp = connection.ops.adapt_datetimefield_value(now)
-        payload = orjson.dumps([(mdn, orjson.dumps(ended).decode()) for mdn, ended in new])
-        with connection.cursor() as cursor:
+            # One statement, its rows from one JSON parameter (see consent._insert).
             cursor.execute(
                 f"INSERT INTO {_SUPPRESSED} (company_id, mdn, ended_list_ids, created_at) "
                 "SELECT %s, json_extract(value, '$[0]'), json_extract(value, '$[1]'), %s "
                 "FROM json_each(%s)",
-                [company_id, stamp, payload.decode()],
-            )
-    if changed:
-        cast = "::jsonb" if connection.vendor == "postgresql" else ""
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {_SUPPRESSED} SET ended_list_ids = %s{cast} WHERE id = %s",
-                [(orjson.dumps(ended).decode(), pk) for pk, ended in changed],
-            )
+                [company_id, connection.ops.adapt_datetimefield_value(now),
+                 orjson.dumps(new).decode()],
+            )  # fmt: skip
+        if changed:
+            cursor.executemany(f"UPDATE {_SUPPRESSED} SET ended_list_ids = %s WHERE id = %s",
+                               changed)  # fmt: skip
+
+
+def _silence_postgresql(company_id: int, silenced: dict[str, set[int]], now: datetime) -> None:
+    """One upsert: the unique index the insert probes anyway finds the numbers silenced
+    already (a lookup before cost as much again), and a concurrent STOP of the same number
+    is merged instead of failing the chunk."""
+    mdns, mdn_param = sql_array(list(silenced), "text")
+    ended, ended_param = sql_array(
+        [orjson.dumps(sorted(lists)).decode() for lists in silenced.values()], "text"
+    )
+    with binary_cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_SUPPRESSED} AS x (company_id, mdn, ended_list_ids, created_at) "
+            f"SELECT %s, v.mdn, v.ended::jsonb, %s FROM unnest({mdns}, {ended}) AS v(mdn, ended) "
+            "ON CONFLICT (company_id, mdn) DO UPDATE SET ended_list_ids = ("
+            "SELECT jsonb_agg(DISTINCT e ORDER BY e) "
+            "FROM jsonb_array_elements(x.ended_list_ids || excluded.ended_list_ids) AS e) "
+            "WHERE NOT x.ended_list_ids @> excluded.ended_list_ids",
+            [company_id, now, mdn_param, ended_param],
+        )
+
+
+def _suppressed_numbers(company_id: int, mdns: list[str]) -> dict[str, tuple[int, list]]:
+    """mdn -> (id, ended_list_ids) of the company's silenced numbers among `mdns`."""
+    if not mdns:
+        return {}
+    wanted, param = _wanted(sorted(mdns))
+    suppressed = _probe("CROSS", _SUPPRESSED, "s", "s.mdn, s.id, s.ended_list_ids",
+                        "s.company_id = %s AND s.mdn = w.value")  # fmt: skip
+    sql = f"SELECT s.mdn, s.id, s.ended_list_ids FROM {wanted} {suppressed}"
+    return {
+        mdn: (pk, ended if isinstance(ended, list) else orjson.loads(ended))
+        for mdn, pk, ended in _fetch(sql, [param, company_id])
+    }
