@@ -368,3 +368,20 @@ def test_opting_out_a_silenced_number_adds_the_lists_it_ends(company, write_file
     assert silenced.ended_list_ids == sorted([news.pk, deals.pk])
     assert active_lists(person) == set()
     assert consent_ledger_verify(company=company).intact
+
+
+def test_an_opt_outs_file_leaves_another_companys_twin_number_alone(company, write_file):
+    other = CompanyFactory(key="OTHER")
+    theirs = SubscriptionListFactory(company=other)
+    twin = PersonFactory(company=other, mdn="+12295550001")
+    subscription_add(person=twin, subscription_list=theirs)
+    SuppressedNumber.objects.create(company=other, mdn="+12295550002", ended_list_ids=[])
+    run_command("ACME", write_file("t.opt_outs", "mdn\n2295550001\n2295550002\n"))
+    assert active_lists(twin) == {theirs.pk}
+    assert set(SuppressedNumber.objects.filter(company=company).values_list("mdn", flat=True)) == {
+        "+12295550001",
+        "+12295550002",
+    }
+    assert list(SuppressedNumber.objects.filter(company=other).values_list("mdn", flat=True)) == [
+        "+12295550002"
+    ]
