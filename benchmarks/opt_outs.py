@@ -9,18 +9,23 @@ half are unknown (recorded in the ledger all the same). Each database, in a fres
 the import through the engine (`person_import_run`, as the task and the command run it),
 then the reference: the same rows read from the same file and written raw into the
 ledger's table (`executemany` in one transaction on SQLite, `COPY` on PostgreSQL).
-Budget (the person import's pace, SPEC 9): >= 30,000 rows/s, >= 1/3 of the reference's
-rate, peak RSS < 250 MB. PostgreSQL: BENCH_DATABASE_URL (default
-postgres://postgres@127.0.0.1:5432/vibesweb_optout_bench), dropped and recreated.
+A tenth of the file is imported too, into a fresh database, to show that peak memory is
+flat in file size. Budget (the person import's pace, SPEC 9): >= 0.5 x the reference's rate
+measured in the same run (issue 17; the machine is shared, the ratio carries its speed),
+peak RSS < 250 MB, flat; >= 30,000 rows/s is printed on a second line. PostgreSQL:
+BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/vibesweb_optout_bench),
+dropped and recreated. `--profile FILE` runs the import under cProfile (pstats to FILE).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import os
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -28,11 +33,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The person import benchmark's CPU clock (this process and its PostgreSQL backend).
+CPUClock = importlib.import_module("import").CPUClock
 PG_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vibesweb_optout_bench"
 )
 BUDGET_RATE = 30_000
-BUDGET_RATIO = 1 / 3
+BUDGET_RATIO = 0.5
 BUDGET_RSS_MB = 250
 
 
@@ -90,16 +97,31 @@ def child_prepare(database_url: str, rows: int) -> dict:
     return {"persons": Person.objects.count(), "reference_company": reference.pk}
 
 
-def child_import(database_url: str, path: str) -> dict:
+def child_import(database_url: str, path: str, profile: str | None = None) -> dict:
     _django(database_url)
     from mobiledb.imports.services import person_import_create, person_import_run
-    from mobiledb.models import ConsentRecord
+    from mobiledb.models import ConsentRecord, SuppressedNumber
+    from mobiledb.subscriptions.consent import consent_ledger_verify
+    from vibesweb.tenancy.models import Company
 
     person_import = person_import_create(company_key="BENCH", file_path=path)
+    clock = CPUClock()
     started = time.perf_counter()
-    person_import = person_import_run(person_import.pk)
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        person_import = profiler.runcall(person_import_run, person_import.pk)
+        profiler.dump_stats(profile)
+    else:
+        person_import = person_import_run(person_import.pk)
     seconds = time.perf_counter() - started
+    cpu = clock.elapsed()
+    company = Company.objects.get(key="BENCH")
     return {
+        **cpu,
+        "chain_intact": consent_ledger_verify(company=company).intact,
+        "silenced": SuppressedNumber.objects.filter(company=company).count(),
         "status": person_import.status,
         "rows": person_import.rows,
         "failed": person_import.failed,
@@ -117,6 +139,7 @@ def child_reference(database_url: str, path: str) -> dict:
 
     company_id = Company.objects.get(key="REFERENCE").pk
     now = datetime.datetime.now(datetime.UTC)
+    clock = CPUClock()
     started = time.perf_counter()
     columns = (
         "company_id, sequence, mdn, person_id, action, subscription_list_id, campaign_id, "
@@ -141,19 +164,25 @@ def child_reference(database_url: str, path: str) -> dict:
                 materialized = list(rows)
                 cursor.executemany(statement, materialized)
                 count = len(materialized)
-    return {"rows": count, "seconds": time.perf_counter() - started}
+    return {"rows": count, "seconds": time.perf_counter() - started, **clock.elapsed()}
 
 
-def run_child(step: str, database_url: str, path: Path, rows: int = 0) -> dict:
+def run_child(step: str, database_url: str, path: Path, rows: int = 0,
+              profile: str | None = None) -> dict:  # fmt: skip
     command = [sys.executable, __file__, "--child", step, "--url", database_url,
                "--file", str(path), "--rows", str(rows)]  # fmt: skip
+    if profile:
+        command += ["--profile", profile]
     output = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def _fresh_database(kind: str, workdir: Path) -> str:
+def _fresh_database(kind: str, workdir: Path, label: str) -> str:
     if kind == "sqlite":
-        return f"sqlite:///{workdir / 'optouts.sqlite3'}"
+        db_file = workdir / f"{label}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{db_file}"
     import psycopg
 
     base, _, name = PG_URL.rpartition("/")
@@ -163,10 +192,54 @@ def _fresh_database(kind: str, workdir: Path) -> str:
     return PG_URL
 
 
+def bench(kind: str, big: Path, small: Path, rows: int, workdir: Path,
+          profile: str | None) -> dict:  # fmt: skip
+    """The import of a tenth of the file (memory), of the file, then the reference."""
+    results = {}
+    for label, path, count in (("small", small, rows // 10), ("full", big, rows)):
+        url = _fresh_database(kind, workdir, f"{kind}-{label}")
+        run_child("prepare", url, path, count)
+        results[label] = run_child("import", url, path,
+                                   profile=profile if label == "full" else None)  # fmt: skip
+    results["reference"] = run_child("reference", url, big)
+    return results
+
+
+def report(kind: str, r: dict) -> bool:
+    full, small, ref = r["full"], r["small"], r["reference"]
+    rate = full["rows"] / full["seconds"]
+    ratio = rate / (ref["rows"] / ref["seconds"])
+    import_cpu = full["client_cpu"] + full["server_cpu"]
+    ref_cpu = ref["client_cpu"] + ref["server_cpu"]
+    correct = (full["status"] == "finished" and full["failed"] == 0 and full["chain_intact"]
+               and full["ledger_records"] >= full["rows"])  # fmt: skip
+    passed = correct and ratio >= BUDGET_RATIO and full["peak_rss_mb"] < BUDGET_RSS_MB
+    print(
+        f"\n[{kind}] import of {full['rows']:,} rows: {full['seconds']:.1f}s = {rate:,.0f} rows/s; "
+        f"ledger records {full['ledger_records']:,} (chain verified: {full['chain_intact']}), "
+        f"numbers silenced {full['silenced']:,}, failed {full['failed']:,}\n"
+        f"[{kind}] raw bulk insert of the same rows into the ledger table: {ref['seconds']:.1f}s "
+        f"= {ref['rows'] / ref['seconds']:,.0f} rows/s; import/reference = {ratio:.2f} "
+        f"(budget >= {BUDGET_RATIO})\n"
+        f"[{kind}] absolute: {rate:,.0f} rows/s (budget >= {BUDGET_RATE:,}) "
+        f"{'PASS' if rate >= BUDGET_RATE else 'FAIL (absolute figures follow the machine)'}\n"
+        f"[{kind}] CPU seconds (this process + database server): import "
+        f"{full['client_cpu']:.1f} + {full['server_cpu']:.1f}, reference "
+        f"{ref['client_cpu']:.1f} + {ref['server_cpu']:.1f}; ratio by CPU "
+        f"{ref_cpu / import_cpu:.2f} (load average {os.getloadavg()[0]:.1f})\n"
+        f"[{kind}] peak RSS: {full['peak_rss_mb']:.0f} MB at {full['rows']:,} rows, "
+        f"{small['peak_rss_mb']:.0f} MB at {small['rows']:,} rows (budget < {BUDGET_RSS_MB} MB, "
+        f"flat)\n"
+        f"[{kind}] {'PASS' if passed else 'FAIL'}"
+    )
+    return passed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--profile", help="run the full import under cProfile, stats to this file")
     parser.add_argument("--child")
     parser.add_argument("--url")
     parser.add_argument("--file")
@@ -174,43 +247,28 @@ def main() -> None:
     if args.child:
         result = {
             "prepare": lambda: child_prepare(args.url, args.rows),
-            "import": lambda: child_import(args.url, args.file),
+            "import": lambda: child_import(args.url, args.file, args.profile),
             "reference": lambda: child_reference(args.url, args.file),
         }[args.child]()
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
-    print(f"{stamp}, load average {os.getloadavg()[0]:.2f}, {args.rows:,} rows")
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(
+        f".opt_outs benchmark {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, "
+        f"load average {load}, {args.rows:,} rows\n"
+        f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}"
+    )
     ok = True
     with tempfile.TemporaryDirectory(prefix="optouts-bench-") as workdir:
-        path = Path(workdir) / "bench.opt_outs"
-        generate(path, args.rows)
+        big, small = Path(workdir) / "bench.opt_outs", Path(workdir) / "small.opt_outs"
+        generate(big, args.rows)
+        generate(small, args.rows // 10)
         for kind in args.db.split(","):
-            url = _fresh_database(kind, Path(workdir))
-            run_child("prepare", url, path, args.rows)
-            imported = run_child("import", url, path)
-            reference = run_child("reference", url, path)
-            rate = imported["rows"] / imported["seconds"]
-            reference_rate = reference["rows"] / reference["seconds"]
-            ratio = rate / reference_rate
-            passed = (
-                imported["status"] == "finished"
-                and imported["failed"] == 0
-                and imported["ledger_records"] >= imported["rows"]
-                and rate >= BUDGET_RATE
-                and ratio >= BUDGET_RATIO
-                and imported["peak_rss_mb"] < BUDGET_RSS_MB
-            )
-            ok &= passed
-            print(
-                f"[{kind}] {imported['rows']:,} rows in {imported['seconds']:.1f}s = "
-                f"{rate:,.0f} rows/s (budget >= {BUDGET_RATE:,}); ledger records "
-                f"{imported['ledger_records']:,}; reference (raw insert of the same rows) "
-                f"{reference['seconds']:.1f}s, ratio {ratio:.2f} (budget >= "
-                f"{BUDGET_RATIO:.2f}); peak RSS {imported['peak_rss_mb']:.0f} MB (budget < "
-                f"{BUDGET_RSS_MB}): {'PASS' if passed else 'FAIL'}"
-            )
+            results = bench(kind, big, small, args.rows, Path(workdir), args.profile)
+            ok = report(kind, results) and ok
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"load average at the end {load}")
     sys.exit(0 if ok else 1)
 
 

@@ -1,10 +1,6 @@
-"""Array parameters for PostgreSQL statements that write thousands of rows at once.
-
-Django's cursor binds parameters client-side: psycopg quotes and escapes every element
-of a list with a regular expression, which was a fifth of the person import's Python
-time and a third of a wallet message's. These helpers send a batch's columns as one
-joined text the server splits, or in binary through a cursor that binds server-side.
-"""
+"""Set-based SQL helpers for bulk writers (the person import, the consent ledger, the
+subscription files, a wallet message): arrays sent as one text parameter, COPY's text
+format, and a psycopg cursor on Django's connection for binary parameters and COPY."""
 
 from __future__ import annotations
 
@@ -20,7 +16,7 @@ def binary_cursor() -> Iterator[psycopg.Cursor]:
     """A psycopg cursor on Django's connection and transaction, for `%b` parameters.
 
     Django's cursor binds parameters client-side, quoting and escaping every element of
-    an array as text; `%b` sends the arrays in binary, ten times cheaper.
+    an array as text; `%b` sends the chunk's arrays in binary, ten times cheaper.
     """
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
@@ -35,9 +31,8 @@ _SEPARATOR = "\x1f"
 _NULL_MARK = "\x1e"
 
 
-def array_param(values: list, element: str) -> tuple[str, object]:
-    """(SQL, parameter) of an array of `element` holding `values` (strings, ints or None),
-    for a statement run on `binary_cursor()`."""
+def sql_array(values: list, element: str) -> tuple[str, object]:
+    """(SQL, parameter) of an array of `element` holding `values` (strings, ints or None)."""
     if element == "bigint":
         return "string_to_array(%s, ',')::bigint[]", ",".join(map(str, values))
     nulls = values.count(None)
@@ -50,3 +45,19 @@ def array_param(values: list, element: str) -> tuple[str, object]:
     ):
         return f"string_to_array(%s, E'\\x1f', E'\\x1e')::{element}[]", joined
     return f"%b::{element}[]", values
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+NULL = "\\N"
+
+
+def copy_text(value: str | None) -> str:
+    """A value as COPY's text format writes it: \\N for NULL, separators escaped."""
+    if value is None:
+        return NULL
+    # Tab, newline and carriage return are not printable; most values have none of four.
+    if "\\" in value or not value.isprintable():
+        return value.translate(_COPY_ESCAPES)
+    return value

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
 
-from vibesweb.bulk_sql import array_param, binary_cursor
+from vibesweb.bulk_sql import binary_cursor, sql_array
 
 from .models import WalletPush
 from .passkit.certificates import pass_credentials_files
@@ -141,7 +141,7 @@ def pushes_store(pushes: Sequence[Push]) -> None:
         # placeholders, no client-side quoting of each element.
         columns_of_rows = [list(column) for column in zip(*rows, strict=True)]
         arrays = [
-            array_param(values, kind)
+            sql_array(values, kind)
             for values, kind in zip(columns_of_rows[: len(_COLUMNS)], _TYPES, strict=True)
         ]
         arrays += [("%b::text[]", columns_of_rows[-2]), ("%b::timestamptz[]", columns_of_rows[-1])]

@@ -29,24 +29,21 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import DataError, IntegrityError, OperationalError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from vibesweb.errors import DomainError
-from vibesweb.inputs import storable_text
 
 from ..errors import ExternalIdAlreadyAssigned, ImportRowRefused, MobilePhoneAlreadyAssigned
 from ..persons.selectors import custom_field_schema
 from .callbacks import emit_chunk_callbacks
 from .carrier import carrier_lookup
+from .checkpoint import Checkpoint
 from .chunk import ChunkApplier, ChunkResult, Found
-from .models import PersonImport, PersonImportError
+from .models import PersonImport
 from .parser import PersonsFile, check_encoding
-from .report import original_row
 from .rows import RowReader
 from .store import PersonStore, RowChanged
 
@@ -55,17 +52,7 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 5000
 
 
-def lease() -> timedelta:
-    """How long a run's claim lasts without a checkpoint; a killed worker's import is
-    resumed once it has passed (services.person_imports_stalled, the scheduler)."""
-    return timedelta(seconds=settings.PERSON_IMPORT_LEASE_SECONDS)
-
-
 _DEADLOCK_RETRIES = 3
-
-
-class ImportStopped(Exception):
-    """The checkpoint could not be written: canceled, or another worker took the lease."""
 
 
 @dataclass
@@ -117,7 +104,7 @@ class ImportRun:
             checked = (check(chunk) for chunk in _chunks(records, self.chunk_size))
             store.refresh_statistics()
             with (
-                _no_cyclic_garbage_collection(),
+                no_cyclic_garbage_collection(),
                 _quick_thread_switches(),
                 store.index_probes_only(),
                 closing(checked),
@@ -287,46 +274,13 @@ class ImportRun:
 
     def _save(self, result: ChunkResult, records: int, position: int) -> None:
         """Error rows and the checkpoint, in the chunk's transaction; ImportStopped if lost."""
-        if result.errors:
-            PersonImportError.objects.bulk_create(
-                PersonImportError(
-                    person_import_id=self.person_import.pk,
-                    row=line,
-                    error_class=error.error_class,
-                    message=type(error).default_message[:255],  # seeds/004's message
-                    detail=storable_text(
-                        error.message if error.message != type(error).default_message else ""
-                    ),
-                    original=storable_text(original_row(cells, self.applier.reader)),
-                )
-                for line, error, cells in result.errors
-            )
-        failed = len(result.errors)
-        changed = PersonImport.objects.filter(
-            pk=self.person_import.pk, lease_token=self.lease_token, cancel_requested=False
-        ).update(
-            records_done=F("records_done") + records,
-            rows=F("rows") + records,
-            created=F("created") + result.created_rows,
-            updated=F("updated") + result.updated_rows,
-            failed=F("failed") + failed,
-            bytes_done=position,
-            lease_expires_at=timezone.now() + lease(),
-        )
-        if changed != 1:
-            raise ImportStopped()
-        self._pending = (records, result.created_rows, result.updated_rows, failed, position)
+        self._pending = Checkpoint(records, result.created_rows, result.updated_rows,
+                                   result.errors, position)  # fmt: skip
+        self._pending.save(self.person_import, self.lease_token, self.applier.reader)
 
     def _committed(self) -> None:
         """Mirror the checkpoint just committed on the in-memory PersonImport."""
-        records, created, updated, failed, position = self._pending
-        pi = self.person_import
-        pi.records_done += records
-        pi.rows += records
-        pi.created += created
-        pi.updated += updated
-        pi.failed += failed
-        pi.bytes_done = position
+        self._pending.mirror(self.person_import)
 
 
 def _write_rows(result: ChunkResult) -> tuple[list, list, list]:
@@ -364,7 +318,7 @@ _LOW_62 = (1 << 62) - 1
 
 
 @contextmanager
-def _no_cyclic_garbage_collection():
+def no_cyclic_garbage_collection():
     """Pause the cyclic garbage collector while rows stream through.
 
     Rows make no reference cycles (row errors are kept without their tracebacks), so

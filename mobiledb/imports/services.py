@@ -17,7 +17,8 @@ from vibesweb.inputs import storable_text
 from vibesweb.tenancy.models import Company
 
 from ..errors import ImportInterrupted, InvalidSchemaName
-from .engine import ImportRun, ImportStopped, lease
+from .checkpoint import ImportStopped, lease
+from .engine import ImportRun
 from .models import PersonImport
 from .report import write_error_report
 from .subscription_files import SubscriptionFileRun, file_kind

@@ -18,7 +18,10 @@ from datetime import datetime
 import orjson
 from django.db import connection
 
-from vibesweb.bulk_sql import array_param, binary_cursor
+from vibesweb.bulk_sql import NULL
+from vibesweb.bulk_sql import binary_cursor as _binary_cursor
+from vibesweb.bulk_sql import copy_text as _copy_text
+from vibesweb.bulk_sql import sql_array as _array
 
 from ..persons.models import Person
 
@@ -168,9 +171,9 @@ class PersonStore:
         if self.postgres:
             element = {"id": "bigint", "person_key": "uuid"}.get(field, "text")
             # Sorted, the probes walk the index in order and share its pages.
-            array, param = array_param(sorted(values), element)
+            array, param = _array(sorted(values), element)
             select = self._select.format(column=column, array=array)
-            with binary_cursor() as cursor:
+            with _binary_cursor() as cursor:
                 cursor.execute(select + (" FOR UPDATE OF p" if lock else ""),
                                [param, self.company_id])  # fmt: skip
                 return cursor.fetchall()
@@ -306,7 +309,7 @@ class PersonStore:
             return
         copy_sql = f"COPY {TABLE} ({_columns(_INSERT_FIELDS)}) FROM STDIN"
         # wrap_database_errors: psycopg's errors become Django's (IntegrityError, ...).
-        with binary_cursor() as cursor, cursor.copy(copy_sql) as copy:
+        with _binary_cursor() as cursor, cursor.copy(copy_sql) as copy:
             copy.write(payload)
 
     def prepare_writes(self, moved: list, changed: list, created: list, now: datetime) -> tuple:
@@ -333,10 +336,10 @@ class PersonStore:
         if not rows:
             return None
         json_at = len(names)
-        ids = array_param([row[0] for row in rows], "bigint")
-        values = [array_param([row[at] for row in rows], "text") for at in range(1, json_at)]
-        values.append(array_param([_json(row[json_at]) for row in rows], "text"))
-        versions = array_param([row[json_at + 1] for row in rows], "text")
+        ids = _array([row[0] for row in rows], "bigint")
+        values = [_array([row[at] for row in rows], "text") for at in range(1, json_at)]
+        values.append(_array([_json(row[json_at]) for row in rows], "text"))
+        versions = _array([row[json_at + 1] for row in rows], "text")
         arrays = [ids, *values, versions]
         assignments = ", ".join(
             f"{_COLUMN[name]} = v.{name}" + ("::jsonb" if name == "custom_fields" else "")
@@ -356,26 +359,10 @@ class PersonStore:
         if prepared is None:
             return
         sql, params, expected = prepared
-        with binary_cursor() as cursor:
+        with _binary_cursor() as cursor:
             cursor.execute(sql, params)
             if cursor.rowcount != expected:
                 raise RowChanged()
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-NULL = "\\N"
-
-
-def _copy_text(value: str | None) -> str:
-    """A value as COPY's text format writes it: \\N for NULL, separators escaped."""
-    if value is None:
-        return NULL
-    # Tab, newline and carriage return are not printable; most values have none of four.
-    if "\\" in value or not value.isprintable():
-        return value.translate(_COPY_ESCAPES)
-    return value
 
 
 def _copy_json(text: str) -> str:

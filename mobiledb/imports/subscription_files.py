@@ -17,14 +17,13 @@ recorded in the ledger (it is not an error). An `.opt_outs` row without
 from __future__ import annotations
 
 import itertools
-import json
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -34,7 +33,6 @@ from vibesweb.errors import DomainError
 from vibesweb.inputs import parse_id
 
 from ..errors import InvalidImportFileFormat, PersonNotFound
-from ..persons.models import Person
 from ..persons.services import person_add
 from ..subscriptions.consent import ConsentEntry, consent_records_append
 from ..subscriptions.models import (
@@ -50,11 +48,17 @@ from ..subscriptions.services import (
     subscription_removed_body,
 )
 from ..validation import normalize_mdn
-from .engine import CHUNK_SIZE, ImportStopped, lease
-from .models import PersonImport, PersonImportError
+from .checkpoint import Checkpoint
+from .engine import CHUNK_SIZE, no_cyclic_garbage_collection
+from .models import PersonImport
 from .parser import PersonsFile, check_encoding
-from .report import original_row
 from .rows import unescape_cell
+from .store import PersonStore
+from .subscription_store import (
+    numbers_silence,
+    persons_with_active_subscriptions,
+    subscriptions_end,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ _COLUMNS = {
     OPT_OUTS: {*_IDENTIFIERS, "subscription_list_id", "opt_out_reason"},
 }
 _OPT_OUT_REASONS = frozenset(Subscription.OptOutReason.values)
+_IMPORT = ConsentRecord.Channel.IMPORT.value
+_OPT_OUT = ConsentRecord.Action.OPT_OUT.value
 # A file that does not say why: the numbers were opted out in bulk.
 DEFAULT_OPT_OUT_REASON = Subscription.OptOutReason.BULK_OPT_OUT
 
@@ -105,12 +111,13 @@ class PersonRef:
     external_person_id: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class SubscriptionRow:
     line: int
     cells: list[str]
     identifier: str  # which column identifies the person
     value: str
+    key: str | None  # the identifier as the lookups send it (see _look_up)
     list_id: int | None
     opt_in_date: datetime | None = None
     source: str = ""
@@ -130,6 +137,7 @@ class SubscriptionFileRun:
         self.on_chunk = on_chunk
         self.company = person_import.company
         self.now = timezone.now()
+        self.store = PersonStore(self.company.pk)
 
     def run(self) -> None:
         """Raises a DomainError for a file-level problem (nothing after it is applied)."""
@@ -138,13 +146,20 @@ class SubscriptionFileRun:
             persons_file = PersonsFile(stream)
             self.delimiter = persons_file.layout.delimiter
             self.columns = self._checked_columns(persons_file.layout.columns)
+            self.width = len(self.columns)
+            self.identifier_at = [(name, self.columns[name]) for name in _IDENTIFIERS
+                                  if name in self.columns]  # fmt: skip
             records = persons_file.records()
             for _ in itertools.islice(records, self.person_import.records_done):
                 pass  # resume: these are in the database already
-            while chunk := list(itertools.islice(records, self.chunk_size)):
-                self._commit(chunk, stream.tell())
-                if self.on_chunk is not None:
-                    self.on_chunk(self.person_import)
+            # The person import's run settings (engine.ImportRun.run): statistics fresh,
+            # lookups planned as index probes, no cyclic garbage collection.
+            self.store.refresh_statistics()
+            with no_cyclic_garbage_collection(), self.store.index_probes_only():
+                while chunk := list(itertools.islice(records, self.chunk_size)):
+                    self._commit(chunk, stream.tell())
+                    if self.on_chunk is not None:
+                        self.on_chunk(self.person_import)
 
     def _checked_columns(self, columns: list[str]) -> dict[str, int]:
         allowed = _COLUMNS[self.kind]
@@ -167,6 +182,7 @@ class SubscriptionFileRun:
     def _commit(self, chunk: list, position: int) -> None:
         try:
             with transaction.atomic():
+                self.store.begin_chunk()  # its commit need not wait for the WAL: see there
                 self._checkpoint(*self._apply(chunk), len(chunk), position)
         except IntegrityError:
             # A concurrent writer subscribed one of these persons meanwhile: one row per
@@ -175,76 +191,90 @@ class SubscriptionFileRun:
             for record in chunk:
                 with transaction.atomic():
                     self._checkpoint(*self._apply([record]), 1, position)
-        self._mirror()
+        self._pending.mirror(self.person_import)
 
     def _apply(self, chunk: list) -> tuple[int, int, list]:
         rows, errors = [], []
+        read = self._read
         for line, cells in chunk:
             try:
-                rows.append(self._read(line, cells))
+                rows.append(read(line, cells))
             except DomainError as error:
                 errors.append((line, error, cells))
         lists = self._lists({row.list_id for row in rows if row.list_id is not None})
-        rows = self._with_persons(rows, lists, errors)
+        active = self._look_up(rows)
+        rows = self._checked(rows, lists, errors)
         if self.kind == SUBSCRIPTIONS:
-            created, unchanged = self._subscribe(rows, lists)
+            created, unchanged = self._subscribe(rows, lists, active)
         else:
-            created, unchanged = self._opt_out(rows)
+            created, unchanged = self._opt_out(rows, active)
         return created, unchanged, errors
 
     def _read(self, line: int, cells: list[str]) -> SubscriptionRow:
-        columns = self.columns
-        cells = [unescape_cell(cell) for cell in cells]
-        cells += [""] * (len(columns) - len(cells))
-
-        def cell(name: str) -> str:
-            at = columns.get(name)
-            return cells[at].strip() if at is not None else ""
-
-        identifier = next((name for name in _IDENTIFIERS if cell(name)), None)
-        if identifier is None:
+        cells = [unescape_cell(cell) if cell[:1] == "'" else cell for cell in cells]
+        if len(cells) < self.width:
+            cells += [""] * (self.width - len(cells))
+        for identifier, at in self.identifier_at:  # noqa: B007 - the one found is used
+            value = cells[at].strip()
+            if value:
+                break
+        else:
             raise MissingIdentifier()
-        value = cell(identifier)
+        key = value
         if identifier == "mdn":
-            value = normalize_mdn(value, api_version=2)
+            value = key = normalize_mdn(value, api_version=2)
         elif identifier == "person_key":
             value = value.lower()
-        list_text = cell("subscription_list_id")
+            key = _key_hex(value)
+        cell = self._cell
+        list_text = cell(cells, "subscription_list_id")
         list_id = parse_id(list_text) if list_text else None
         if list_text and list_id is None:
             raise SubscriptionListNotFound(f"Subscription list {list_text[:40]!r} not found")
-        row = SubscriptionRow(line, cells, identifier, value, list_id)
+        row = SubscriptionRow(line, cells, identifier, value, key, list_id)
         if self.kind == SUBSCRIPTIONS:
             if row.list_id is None:
                 raise SubscriptionListNotFound("The row names no subscription_list_id")
-            row.opt_in_date = _opt_in_date(cell("opt_in_date"), self.now)
-            row.source = cell("source")[:500]
+            row.opt_in_date = _opt_in_date(cell(cells, "opt_in_date"), self.now)
+            row.source = cell(cells, "source")[:500]
         else:
-            reason = cell("opt_out_reason") or DEFAULT_OPT_OUT_REASON
+            reason = cell(cells, "opt_out_reason") or DEFAULT_OPT_OUT_REASON
             if reason not in _OPT_OUT_REASONS:
                 raise InvalidOptOutReason(f"Unknown opt_out_reason '{reason[:40]}'")
             row.reason = reason
         return row
+
+    def _cell(self, cells: list[str], name: str) -> str:
+        at = self.columns.get(name)
+        return cells[at].strip() if at is not None else ""
 
     def _lists(self, list_ids: set[int]) -> dict[int, SubscriptionList]:
         # Company-scoped: another company's list id is "not found", like an unknown one.
         found = SubscriptionList.objects.filter(company=self.company, pk__in=list_ids)
         return {item.pk: item for item in found}
 
-    def _with_persons(self, rows: list, lists: dict, errors: list) -> list[SubscriptionRow]:
-        by_column = {name: set() for name in _IDENTIFIERS}
+    def _look_up(self, rows: list[SubscriptionRow]) -> dict[int, list[tuple]]:
+        """Set each row's person (one statement per kind of identifier); returns each
+        found person's active subscriptions as (id, list id, opt-in date, campaign id)."""
+        by_column: dict[str, set[str]] = {}
         for row in rows:
-            by_column[row.identifier].add(row.value)
-        known = {}
-        for name, values in by_column.items():
-            if values:
-                found = Person.objects.filter(company=self.company, **{f"{name}__in": values}).only(
-                    "id", "company_id", "mdn", "external_person_id", "person_key"
-                )
-                known.update(((name, _lookup_key(name, getattr(p, name))), p) for p in found)
+            if row.key is not None:  # None: a malformed person_key, found nowhere
+                by_column.setdefault(row.identifier, set()).add(row.key)
+        persons, active = {}, {}
+        for column, values in by_column.items():
+            found = persons_with_active_subscriptions(self.company.pk, column, list(values))
+            for key, pk, mdn, external_id, subscription_id, *subscription in found:
+                persons[column, key] = PersonRef(pk, mdn, external_id)
+                mine = active.setdefault(pk, [])
+                if subscription_id is not None:
+                    mine.append((subscription_id, *subscription))
+        for row in rows:
+            row.person = persons.get((row.identifier, row.key))
+        return active
+
+    def _checked(self, rows: list, lists: dict, errors: list) -> list[SubscriptionRow]:
         kept = []
         for row in rows:
-            row.person = known.get((row.identifier, _lookup_key(row.identifier, row.value)))
             try:
                 self._check_row(row, lists)
             except DomainError as error:
@@ -271,16 +301,11 @@ class SubscriptionFileRun:
         source = f"import {self.person_import.file_name} row {row.line}"
         if row.source:
             source += f"; collected at: {row.source}"
-        return Actor(channel=ConsentRecord.Channel.IMPORT, source=source)
+        return Actor(channel=_IMPORT, source=source)
 
-    def _subscribe(self, rows: list[SubscriptionRow], lists: dict) -> tuple[int, int]:
-        active = set(
-            Subscription.objects.filter(
-                company=self.company,
-                person_id__in=[row.person.pk for row in rows],
-                opt_out_date__isnull=True,
-            ).values_list("person_id", "subscription_list_id")
-        )
+    def _subscribe(self, rows: list[SubscriptionRow], lists: dict,
+                   subscriptions: dict[int, list[tuple]]) -> tuple[int, int]:  # fmt: skip
+        active = {(pk, s[1]) for pk, mine in subscriptions.items() for s in mine}
         new, entries, unchanged = [], [], 0
         for row in rows:
             pair = (row.person.pk, row.list_id)
@@ -322,46 +347,42 @@ class SubscriptionFileRun:
         )
         return len(new), unchanged
 
-    def _opt_out(self, rows: list[SubscriptionRow]) -> tuple[int, int]:
-        persons = {row.person.pk: row.person for row in rows if row.person is not None}
-        # person -> its active subscriptions as (id, list id, opt-in date, campaign id)
-        active: dict[int, list[tuple]] = {}
-        for subscription_id, person_id, *rest in (
-            Subscription.objects.filter(
-                company=self.company, person_id__in=persons, opt_out_date__isnull=True
-            )
-            .order_by("id")
-            .values_list(
-                "id", "person_id", "subscription_list_id", "opt_in_date", "acquisition_campaign_id"
-            )
-        ):
-            active.setdefault(person_id, []).append((subscription_id, *rest))
+    def _opt_out(self, rows: list[SubscriptionRow], active: dict[int, list[tuple]]
+                 ) -> tuple[int, int]:  # fmt: skip
+        """`active`: person id -> its active subscriptions as (id, list id, opt-in date,
+        campaign id), in id order."""
         ended, entries, silenced, unchanged = [], [], {}, 0
+        now, file_name = self.now, self.person_import.file_name
         for row in rows:
-            mine = active.get(row.person.pk, []) if row.person is not None else []
+            person = row.person
+            mine = active.get(person.pk, ()) if person is not None else ()
             if row.list_id is not None:
                 mine = [s for s in mine if s[1] == row.list_id]
+            mdn, person_id = (person.mdn, person.pk) if person is not None else (row.value, None)
+            actor = Actor(_IMPORT, f"import {file_name} row {row.line}")
             for subscription in mine:
                 ended.append((row, subscription))
-                entries.append(self._opt_out_entry(row, subscription[1]))
+                entries.append(ConsentEntry(mdn, person_id, _OPT_OUT, subscription[1], None,
+                                            actor, now))  # fmt: skip
             if mine:
                 ended_ids = {s[0] for s in mine}
-                active[row.person.pk] = [s for s in active[row.person.pk] if s[0] not in ended_ids]
+                active[person.pk] = [s for s in active[person.pk] if s[0] not in ended_ids]
             else:
                 unchanged += 1
-                entries.append(self._opt_out_entry(row, row.list_id))
-            mdn = row.person.mdn if row.person is not None else row.value
+                entries.append(ConsentEntry(mdn, person_id, _OPT_OUT, row.list_id, None, actor,
+                                            now))  # fmt: skip
             if row.list_id is None and mdn:
-                silenced.setdefault(mdn, set()).update(s[1] for s in mine)
+                ended_lists = silenced.setdefault(mdn, set())
+                if mine:
+                    ended_lists.update(s[1] for s in mine)
         by_reason: dict[str, list[int]] = {}
         for row, subscription in ended:
             by_reason.setdefault(row.reason, []).append(subscription[0])
         for reason, ids in by_reason.items():
-            Subscription.objects.filter(pk__in=ids).update(
-                opt_out_date=self.now, opt_out_reason=reason
-            )
+            subscriptions_end(ids, reason, self.now)
         consent_records_append(company=self.company, entries=entries)
-        self._silence(silenced)
+        # Numbers opted out of every list: nothing more is sent to them (as after STOP).
+        numbers_silence(self.company.pk, silenced, self.now)
         callback_events_emit_bulk(
             company=self.company,
             callback_type="subscription_removed",
@@ -371,6 +392,8 @@ class SubscriptionFileRun:
 
     def _removed_body(self, row: SubscriptionRow, subscription: tuple):
         subscription_id, list_id, opt_in_date, campaign_id = subscription
+        if isinstance(opt_in_date, str):  # SQLite gives the stored text
+            opt_in_date = connection.ops.convert_datetimefield_value(opt_in_date, None, connection)
         ended = Subscription(
             pk=subscription_id,
             company=self.company,
@@ -386,92 +409,22 @@ class SubscriptionFileRun:
             ended, company=company, person=row.person
         )
 
-    def _opt_out_entry(self, row: SubscriptionRow, list_id: int | None) -> ConsentEntry:
-        return ConsentEntry(
-            mdn=row.person.mdn if row.person is not None else row.value,
-            person_id=row.person.pk if row.person is not None else None,
-            action=ConsentRecord.Action.OPT_OUT,
-            subscription_list_id=list_id,
-            actor=self._actor(row),
-            occurred_at=self.now,
-        )
-
-    def _silence(self, silenced: dict[str, set[int]]) -> None:
-        """Numbers opted out of every list: nothing more is sent to them (as after STOP)."""
-        if not silenced:
-            return
-        existing = {
-            item.mdn: item
-            for item in SuppressedNumber.objects.filter(
-                company=self.company, mdn__in=silenced
-            ).only("mdn", "ended_list_ids")
-        }
-        table = SuppressedNumber._meta.db_table
-        created_at = SuppressedNumber._meta.get_field("created_at").get_db_prep_save(
-            self.now, connection
-        )
-        with connection.cursor() as cursor:  # plain rows: an import silences millions
-            cursor.executemany(
-                f"INSERT INTO {table} (company_id, mdn, ended_list_ids, created_at) "
-                "VALUES (%s, %s, %s, %s)",
-                [
-                    (self.company.pk, mdn, json.dumps(sorted(ended)), created_at)
-                    for mdn, ended in silenced.items()
-                    if mdn not in existing
-                ],
-            )
-        for mdn, item in existing.items():
-            merged = sorted(set(item.ended_list_ids) | silenced[mdn])
-            if merged != item.ended_list_ids:
-                SuppressedNumber.objects.filter(pk=item.pk).update(ended_list_ids=merged)
-
     # --- checkpoint -------------------------------------------------------------------------
 
     def _checkpoint(self, created: int, unchanged: int, errors: list, records: int,
                     position: int) -> None:  # fmt: skip
         """Error rows and the checkpoint, in the chunk's transaction; ImportStopped if lost."""
-        if errors:
-            reader = _Delimited(self.delimiter)
-            PersonImportError.objects.bulk_create(
-                PersonImportError(
-                    person_import_id=self.person_import.pk,
-                    row=line,
-                    error_class=error.error_class,
-                    message=type(error).default_message[:255],
-                    detail=error.message if error.message != type(error).default_message else "",
-                    original=original_row(cells, reader),
-                )
-                for line, error, cells in errors
-            )
-        changed = PersonImport.objects.filter(
-            pk=self.person_import.pk, lease_token=self.lease_token, cancel_requested=False
-        ).update(
-            records_done=F("records_done") + records,
-            rows=F("rows") + records,
-            created=F("created") + created,
-            updated=F("updated") + unchanged,
-            failed=F("failed") + len(errors),
-            bytes_done=position,
-            lease_expires_at=timezone.now() + lease(),
-        )
-        if changed != 1:
-            raise ImportStopped()
-        self._pending = (records, created, unchanged, len(errors), position)
-
-    def _mirror(self) -> None:
-        records, created, unchanged, failed, position = self._pending
-        pi = self.person_import
-        pi.records_done += records
-        pi.rows += records
-        pi.created += created
-        pi.updated += unchanged
-        pi.failed += failed
-        pi.bytes_done = position
+        self._pending = Checkpoint(records, created, unchanged, errors, position)
+        self._pending.save(self.person_import, self.lease_token, _Delimited(self.delimiter))
 
 
-def _lookup_key(column: str, value) -> str:
-    # A person key is a UUID, written with or without hyphens.
-    return str(value).replace("-", "") if column == "person_key" else str(value)
+def _key_hex(person_key: str) -> str | None:
+    """A person key (a UUID, with or without hyphens) as the lookups send it; None if it
+    is no UUID (no person has it)."""
+    try:
+        return uuid.UUID(person_key).hex
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

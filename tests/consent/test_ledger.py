@@ -347,3 +347,42 @@ def test_consent_api_shows_only_this_companys_records_of_a_shared_number(api, co
     body = api.get(f"/companies/ACME/mobiledb/persons/{mine.pk}/consent").json()
     assert [entry["channel"] for entry in body] == ["api"]
     assert body[0]["previous_hash"] == "0" * 64
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["import a.opt_outs row 2", 'quote " backslash \\ tab \t newline \n', "é 中 😀 \x00 \x1f \x7f"],
+)
+def test_the_hash_covers_the_same_bytes_as_the_first_ledgers_json_encoding(source):
+    """Records hashed before the encoder changed must still verify: the canonical form is
+    the compact JSON array that `json.dumps(ensure_ascii=False)` wrote."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from mobiledb.subscriptions.consent import fields_hash
+
+    moment = datetime(2026, 12, 2, 6, 30, 1, 5, tzinfo=UTC)
+    fields = (7, 12, MDN, None, "opt_out", 3, None, "import", source, "", moment)
+    first_encoding = json.dumps(
+        ["f" * 64, *fields[:-1], "2026-12-02T06:30:01.000005Z"],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    assert fields_hash("f" * 64, fields) == hashlib.sha256(first_encoding).hexdigest()
+
+
+def test_a_bulk_append_hashes_each_record_as_verification_does(company):
+    from mobiledb.subscriptions.consent import ConsentEntry, consent_records_append, record_hash
+    from vibesweb.actors import Actor
+
+    entries = [
+        ConsentEntry(mdn=f"+1229555{n:04d}", person_id=None, action="opt_out",
+                     actor=Actor(channel="import", source=f"row {n} \\ \t é"))
+        for n in range(3)
+    ]  # fmt: skip
+    with transaction.atomic():
+        assert consent_records_append(company=company, entries=entries) == 3
+    stored = records(company)
+    assert [record_hash(r) for r in stored] == [r.hash for r in stored]
+    assert stored[1].source == "row 1 \\ \t é"
+    assert consent_ledger_verify(company=company).intact

@@ -276,3 +276,112 @@ def test_a_list_id_of_non_ascii_digits_is_a_row_error(company, write_file):
     code, summary = run_command("ACME", write_file("u.subscriptions", content))
     assert code == 0
     assert [e["error_class"] for e in summary["errors"]] == ["SubscriptionListErrors::NotFound"] * 2
+
+
+def opt_outs_state(company) -> tuple:
+    """What an .opt_outs file changes: active subscriptions and silenced numbers."""
+    return (
+        sorted(
+            Subscription.objects.filter(company=company).values_list(
+                "person__mdn", "subscription_list_id", "opt_out_date", "opt_out_reason"
+            )
+        ),
+        sorted(
+            SuppressedNumber.objects.filter(company=company).values_list("mdn", "ended_list_ids")
+        ),
+    )
+
+
+@pytest.fixture
+def bulk_opt_outs(company, write_file):
+    """An .opt_outs file of known and unknown numbers and bad rows, run in chunks of 4."""
+    news, deals = SubscriptionListFactory(company=company), SubscriptionListFactory(company=company)
+    for n in range(0, 20, 2):
+        person = PersonFactory(company=company, mdn=f"+122955500{n:02d}")
+        subscription_add(person=person, subscription_list=news)
+        if n % 4 == 0:
+            subscription_add(person=person, subscription_list=deals)
+    rows = [f"22955500{n:02d},user_opt_out" for n in range(20)]
+    rows[5] = "not-a-number,user_opt_out"  # line 7
+    rows[12] = "2295550012,no_such_reason"  # line 14
+    path = write_file("bulk.opt_outs", "mdn,opt_out_reason\n" + "\n".join(rows) + "\n")
+
+    def run():
+        person_import = person_import_create(company_key="ACME", file_path=path)
+        return person_import_run(person_import.pk, chunk_size=4)
+
+    return run, (news, deals)
+
+
+def test_a_bulk_opt_outs_import_keeps_the_ledger_chain_verifiable(company, bulk_opt_outs):
+    run, (news, deals) = bulk_opt_outs
+    result = run()
+    assert (result.status, result.rows, result.failed) == ("finished", 20, 2)
+    imported = ConsentRecord.objects.filter(company=company, channel="import")
+    # One record per ended subscription (4 persons on both lists, 5 on one; the sixth
+    # on both is line 14, refused), or per row that ended none (the 9 unknown numbers).
+    assert imported.count() == 4 * 2 + 5 * 1 + 9
+    assert consent_ledger_verify(company=company).intact
+    assert not Subscription.objects.filter(company=company, opt_out_date__isnull=True).exclude(
+        person__mdn="+12295550012"
+    )
+
+
+def test_a_bulk_opt_outs_import_silences_unknown_numbers_and_reports_bad_rows(
+    company, bulk_opt_outs
+):
+    run, (news, deals) = bulk_opt_outs
+    result = run()
+    assert errors_of(result) == [
+        (7, "MobilePhoneErrors::InvalidMDNFormat"),
+        (14, "SubscriptionErrors::InvalidOptOutReason"),
+    ]
+    silenced = dict(
+        SuppressedNumber.objects.filter(company=company).values_list("mdn", "ended_list_ids")
+    )
+    assert len(silenced) == 18
+    assert silenced["+12295550001"] == []  # unknown: silenced all the same
+    assert silenced["+12295550004"] == sorted([news.pk, deals.pk])
+    assert silenced["+12295550002"] == [news.pk]
+    unknown = ConsentRecord.objects.get(company=company, mdn="+12295550001")
+    assert (unknown.action, unknown.person_id) == ("opt_out", None)
+
+
+def test_a_second_run_of_the_same_opt_outs_file_changes_nothing(company, bulk_opt_outs):
+    run, _ = bulk_opt_outs
+    run()
+    before = opt_outs_state(company)
+    again = run()
+    assert (again.created, again.updated, again.failed) == (0, 18, 2)
+    assert opt_outs_state(company) == before
+    assert consent_ledger_verify(company=company).intact
+
+
+def test_opting_out_a_silenced_number_adds_the_lists_it_ends(company, write_file):
+    news, deals = SubscriptionListFactory(company=company), SubscriptionListFactory(company=company)
+    person = PersonFactory(company=company, mdn="+12295550001")
+    subscription_add(person=person, subscription_list=deals)
+    # An earlier STOP ended `news` (the subscription since is to `deals`).
+    SuppressedNumber.objects.create(company=company, mdn=person.mdn, ended_list_ids=[news.pk])
+    run_command("ACME", write_file("x.opt_outs", "mdn\n2295550001\n"))
+    (silenced,) = SuppressedNumber.objects.filter(company=company)
+    assert silenced.ended_list_ids == sorted([news.pk, deals.pk])
+    assert active_lists(person) == set()
+    assert consent_ledger_verify(company=company).intact
+
+
+def test_an_opt_outs_file_leaves_another_companys_twin_number_alone(company, write_file):
+    other = CompanyFactory(key="OTHER")
+    theirs = SubscriptionListFactory(company=other)
+    twin = PersonFactory(company=other, mdn="+12295550001")
+    subscription_add(person=twin, subscription_list=theirs)
+    SuppressedNumber.objects.create(company=other, mdn="+12295550002", ended_list_ids=[])
+    run_command("ACME", write_file("t.opt_outs", "mdn\n2295550001\n2295550002\n"))
+    assert active_lists(twin) == {theirs.pk}
+    assert set(SuppressedNumber.objects.filter(company=company).values_list("mdn", flat=True)) == {
+        "+12295550001",
+        "+12295550002",
+    }
+    assert list(SuppressedNumber.objects.filter(company=other).values_list("mdn", flat=True)) == [
+        "+12295550002"
+    ]

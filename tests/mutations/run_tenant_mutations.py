@@ -245,6 +245,20 @@ MUTATIONS = [
         """f"WHERE %s IS NOT NULL AND {{column}} IN ({{marks}})\"""",
         ("tests/tenancy/test_twins.py",),
     ),
+    Mutation(
+        "subscription file person lookups: company filter",
+        "mobiledb/imports/subscription_store.py",
+        'f"p.company_id = %s AND p.{column} = {match}"',
+        'f"%s IS NOT NULL AND p.{column} = {match}"',
+        ("tests/consent/test_subscription_files.py",),
+    ),
+    Mutation(
+        "subscription file silenced-number lookups (SQLite): company filter",
+        "mobiledb/imports/subscription_store.py",
+        '"s.company_id = %s AND s.mdn = w.value"',
+        '"%s IS NOT NULL AND s.mdn = w.value"',
+        ("tests/consent/test_subscription_files.py",),
+    ),
     # --- API permission and admin scoping ------------------------------------------------
     Mutation(
         "API company membership check (a credential's first request)",

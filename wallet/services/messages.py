@@ -20,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from mobiledb.validation import format_platform_datetime
-from vibesweb.bulk_sql import array_param, binary_cursor
+from vibesweb.bulk_sql import binary_cursor, sql_array
 from vibesweb.errors import DomainError, DomainErrors
 
 from ..design import render_text
@@ -174,8 +174,8 @@ def _items_notify(items: list[tuple[int, dict]], message: WalletMessage, now) ->
         # One statement with three array parameters (bound server-side: psycopg's
         # client-side quoting of each element was a third of the message's time);
         # row-by-row statements cost a round trip each.
-        arrays = [array_param(ids, "bigint"), array_param(notes, "text")]
-        arrays.append(array_param(googles, "text"))
+        arrays = [sql_array(ids, "bigint"), sql_array(notes, "text")]
+        arrays.append(sql_array(googles, "text"))
         with binary_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET notification = v.note, google_messages = v.google::jsonb, "
