@@ -7,10 +7,10 @@ by side instead of queueing on the first one; SQLite's single writer makes the s
 UPDATE atomic.
 
 Each process remembers the last code it took from each pool (`_taken_up_to`, once the
-taking transaction commits) and looks after it first. Without that, every claim read again past every code issued before it:
-the planner walks the primary key (or the unissued index, whose entries of issued codes
-stay until VACUUM) from the pool's first code, so the millionth claim read a million
-rows. The position is only a hint, never a rule: a code left behind it (its issuer
+taking transaction commits) and looks after it first. Without that, every claim read
+again past every code issued before it: the planner walks the primary key (or the
+unissued index, whose entries of issued codes stay until VACUUM) from the pool's first
+code, so the millionth claim read a million rows. The position is only a hint, never a rule: a code left behind it (its issuer
 rolled back, or another process is behind) is found by the search from the pool's start,
 which runs whenever nothing is left after the hint.
 """
