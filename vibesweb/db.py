@@ -103,6 +103,29 @@ class ModelInsert:
             self._prepared[alias] = sql
         return sql
 
+    def insert_from(
+        self, instance: Model, *, source: str, computed: dict[str, str], returning: str
+    ) -> tuple[str, list]:
+        """`INSERT ... SELECT ... FROM <source> RETURNING <returning>` of `instance`: the
+        columns named in `computed` (attname -> SQL over `source`) are computed there,
+        the others are `instance`'s values, prepared as `insert` prepares them. For a
+        caller that runs it as part of a larger statement (PostgreSQL `WITH`)."""
+        connection = connections["default"]
+        quote = connection.ops.quote_name
+        selected, params = [], []
+        for f in self.fields:
+            if f.attname in computed:
+                selected.append(computed[f.attname])
+            else:
+                selected.append("%s")
+                params.append(f.get_db_prep_save(f.pre_save(instance, add=True), connection))
+        columns = ", ".join(quote(f.column) for f in self.fields)
+        sql = (
+            f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) "
+            f"SELECT {', '.join(selected)} FROM {source} RETURNING {returning}"
+        )
+        return sql, params
+
     def insert(self, instance: Model, *, using: str = "default") -> None:
         """Insert `instance` (IntegrityError as `save()` would raise it)."""
         connection = connections[using]
@@ -117,6 +140,11 @@ class ModelInsert:
                 pk = connection.ops.last_insert_id(
                     cursor, self.model._meta.db_table, self.model._meta.pk.column
                 )
+        self.mark_saved(instance, pk, using=using)
+
+    @staticmethod
+    def mark_saved(instance: Model, pk, *, using: str = "default") -> None:
+        """`instance` was written as row `pk` (by `insert`, or a statement of `insert_from`)."""
         instance.pk = pk
         instance._state.adding = False
         instance._state.db = using

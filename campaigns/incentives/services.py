@@ -39,7 +39,7 @@ from .errors import (
 )
 from .models import IncentiveCode, IncentiveIssuance, IncentivePool, IncentiveRedemption
 from .payloads import issuance_payload, redemption_payload
-from .queue import code_take, code_take_next
+from .queue import code_take, code_take_next, code_take_next_recorded
 from .selectors import incentive_code_get
 
 MAX_ID_LENGTH = 128
@@ -148,6 +148,26 @@ def _code_to_issue(pool: IncentivePool, code: str | None, now: datetime) -> Ince
     raise CodeIssuedToAnother(f"The code {code[:64]!r} was already issued to another issuee")
 
 
+def _record(pool: IncentivePool, issuance: IncentiveIssuance, code: str | None, now) -> None:
+    """Give `issuance` its code and write it. On PostgreSQL a unique pool's next code is
+    taken and the issuance written by one statement (a round trip less per issuance)."""
+    if pool.is_unique and code is None and connection.vendor == "postgresql":
+        record = _issuance_insert.insert_from(
+            issuance,
+            source="taken",
+            computed={"code_id": "taken.id"},
+            returning="code_id, (SELECT code FROM taken), id",
+        )
+        taken = code_take_next_recorded(pool, now, record)
+        if taken is None:
+            raise PoolExhausted(f"No codes are available from incentive pool {pool.pk}")
+        issuance.code = taken[0]
+        ModelInsert.mark_saved(issuance, taken[1])
+        return
+    issuance.code = _code_to_issue(pool, code, now)
+    _issuance_insert.insert(issuance)
+
+
 def _check_existing(existing: IncentiveIssuance, code: str | None) -> IncentiveIssuance:
     if code is not None and existing.code.code != code:
         raise CodeIssuedToAnother(
@@ -180,12 +200,9 @@ def incentive_issue(
             return _check_existing(existing, code), False
         try:
             with transaction.atomic():
-                now = timezone.now()
-                issued = _code_to_issue(pool, code, now)
                 issuance = IncentiveIssuance(
                     company_id=pool.company_id,
                     pool=pool,
-                    code=issued,
                     issuee_key=issuee.key,
                     issuee_id=issuee.issuee_id,
                     external_issuee_id=issuee.external_issuee_id,
@@ -193,7 +210,7 @@ def incentive_issue(
                     referring_application=referring_application or "",
                     referring_application_ref_id=referring_application_ref_id or "",
                 )
-                _issuance_insert.insert(issuance)
+                _record(pool, issuance, code, timezone.now())
                 _emit(company, "incentive_issued", issuance, "issuance", issuance_payload)
                 if pool.is_unique and pool.low_notified_at is None:
                     pool_low_check_on_commit(pool)
