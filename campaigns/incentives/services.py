@@ -148,7 +148,9 @@ def _code_to_issue(pool: IncentivePool, code: str | None, now: datetime) -> Ince
     raise CodeIssuedToAnother(f"The code {code[:64]!r} was already issued to another issuee")
 
 
-def _record(pool: IncentivePool, issuance: IncentiveIssuance, code: str | None, now) -> None:
+def _record(
+    pool: IncentivePool, issuance: IncentiveIssuance, code: str | None, now: datetime
+) -> None:
     """Give `issuance` its code and write it. On PostgreSQL a unique pool's next code is
     taken and the issuance written by one statement (a round trip less per issuance)."""
     if pool.is_unique and code is None and connection.vendor == "postgresql":
