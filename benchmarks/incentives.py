@@ -1,7 +1,7 @@
 """Incentives: loading 1,000,000 codes, and issuances/s through gunicorn (SPEC section 9).
 
     .venv/bin/python benchmarks/incentives.py [--codes 1000000] [--seconds 15]
-        [--connections 50] [--workers 4] [--skip-api]
+        [--connections 50] [--workers 4] [--port 0] [--fresh-database] [--skip-api]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME .venv/bin/python benchmarks/incentives.py
 
 1. Loading: a file of N random 12-character codes (plus 1% repeated lines, reported as
@@ -16,8 +16,10 @@
    issuances/s; afterwards the run checks that no code was issued twice and that every
    issuance holds a code marked issued.
 
-The database is the one in $DATABASE_URL (its company IBENCH is replaced), or a fresh
-SQLite file in a temp folder. Rate limits are off (they would answer 429 past 100/s).
+The database is the one in $DATABASE_URL (created when it does not exist, dropped and
+created anew with `--fresh-database`; its company IBENCH is replaced), or a fresh SQLite
+file in a temp folder. gunicorn listens on `--port` (0: any free port). Rate limits are
+off (they would answer 429 past 100/s).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -178,8 +181,24 @@ def bench_loading(args, env: dict) -> dict:
     }
 
 
+def ensure_database(url: str, *, fresh: bool) -> None:
+    """Create the PostgreSQL database of `url` when it does not exist (or anew if `fresh`)."""
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.strip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as admin:
+        if fresh:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
 def bench_issuance(args, env: dict, pool_id: int) -> dict:
-    port = free_port()
+    port = args.port or free_port()
     gunicorn = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "vibesweb.wsgi",
          "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers), "--log-level", "warning"],
@@ -222,6 +241,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (0: any free)")
+    parser.add_argument("--fresh-database", action="store_true")
     parser.add_argument("--skip-api", action="store_true")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="vibesweb-incentives-"))
@@ -236,6 +257,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "PYTHONWARNINGS": "ignore",
     }
+    ensure_database(env["DATABASE_URL"], fresh=args.fresh_database)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     print(f"date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {load_average()}")
     loading = bench_loading(args, env)

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import IncentivePool
-from .selectors import pool_counts, pool_remaining_at_most
+from .queue import unissued_at_most
+from .selectors import pool_counts
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def incentive_pool_low_check(*, pool_id: int) -> bool:
 
 
 def _alert_if_low(pool: IncentivePool) -> bool:
-    if not pool.is_unique or not pool_remaining_at_most(pool, pool.low_threshold):
+    if not pool.is_unique or not unissued_at_most(pool, pool.low_threshold):
         return False
     claimed = IncentivePool.objects.filter(pk=pool.pk, low_notified_at__isnull=True).update(
         low_notified_at=timezone.now()
@@ -51,7 +52,7 @@ def _alert_if_low(pool: IncentivePool) -> bool:
 
 def incentive_pool_rearm(pool: IncentivePool) -> bool:
     """Clear the alert once more codes than the threshold are available (after a load)."""
-    if not pool.is_unique or pool_remaining_at_most(pool, pool.low_threshold):
+    if not pool.is_unique or unissued_at_most(pool, pool.low_threshold):
         return False
     return bool(
         IncentivePool.objects.filter(pk=pool.pk, low_notified_at__isnull=False).update(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 
+from vibesweb.db import ModelRows
 from vibesweb.inputs import parse_id
 from vibesweb.tenancy.models import Company
 
@@ -28,14 +30,20 @@ def identifier_as_int(value) -> int | None:
     return parse_id(text)
 
 
+_pools = ModelRows(IncentivePool)
+
+
 def incentive_pool_get(*, company: Company, pool_id, for_update: bool = False) -> IncentivePool:
     """The company's pool `pool_id`; IncentivePoolNotFound (404) for an unknown id or
-    another company's pool."""
+    another company's pool. One raw query (vibesweb.db): every issuance runs it."""
     pk = identifier_as_int(pool_id)
-    queryset = IncentivePool.objects.filter(company=company, pk=pk)
-    if for_update:
-        queryset = queryset.select_for_update()
-    pool = queryset.first() if pk is not None else None
+    pool = None
+    if pk is not None:
+        quote = connection.ops.quote_name
+        tail = f"WHERE {quote('company_id')} = %s AND {quote('id')} = %s"
+        if for_update and connection.features.has_select_for_update:
+            tail += " FOR UPDATE"
+        pool = _pools.first(tail, [company.pk, pk])
     if pool is None:
         raise IncentivePoolNotFound(f"Incentive pool {str(pool_id)[:64]} not found")
     pool.company = company
@@ -107,17 +115,6 @@ def _codes_per_pool(pool_ids: list[int], *, issued: bool) -> dict[int, int]:
 
 def pool_counts(pool: IncentivePool) -> PoolCounts:
     return pool_counts_many([pool])[pool.pk]
-
-
-def pool_remaining_at_most(pool: IncentivePool, limit: int) -> bool:
-    """Whether at most `limit` codes are left: reads at most `limit + 1` entries of the
-    unissued index, so it costs the same in a pool of ten codes or ten million."""
-    if not pool.is_unique:
-        return False
-    left = IncentiveCode.objects.filter(pool_id=pool.pk, issued_at__isnull=True).values("id")[
-        : limit + 1
-    ]
-    return len(left) <= limit
 
 
 def code_counts(code: IncentiveCode) -> dict:

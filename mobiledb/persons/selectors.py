@@ -70,7 +70,7 @@ def person_get(*, company: Company, id_or_key: str) -> Person:
             column, lookup = "person_key", uuid.UUID(value)
         except ValueError:
             raise InvalidPersonID(f"Invalid person_id '{value[:64]}'") from None
-    person = _person_by_column(company, column, lookup)
+    person = person_by_column(company, column, lookup)
     if person is None:
         raise PersonNotFound()
     person.company = company  # spare a query when building URLs
@@ -80,9 +80,10 @@ def person_get(*, company: Company, id_or_key: str) -> Person:
 _persons = ModelRows(Person)
 
 
-def _person_by_column(company: Company, column: str, value) -> Person | None:
-    """One person by a unique column, in one raw query (vibesweb.db: this runs on every
-    person request)."""
+def person_by_column(company: Company, column: str, value) -> Person | None:
+    """The company's person whose unique `column` (id, person_key, external_person_id,
+    mdn) is `value`, or None; one raw query (vibesweb.db: this runs on every person
+    request and every incentive issuance)."""
     quote = connection.ops.quote_name
     field = Person._meta.get_field(column)
     param = field.get_db_prep_value(value, connection)

@@ -51,7 +51,8 @@ class Mutation:
 MUTATIONS = [
     # --- persons: selectors ------------------------------------------------------------
     Mutation(
-        "person_get: company filter",
+        # person_by_column: person_get and the incentive issuee lookup share it.
+        "person_get / incentive issuee lookup: company filter",
         "mobiledb/persons/selectors.py",
         """f"WHERE {quote('company_id')} = %s AND {quote(field.column)} = %s\"""",
         """f"WHERE %s IS NOT NULL AND {quote(field.column)} = %s\"""",
@@ -199,12 +200,6 @@ MUTATIONS = [
         "ConsentRecord.objects.filter(company=company).filter(match)",
         "ConsentRecord.objects.filter(match)",
         ("tests/consent/test_ledger.py",),
-    ),
-    Mutation(
-        "incentive issuee lookup: company filter",
-        "campaigns/incentives/services.py",
-        "persons = Person.objects.filter(company=company)",
-        "persons = Person.objects.all()",
     ),
     Mutation(
         "wallet SmartLink person lookup: company filter",
