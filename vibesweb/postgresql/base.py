@@ -47,11 +47,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         pgconn = self.connection.pgconn
         if pgconn.status != 0:  # CONNECTION_OK
             return False
+        poller = select.poll()  # not select(): sockets past fd 1024 are fine
         try:
-            readable, _, _ = select.select([pgconn.socket], [], [], 0)
-        except (OSError, ValueError):
+            poller.register(pgconn.socket, select.POLLIN)
+            return not poller.poll(0)
+        except (OSError, ValueError, base.Database.Error):
             return False
-        return not readable
 
     @async_unsafe
     def prepared_cursor(self):
