@@ -1,5 +1,6 @@
 """A persistent PostgreSQL connection that the server ended is replaced before the next
-request uses it, and a healthy one is checked without a round trip (vibesweb.postgresql).
+request uses it, a healthy one is checked without a round trip, and the hot path's
+statements are prepared once per connection (vibesweb.postgresql).
 
 Requests go through Django's WSGI handler, which runs the per-request connection upkeep
 (`close_old_connections`) that the test client switches off.
@@ -116,3 +117,21 @@ def test_after_the_server_ended_the_connection_the_check_confirms_with_a_stateme
 
     assert get(path) == 200
     assert checked == [1]
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_hot_path_statements_are_prepared_once_per_connection(person):
+    path = f"/companies/LIVE/mobiledb/persons/{person.pk}"
+    assert get(path) == 200  # the credential's first request (then it is remembered)
+    assert get(path) == 200
+    prepared = prepared_statements()
+    assert any('FROM "auth_user" u LEFT JOIN "tenancy_company" c' in sql for sql in prepared)
+    assert any('FROM "mobiledb_person" WHERE' in sql for sql in prepared)
+
+    assert get(path) == 200
+    assert prepared_statements() == prepared  # the same statements, not prepared again
