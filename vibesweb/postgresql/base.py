@@ -29,8 +29,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = super().get_new_connection(conn_params)
         # Django turns psycopg's automatic preparing off (connection poolers in
         # transaction mode); ClientCursor, the ORM's cursor, never prepares, so this
-        # only affects prepared_cursor(). 0: prepare at the first execution.
-        if self.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        # only affects prepared_cursor(). 0: prepare at the first execution. OPTIONS
+        # `prepare_threshold` (None: never, e.g. behind PgBouncer < 1.21) overrides it.
+        if "prepare_threshold" not in self.settings_dict["OPTIONS"]:
             connection.prepare_threshold = 0
         return connection
 
