@@ -1,7 +1,7 @@
 """GET and POST person through gunicorn, as ratios to `/heartbeat` in the same run (SPEC 9).
 
     .venv/bin/python benchmarks/api.py [--db sqlite,postgres] [--rounds 3] [--seconds 5]
-                                       [--connections 16] [--workers 3]
+                                       [--connections 16] [--workers 3] [--port N]
 
 For each database, starts the app under gunicorn on a fresh database (SQLite in a temp
 folder; PostgreSQL at BENCH_DATABASE_URL, default
@@ -195,7 +195,7 @@ def bench(kind: str, args: argparse.Namespace) -> dict[str, list[dict]]:
     }
     manage(env, "migrate", "-v0")
     seed(env)
-    port = free_port()
+    port = args.port or free_port()
     gunicorn = subprocess.Popen(
         [str(Path(PYTHON).with_name("gunicorn")), "vibesweb.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", str(args.workers), "--log-level", "warning"],
@@ -288,6 +288,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--port", type=int, default=0, help="gunicorn's port (default: any free one)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")

@@ -18,6 +18,13 @@ from django.db import connections
 from django.db.models import Model
 
 
+def prepared_cursor(connection):
+    """A cursor whose statements the database prepares once per connection, where the
+    backend offers one (vibesweb.postgresql), else a plain cursor. For fixed raw SQL only."""
+    make = getattr(connection, "prepared_cursor", None)
+    return make() if make is not None else connection.cursor()
+
+
 class ModelRows:
     """`SELECT <the model's columns> FROM <its table> <tail>` into model instances.
 
@@ -55,7 +62,7 @@ class ModelRows:
         """Instances of the rows `tail` (WHERE ..., FOR UPDATE ...) selects."""
         connection = connections[using]
         head, converters = self._prepare(using)
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(head + tail, params)
             rows = cursor.fetchall()
         instances = []

@@ -256,17 +256,18 @@ MUTATIONS = [
     ),
     # --- API permission and admin scoping ------------------------------------------------
     Mutation(
-        "API company membership check (a credential's first request)",
-        "vibesweb/api/permissions.py",
-        "    if not user.is_superuser:\n        membership =",
-        "    if False:\n        membership =",
-        ("tests/vibesweb/test_conventions.py", "tests/tenancy/test_api_matrix.py"),
-    ),
-    Mutation(
-        "API company membership check (a remembered credential)",
+        # One query for both paths: a credential's first request and a remembered one.
+        "API company membership check",
         "vibesweb/api/permissions.py",
         "f\"AND (u.{quote('is_superuser')} OR EXISTS (SELECT 1 FROM \"",
         'f"AND (1 = 1 OR EXISTS (SELECT 1 FROM "',
+        ("tests/vibesweb/test_conventions.py", "tests/tenancy/test_api_matrix.py"),
+    ),
+    Mutation(
+        "API company membership check: the member's own membership",
+        "vibesweb/api/permissions.py",
+        "\"{quote('tenancy_membership')} m WHERE m.company_id = c.id AND m.user_id = u.id)) \"",
+        "\"{quote('tenancy_membership')} m WHERE m.company_id = c.id)) \"",
         ("tests/tenancy/test_api_matrix.py",),
     ),
     Mutation(

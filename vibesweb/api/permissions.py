@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.http import Http404
 from rest_framework.permissions import BasePermission
 
+from vibesweb.db import prepared_cursor
 from vibesweb.tenancy.models import Company
 
 # In the model's field order, as Model.from_db expects; created_at stays deferred.
@@ -13,46 +17,20 @@ _COMPANY_COLUMNS = ("id", "key", "name", "schema_version")
 
 
 def member_company(user, key: str) -> Company | None:
-    """The company with `key` if `user` may reach it (a superuser reaches every one).
-
-    One raw query built by Model.from_db: it runs on every API request.
-    """
-    quote = connection.ops.quote_name
-    columns = ", ".join(f"c.{quote(name)}" for name in _COMPANY_COLUMNS)
-    sql = f"SELECT {columns} FROM {quote(Company._meta.db_table)} c WHERE c.{quote('key')} = %s"
-    params: list = [key]
-    if not user.is_superuser:
-        membership = quote("tenancy_membership")
-        sql += (
-            f" AND EXISTS (SELECT 1 FROM {membership} m"
-            " WHERE m.company_id = c.id AND m.user_id = %s)"
-        )
-        params.append(user.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return Company.from_db(connection.alias, list(_COMPANY_COLUMNS), row)
+    """The company with `key` if `user` may reach it (a superuser reaches every one): the
+    same single query as the remembered-credential path, with only the user's id."""
+    return user_with_member_company(get_user_model(), ["id"], user.pk, key)[1]
 
 
 def user_with_member_company(user_model, user_fields: list[str], user_id: int, key: str):
     """(the user row as it is now, the company with `key` if that user may reach it) in
-    one query: the remembered-credential path of every company request (authentication
-    re-reads the user row anyway, so the membership check rides along)."""
-    quote = connection.ops.quote_name
-    user_columns = ", ".join(f"u.{quote(name)}" for name in user_fields)
-    company_columns = ", ".join(f"c.{quote(name)}" for name in _COMPANY_COLUMNS)
-    sql = (
-        f"SELECT {user_columns}, {company_columns} "
-        f"FROM {quote(user_model._meta.db_table)} u "
-        f"LEFT JOIN {quote(Company._meta.db_table)} c ON c.{quote('key')} = %s "
-        f"AND (u.{quote('is_superuser')} OR EXISTS (SELECT 1 FROM "
-        f"{quote('tenancy_membership')} m WHERE m.company_id = c.id AND m.user_id = u.id)) "
-        f"WHERE u.id = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key, user_id])
+    one query: the one membership check of every company request (authentication re-reads
+    the user row anyway, so the check rides along). `user_fields`: attnames in the
+    model's field order, as Model.from_db expects."""
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(
+            _user_with_member_company_sql(user_model, tuple(user_fields)), [key, user_id]
+        )
         row = cursor.fetchone()
     if row is None:
         return None, None
@@ -61,6 +39,22 @@ def user_with_member_company(user_model, user_fields: list[str], user_id: int, k
     if row[split] is None:
         return user, None
     return user, Company.from_db(connection.alias, list(_COMPANY_COLUMNS), row[split:])
+
+
+@functools.cache
+def _user_with_member_company_sql(user_model, user_fields: tuple[str, ...]) -> str:
+    """Built once per process (quote_name for every column cost more than the query)."""
+    quote = connection.ops.quote_name
+    user_columns = ", ".join(f"u.{quote(name)}" for name in user_fields)
+    company_columns = ", ".join(f"c.{quote(name)}" for name in _COMPANY_COLUMNS)
+    return (
+        f"SELECT {user_columns}, {company_columns} "
+        f"FROM {quote(user_model._meta.db_table)} u "
+        f"LEFT JOIN {quote(Company._meta.db_table)} c ON c.{quote('key')} = %s "
+        f"AND (u.{quote('is_superuser')} OR EXISTS (SELECT 1 FROM "
+        f"{quote('tenancy_membership')} m WHERE m.company_id = c.id AND m.user_id = u.id)) "
+        f"WHERE u.id = %s"
+    )
 
 
 class CompanyMemberPermission(BasePermission):
