@@ -56,6 +56,15 @@ class WalletLocationForm(forms.ModelForm):
             "location_id", "name", "address", "city", "state", "zip",
             "latitude", "longitude", "notification_message",
         ]  # fmt: skip
+        # narrow inputs: nine columns side by side still fit a laptop's screen
+        widgets = {
+            **{name: forms.TextInput(attrs={"size": 10}) for name in ("location_id", "city")},
+            **{name: forms.TextInput(attrs={"size": 14}) for name in ("name", "address")},
+            **{name: forms.TextInput(attrs={"size": 4}) for name in ("state",)},
+            **{name: forms.TextInput(attrs={"size": 7}) for name in ("zip",)},
+            **{name: forms.TextInput(attrs={"size": 9}) for name in ("latitude", "longitude")},
+            "notification_message": forms.TextInput(attrs={"size": 22}),
+        }
 
     def clean(self):
         cleaned = super().clean()
