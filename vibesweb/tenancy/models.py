@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -9,6 +11,13 @@ company_key_validator = RegexValidator(
 )
 
 
+def schema_version_start() -> int:
+    """A new company's first schema version, at random: cached schemas are keyed by
+    (company id, version), and SQLite gives a deleted company's id to the next one, which
+    counting from 0 again would have met the old company's schema in a process's cache."""
+    return secrets.randbelow(2**30) + 1
+
+
 class Company(models.Model):
     """A tenant: its `key` is the API's `:company_key`, and it owns one mobile database."""
 
@@ -16,7 +25,7 @@ class Company(models.Model):
     name = models.CharField(max_length=200)
     # Bumped whenever a custom field or option changes, so cached schemas never go stale
     # across processes (the company row is read on every request anyway).
-    schema_version = models.PositiveIntegerField(default=0, editable=False)
+    schema_version = models.PositiveIntegerField(default=schema_version_start, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
