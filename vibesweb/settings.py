@@ -111,6 +111,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend plus a health check without a round trip and prepared statements
     # for the API's hot path (vibesweb/postgresql/base.py says why).
     DATABASES["default"]["ENGINE"] = "vibesweb.postgresql"
+    if not env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # behind a transaction-mode pooler older than PgBouncer 1.21
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 # Connections outlive a request: opening one cost more than the rest of a GET person
 # (SQLite: connect, register functions, run the PRAGMAs, close, ~0.5 ms; PostgreSQL: a
 # new backend). Health checks make a connection that died between requests (database
