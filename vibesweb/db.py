@@ -39,9 +39,13 @@ class ModelRows:
             f for f in model._meta.concrete_fields if wanted is None or f.attname in wanted
         ]
         self.names = [f.attname for f in self.fields]
-        self._prepared: dict[str, tuple[str, list]] = {}
+        # where the primary key is in a row (None there: a LEFT JOIN found no row)
+        pk = model._meta.pk.attname
+        self.pk_index = self.names.index(pk) if pk in self.names else None
+        self._prepared: dict[str, tuple[str, list, str]] = {}
 
-    def _prepare(self, alias: str) -> tuple[str, list]:
+    def _prepare(self, alias: str) -> tuple[str, list, str]:
+        """(the select list, the converters by column, `SELECT <list> FROM <table> `)."""
         prepared = self._prepared.get(alias)
         if prepared is None:
             connection = connections[alias]
@@ -54,27 +58,32 @@ class ModelRows:
                 found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
                 if found:
                     converters.append((index, found, col))
-            prepared = (f"SELECT {columns} FROM {quote(table)} ", converters)
+            prepared = (columns, converters, f"SELECT {columns} FROM {quote(table)} ")
             self._prepared[alias] = prepared
         return prepared
 
+    def columns(self, using: str = "default") -> str:
+        """The select list, each column qualified by the table's name (for a join)."""
+        return self._prepare(using)[0]
+
+    def instance(self, row: Sequence[Any], using: str = "default") -> Model:
+        """The instance of `row`, the values of `columns()` in their order."""
+        connection = connections[using]
+        values = list(row)
+        for index, functions, col in self._prepare(using)[1]:
+            value = values[index]
+            for convert in functions:
+                value = convert(value, col, connection)
+            values[index] = value
+        return self.model.from_db(using, self.names, values)
+
     def select(self, tail: str, params: Sequence[Any], *, using: str = "default") -> list:
         """Instances of the rows `tail` (WHERE ..., FOR UPDATE ...) selects."""
-        connection = connections[using]
-        head, converters = self._prepare(using)
-        with prepared_cursor(connection) as cursor:
+        head = self._prepare(using)[2]
+        with prepared_cursor(connections[using]) as cursor:
             cursor.execute(head + tail, params)
             rows = cursor.fetchall()
-        instances = []
-        for row in rows:
-            values = list(row)
-            for index, functions, col in converters:
-                value = values[index]
-                for convert in functions:
-                    value = convert(value, col, connection)
-                values[index] = value
-            instances.append(self.model.from_db(using, self.names, values))
-        return instances
+        return [self.instance(row, using) for row in rows]
 
     def first(self, tail: str, params: Sequence[Any], *, using: str = "default"):
         found = self.select(tail, params, using=using)

@@ -9,6 +9,7 @@ import uuid
 from django.db import connection
 from django.db.models import QuerySet
 
+from vibesweb.api.permissions import RouteRow
 from vibesweb.db import ModelRows
 from vibesweb.tenancy.models import Company
 
@@ -60,16 +61,20 @@ def load_custom_field_schema(company: Company) -> CustomFieldSchema:
 _DIGITS = re.compile(r"^[0-9]{1,18}$")
 
 
-def person_get(*, company: Company, id_or_key: str) -> Person:
-    """A person by `person_id` (digits) or `person_key` (UUID); PersonNotFound, InvalidPersonID."""
+def _person_column(id_or_key: str) -> tuple[str, int | uuid.UUID]:
+    """(column, value) of a `person_id` (digits) or `person_key` (UUID); InvalidPersonID."""
     value = str(id_or_key).strip()
     if _DIGITS.match(value):
-        column, lookup = "id", int(value)
-    else:
-        try:
-            column, lookup = "person_key", uuid.UUID(value)
-        except ValueError:
-            raise InvalidPersonID(f"Invalid person_id '{value[:64]}'") from None
+        return "id", int(value)
+    try:
+        return "person_key", uuid.UUID(value)
+    except ValueError:
+        raise InvalidPersonID(f"Invalid person_id '{value[:64]}'") from None
+
+
+def person_get(*, company: Company, id_or_key: str) -> Person:
+    """A person by `person_id` (digits) or `person_key` (UUID); PersonNotFound, InvalidPersonID."""
+    column, lookup = _person_column(id_or_key)
     person = person_by_column(company, column, lookup)
     if person is None:
         raise PersonNotFound()
@@ -89,6 +94,20 @@ def person_by_column(company: Company, column: str, value) -> Person | None:
     param = field.get_db_prep_value(value, connection)
     tail = f"WHERE {quote('company_id')} = %s AND {quote(field.column)} = %s"
     return _persons.first(tail, [company.pk, param])
+
+
+def person_route_row(route_kwargs: dict) -> RouteRow | None:
+    """The person `persons/:person_id_or_key` names, for the authentication to read with
+    the membership (vibesweb.api.permissions.RouteRow); None for another spelling or an
+    invalid id, which `person_from_route` then reads or refuses itself."""
+    if "person_id" not in route_kwargs:
+        return None
+    try:
+        column, lookup = _person_column(route_kwargs["person_id"])
+    except InvalidPersonID:
+        return None
+    field = Person._meta.get_field(column)
+    return RouteRow(_persons, field.column, field.get_db_prep_value(lookup, connection))
 
 
 def persons_by_identity(

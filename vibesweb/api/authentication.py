@@ -68,7 +68,8 @@ class CachedBasicAuthentication(BasicAuthentication):
                 return (user, None)
             cache.delete(cache_key)
         if request is not None:
-            request._request.company_lookup = None  # that lookup was for a stale row
+            request._request.company_lookup = None  # those reads were for a stale row
+            request._request.route_row_read = None
         try:
             user, auth = super().authenticate_credentials(userid, password, request)
         except exceptions.AuthenticationFailed:
@@ -83,12 +84,19 @@ class CachedBasicAuthentication(BasicAuthentication):
 
     def _current_user_and_company(self, user_id: int, request):
         """The user row; on a company's URL, its membership in the same query, kept for
-        CompanyMemberPermission (one query per request instead of two)."""
+        CompanyMemberPermission (one query per request instead of two), and the row a
+        read names in its URL if the view asks for it (`CompanyAPIView.route_row`)."""
         match = getattr(getattr(request, "_request", None), "resolver_match", None)
         key = match.kwargs.get("company_key") if match is not None else None
         if key is None:
             return _current_user(user_id)
-        user, company = user_with_member_company(get_user_model(), _users().names, user_id, key)
+        view = request.parser_context.get("view") if request.parser_context else None
+        wanted = view.route_row() if hasattr(view, "route_row") else None
+        user, company, row = user_with_member_company(
+            get_user_model(), _users().names, user_id, key, wanted
+        )
         if user is not None:
             request._request.company_lookup = (key, user.pk, company)
+            if wanted is not None:
+                request._request.route_row_read = (wanted, user.pk, row)
         return user

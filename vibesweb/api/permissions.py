@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.http import Http404
 from rest_framework.permissions import BasePermission
 
-from vibesweb.db import prepared_cursor
+from vibesweb.db import ModelRows, prepared_cursor
 from vibesweb.tenancy.models import Company
 
 # In the model's field order, as Model.from_db expects; created_at stays deferred.
 _COMPANY_COLUMNS = ("id", "key", "name", "schema_version")
+
+
+@dataclass(frozen=True)
+class RouteRow:
+    """The one row a read names in its URL (GET /persons/:id), in the company of the URL.
+
+    The authentication reads it in the same statement as the user and the membership, so
+    the read costs one round trip to the database instead of two (on PostgreSQL each
+    costs the client far more than its statement). `column` and `value`: the row's unique
+    column in that company and the value ready for the database.
+    """
+
+    rows: ModelRows
+    column: str
+    value: Any
 
 
 def member_company(user, key: str) -> Company | None:
@@ -22,38 +39,63 @@ def member_company(user, key: str) -> Company | None:
     return user_with_member_company(get_user_model(), ["id"], user.pk, key)[1]
 
 
-def user_with_member_company(user_model, user_fields: list[str], user_id: int, key: str):
-    """(the user row as it is now, the company with `key` if that user may reach it) in
-    one query: the one membership check of every company request (authentication re-reads
-    the user row anyway, so the check rides along). `user_fields`: attnames in the
-    model's field order, as Model.from_db expects."""
-    with prepared_cursor(connection) as cursor:
-        cursor.execute(
-            _user_with_member_company_sql(user_model, tuple(user_fields)), [key, user_id]
+def user_with_member_company(
+    user_model, user_fields: list[str], user_id: int, key: str, route_row: RouteRow | None = None
+) -> tuple[Any, Company | None, Any]:
+    """(the user row as it is now, the company with `key` if that user may reach it, the
+    `route_row` in that company or None) in one query: the one membership check of every
+    company request (authentication re-reads the user row anyway, so the check rides
+    along). `user_fields`: attnames in the model's field order, as Model.from_db expects."""
+    if route_row is None:
+        sql = _user_with_member_company_sql(user_model, tuple(user_fields))
+        params = [key, user_id]
+    else:
+        sql = _user_with_member_company_sql(
+            user_model, tuple(user_fields), route_row.rows, route_row.column
         )
+        params = [key, route_row.value, user_id]
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
-        return None, None
+        return None, None, None
     split = len(user_fields)
     user = user_model.from_db(connection.alias, user_fields, row[:split])
     if row[split] is None:
-        return user, None
-    return user, Company.from_db(connection.alias, list(_COMPANY_COLUMNS), row[split:])
+        return user, None, None
+    company_end = split + len(_COMPANY_COLUMNS)
+    company = Company.from_db(connection.alias, list(_COMPANY_COLUMNS), row[split:company_end])
+    found = None
+    if route_row is not None and row[company_end + route_row.rows.pk_index] is not None:
+        found = route_row.rows.instance(row[company_end:], connection.alias)
+    return user, company, found
 
 
 @functools.cache
-def _user_with_member_company_sql(user_model, user_fields: tuple[str, ...]) -> str:
-    """Built once per process (quote_name for every column cost more than the query)."""
+def _user_with_member_company_sql(
+    user_model, user_fields: tuple[str, ...], rows: ModelRows | None = None, column: str = ""
+) -> str:
+    """Built once per process (quote_name for every column cost more than the query);
+    with `rows`, the row of theirs whose `column` is the second parameter, in company `c`
+    only (another company's row is never read)."""
     quote = connection.ops.quote_name
     user_columns = ", ".join(f"u.{quote(name)}" for name in user_fields)
     company_columns = ", ".join(f"c.{quote(name)}" for name in _COMPANY_COLUMNS)
+    row_columns, row_join = "", ""
+    if rows is not None:
+        table = quote(rows.model._meta.db_table)
+        row_columns = f", {rows.columns(connection.alias)}"
+        row_join = (
+            f"LEFT JOIN {table} ON {table}.{quote('company_id')} = c.id "
+            f"AND {table}.{quote(column)} = %s "
+        )
     return (
-        f"SELECT {user_columns}, {company_columns} "
+        f"SELECT {user_columns}, {company_columns}{row_columns} "
         f"FROM {quote(user_model._meta.db_table)} u "
         f"LEFT JOIN {quote(Company._meta.db_table)} c ON c.{quote('key')} = %s "
         f"AND (u.{quote('is_superuser')} OR EXISTS (SELECT 1 FROM "
         f"{quote('tenancy_membership')} m WHERE m.company_id = c.id AND m.user_id = u.id)) "
-        f"WHERE u.id = %s"
+        f"{row_join}WHERE u.id = %s"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import NoReverseMatch, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -11,6 +13,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from vibesweb.api.fast_input import fast_validate
+from vibesweb.api.permissions import RouteRow
 from vibesweb.errors import DomainError, ErrorCode
 from vibesweb.tenancy.models import Company
 from vibesweb.tenancy.services import companies_for_user
@@ -73,6 +76,20 @@ class CompanyAPIView(VersionedAPIView):
     @property
     def company(self) -> Company:
         return self.request.company
+
+    def route_row(self) -> RouteRow | None:
+        """The row this request reads by its URL, for the authentication to read with the
+        membership (one round trip instead of two); None: the view reads its rows itself.
+        Only for reads: a write locks and re-reads its row in its own transaction."""
+        return None
+
+    def route_row_read(self, wanted: RouteRow) -> tuple[bool, Any]:
+        """(True, the row or None when the company has no such row) if the authentication
+        read `wanted` for this request's user, else (False, None): read it yourself."""
+        read = getattr(self.request._request, "route_row_read", None)
+        if read is None or read[0] != wanted or read[1] != self.request.user.pk:
+            return False, None
+        return True, read[2]
 
 
 def company_json(company: Company) -> dict:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from vibesweb.api.views import PAGINATION_PARAMETERS, CompanyAPIView, validated
 from vibesweb.errors import DomainError, ErrorCode, NotFound
 
+from ...errors import PersonNotFound
 from ...validation import normalize_mdn
 from ..models import CustomField, PersonTag
 from ..selectors import (
@@ -17,6 +18,7 @@ from ..selectors import (
     person_from_route,
     person_get,
     person_get_by_external_id,
+    person_route_row,
     persons_of_company,
 )
 from ..services import person_add, person_tag_add, person_update
@@ -129,8 +131,20 @@ class PersonDetailView(PersonsMixin, CompanyAPIView):
 
     query_parameters = ()
 
+    def route_row(self):
+        if self.request.method not in ("GET", "HEAD"):
+            return None
+        return person_route_row(self.kwargs)
+
     def get_person(self):
-        return person_from_route(company=self.company, route_kwargs=self.kwargs)
+        wanted = self.route_row()
+        read, person = self.route_row_read(wanted) if wanted is not None else (False, None)
+        if not read:
+            return person_from_route(company=self.company, route_kwargs=self.kwargs)
+        if person is None:
+            raise PersonNotFound()
+        person.company = self.company  # spare a query when building URLs
+        return person
 
     @extend_schema(responses=PersonOutputSerializer, operation_id="person_get")
     def get(self, request, company_key: str, **kwargs):
