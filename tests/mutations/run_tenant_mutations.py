@@ -264,6 +264,13 @@ MUTATIONS = [
         ("tests/vibesweb/test_conventions.py", "tests/tenancy/test_api_matrix.py"),
     ),
     Mutation(
+        "GET person read with the membership (RouteRow): the row's company",
+        "vibesweb/api/permissions.py",
+        "f\"LEFT JOIN {table} ON {table}.{quote('company_id')} = c.id \"",
+        'f"LEFT JOIN {table} ON c.id IS NOT NULL "',
+        ("tests/tenancy/test_api_matrix.py", "tests/api_perf/test_person_read_with_membership.py"),
+    ),
+    Mutation(
         "API company membership check: the member's own membership",
         "vibesweb/api/permissions.py",
         "\"{quote('tenancy_membership')} m WHERE m.company_id = c.id AND m.user_id = u.id)) \"",
