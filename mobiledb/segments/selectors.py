@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Upper
 
 from vibesweb.tenancy.models import Company
@@ -17,7 +18,8 @@ from ..persons.models import Person, PersonTag
 from ..persons.selectors import custom_field_schema
 from ..subscriptions.models import Subscription
 from ..validation import CustomFieldSchema, normalize_mdn_for_search
-from .models import Segment
+from . import search
+from .models import PersonSearchEntry, Segment
 
 CUSTOM_FIELD_PARAM = "cf."
 DATE_PARAMS = ("created_at__gte", "created_at__lt", "updated_at__gte", "updated_at__lt")
@@ -82,13 +84,58 @@ def persons_search(persons: QuerySet[Person], term: str) -> QuerySet[Person]:
     if found.exists():
         return found
     if re.fullmatch(r"\+?[0-9]+", term):
-        if len(digits) >= _SHORTEST_MDN_SUFFIX:
-            return persons.filter(mdn__endswith=digits)
-        return found
-    values = Q()
-    for word in term.split():
-        values &= Q(_custom_text__icontains=word)
-    return persons.alias(_custom_text=Cast("custom_fields", TextField())).filter(values)
+        if len(digits) < _SHORTEST_MDN_SUFFIX:
+            return found
+        return _indexed_or_scanned(
+            persons,
+            scan=Q(mdn__endswith=digits),
+            hits=lambda: _mdn_suffix_hits(digits),
+        )
+    words = term.split()
+    scan = Q()
+    for word in words:
+        scan &= Q(_custom_text__icontains=word)
+    persons = persons.alias(_custom_text=Cast("custom_fields", TextField()))
+    if any(len(word) < 3 or any(c in word for c in "%_\\") for word in words):
+        return persons.filter(scan)  # no trigram to look up: scan
+    sql, params = search.entries_matching_words(words)
+    return _indexed_or_scanned(persons, scan=scan, hits=lambda: Q(pk__in=RawSQL(sql, params)))
+
+
+# Above this many matches a search reads as a scan that stops early (the first page and
+# the capped count find enough persons among the first rows), not as a list of ids.
+SEARCH_IDS_CAP = 10_000
+
+
+def _mdn_suffix_hits(digits: str) -> Q:
+    """Entries whose MDN ends in `digits`: a prefix of the reversed digits, as a range."""
+    prefix = digits[::-1]
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    entries = PersonSearchEntry.objects.filter(
+        mdn_reversed__gte=prefix, mdn_reversed__lt=upper
+    ).values("person_id")
+    return Q(pk__in=entries)
+
+
+def _indexed_or_scanned(persons: QuerySet[Person], *, scan: Q, hits) -> QuerySet[Person]:
+    """`persons` matching `scan`, read from the search index where it is up to date.
+
+    Entries are trusted for persons changed at or before the indexer's mark; persons
+    changed after it (few, when the indexer keeps up) are scanned through the
+    `(company, updated_at)` index. Both as ids when there are few; else (a common value,
+    or an index far behind, just after a big import) the scan alone, which is exact too.
+    """
+    mark = search.indexed_through()
+    if mark is None:
+        return persons.filter(scan)
+    cap = SEARCH_IDS_CAP + 1
+    recent = list(persons.filter(scan, updated_at__gt=mark).values_list("pk", flat=True)[:cap])
+    if len(recent) >= cap:
+        return persons.filter(scan)
+    indexed = list(persons.filter(hits(), updated_at__lte=mark).values_list("pk", flat=True)[:cap])
+    if len(indexed) >= cap:
+        return persons.filter(scan)
+    return persons.filter(pk__in=recent + indexed)
 
 
 def _with_custom_field(
