@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 ('mdn_reversed', models.CharField(blank=True, default='', max_length=20)),
             ],
             options={
-                'indexes': [models.Index(fields=['company_id', 'mdn_reversed'], name='personsearch_mdn_reversed')],
+                'indexes': [models.Index(fields=['mdn_reversed'], name='personsearch_mdn_reversed')],
             },
         ),
         migrations.RunPython(search_indexes, drop_search_indexes),

@@ -112,9 +112,7 @@ class PersonSearchEntry(models.Model):
     mdn_reversed = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
-        indexes = [
-            models.Index(fields=["company_id", "mdn_reversed"], name="personsearch_mdn_reversed")
-        ]
+        indexes = [models.Index(fields=["mdn_reversed"], name="personsearch_mdn_reversed")]
 
     def __str__(self) -> str:
         return f"search entry of person {self.person_id}"

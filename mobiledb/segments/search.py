@@ -102,13 +102,17 @@ def person_search_index(*, batch_size: int = 5000) -> int:
     return indexed
 
 
-def entries_matching_words(words: list[str]) -> tuple[str, list[str]]:
-    """SQL selecting the person ids whose entry contains every word (any case), and its
-    parameters. Words hold no LIKE wildcard and are 3 characters or more (the caller
-    scans otherwise): a trigram index answers them."""
+def hits(words: list[str], cap: int) -> list[int]:
+    """Ids of up to `cap` persons whose entry contains every word (any case), whatever
+    their company (the caller scopes them). Words hold no LIKE wildcard and are 3
+    characters or more: a trigram index answers them."""
     patterns = [f"%{word}%" for word in words]
     if connection.vendor == "sqlite":
         where = " AND ".join(["fields_text LIKE %s"] * len(words))
-        return f'SELECT rowid FROM "{FTS_TABLE}" WHERE {where}', patterns
-    where = " AND ".join(["fields_text ILIKE %s"] * len(words))
-    return f'SELECT person_id FROM "{ENTRY_TABLE}" WHERE {where}', patterns
+        sql = f'SELECT rowid FROM "{FTS_TABLE}" WHERE {where} LIMIT %s'
+    else:
+        where = " AND ".join(["fields_text ILIKE %s"] * len(words))
+        sql = f'SELECT person_id FROM "{ENTRY_TABLE}" WHERE {where} LIMIT %s'
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*patterns, cap])
+        return [row[0] for row in cursor.fetchall()]
