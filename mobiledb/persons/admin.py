@@ -386,7 +386,7 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Indexed lookups for ids and whole MDNs; names, custom field values and partial
-        MDNs through `persons_search` (trigram indexes on PostgreSQL)."""
+        MDNs through `persons_search` (the search index of mobiledb.segments.search)."""
         return persons_search(queryset, search_term), False
 
     def changelist_view(self, request, extra_context=None):

@@ -55,7 +55,8 @@ def persons_search(persons: QuerySet[Person], term: str) -> QuerySet[Person]:
     Whole MDNs (any common format), person keys, person ids are exact indexed lookups; a
     run of digits also finds MDNs ending in it (a partial MDN such as `0003`); external
     ids match whatever their case; any other word matches custom field values (names
-    included), every word of the term in the same person.
+    included), every word of the term in the same person. Partial MDNs and values are
+    read from the search index (mobiledb.segments.search) where it is up to date.
     """
     term = term.strip()
     if not term:

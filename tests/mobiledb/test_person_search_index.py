@@ -131,3 +131,53 @@ def test_every_word_must_match_the_same_person(company):
     search.person_search_index()
 
     assert found(company, "ann austin") == {ann.pk}
+
+
+@pytest.fixture
+def eager_celery():
+    from vibesweb.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def test_a_finished_import_task_queues_the_indexer_for_its_persons(
+    company, tmp_path, settings, eager_celery
+):
+    from mobiledb.imports.services import person_import_create
+    from mobiledb.imports.tasks import person_import_task
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    path = tmp_path / "people.persons"
+    path.write_text("external_person_id,mdn\nX1,+16125550901\n", encoding="utf-8")
+    person_import = person_import_create(company_key=company.key, file_path=str(path))
+
+    person_import_task.apply(args=[person_import.pk]).get()
+
+    quentin = Person.objects.get(company=company, external_person_id="X1")
+    assert search.indexed_through() is not None
+    assert PersonSearchEntry.objects.get(person=quentin).mdn_reversed == "10905552161"
+    assert found(company, "0901") == {quentin.pk}
+
+
+def test_the_persons_list_finds_a_person_by_name_through_the_index_and_after_an_edit(company):
+    from django.test import Client
+
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username="marketer", is_staff=True)
+    MembershipFactory(user=user, company=company)
+    client = Client()
+    client.force_login(user)
+    person = PersonFactory(company=company, custom_fields={"nickname": "Rosalind"})
+    search.person_search_index()
+
+    assert f"/{person.pk}/change/" in client.get("/admin/mobiledb/person/?q=rosal").content.decode()
+    person.custom_fields = {"nickname": "Theodora"}
+    person.save()
+    assert f"/{person.pk}/change/" in client.get("/admin/mobiledb/person/?q=theod").content.decode()
+    assert (
+        f"/{person.pk}/change/"
+        not in client.get("/admin/mobiledb/person/?q=rosal").content.decode()
+    )
