@@ -164,10 +164,9 @@ def test_a_finished_import_task_queues_the_indexer_for_its_persons(
 def test_the_persons_list_finds_a_person_by_name_through_the_index_and_after_an_edit(company):
     from django.test import Client
 
-    from tests.factories import MembershipFactory, UserFactory
+    from vibesweb.tenancy.services import api_user_create
 
-    user = UserFactory(username="marketer", is_staff=True)
-    MembershipFactory(user=user, company=company)
+    user = api_user_create(company=company, username="marketer", password="x", staff=True)
     client = Client()
     client.force_login(user)
     person = PersonFactory(company=company, custom_fields={"nickname": "Rosalind"})
