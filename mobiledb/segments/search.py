@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 ENTRY_TABLE = PersonSearchEntry._meta.db_table
 FTS_TABLE = "mobiledb_personsearch_fts"  # SQLite only (migration 0008)
 PERSON_TABLE = Person._meta.db_table
+ANALYZE_AFTER = 50_000  # persons indexed in one run
 
 
 def indexed_through() -> datetime | None:
@@ -88,6 +89,11 @@ def person_search_index(*, batch_size: int = 5000) -> int:
             cursor_at = rows[-1]
             if len(rows) < batch_size:
                 break
+    if indexed >= ANALYZE_AFTER and connection.vendor == "postgresql":
+        # Fresh statistics for the search's plans now rather than at autovacuum's next
+        # pass: without them a partial-MDN range was planned as a scan of every entry.
+        with connection.cursor() as cursor:
+            cursor.execute(f'ANALYZE "{ENTRY_TABLE}"')
     mark = started - _lag()
     with transaction.atomic():
         state = PersonSearchState.objects.select_for_update().order_by("pk").first()
