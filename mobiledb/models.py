@@ -6,7 +6,7 @@ from __future__ import annotations
 from .broadcasts.models import Broadcast, OutboundMessage
 from .imports.models import PersonImport, PersonImportError
 from .persons.models import CustomField, CustomFieldOption, Person, PersonTag
-from .segments.models import PersonBulkAction, Segment
+from .segments.models import PersonBulkAction, PersonSearchEntry, PersonSearchState, Segment
 from .subscriptions.models import (
     ConsentChain,
     ConsentRecord,
@@ -26,6 +26,8 @@ __all__ = [
     "PersonImport",
     "PersonImportError",
     "PersonBulkAction",
+    "PersonSearchEntry",
+    "PersonSearchState",
     "PersonTag",
     "Segment",
     "Subscription",

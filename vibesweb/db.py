@@ -11,10 +11,11 @@ cursor, so they are counted, logged and wrapped like any other.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Model
 
 
@@ -164,3 +165,26 @@ class ModelInsert:
         instance.pk = pk
         instance._state.adding = False
         instance._state.db = using
+
+
+@contextmanager
+def index_probes() -> Iterator[None]:
+    """PostgreSQL: plan the statements inside as nested loops of index probes (no hash or
+    merge joins, no parallel workers), in a transaction of their own (SET LOCAL).
+
+    For a small side joined to a table of millions whose statistics cannot say how few
+    rows match (a company's tags joined to its persons): the planner hashed the whole
+    person table (215 ms at a million persons) instead of probing its primary key once
+    per tag row (about 10 ms). Other databases run the block unchanged.
+    """
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                "SET LOCAL max_parallel_workers_per_gather = 0"
+            )
+        yield

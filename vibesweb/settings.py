@@ -308,6 +308,16 @@ CELERY_BEAT_SCHEDULE["imports-resume-stalled"] = {
     "schedule": PERSON_IMPORT_SWEEP_SECONDS,
     "options": {"queue": "imports", "expires": PERSON_IMPORT_SWEEP_SECONDS * 2},
 }
+# The persons list's search index (mobiledb.segments.search): indexed by the scheduler,
+# never on the persons' write path. The mark stays LAG seconds behind each run's start
+# (longer than any transaction writing persons); persons changed after it are scanned.
+PERSON_SEARCH_INDEX_SECONDS = env.float("PERSON_SEARCH_INDEX_SECONDS", default=60.0)
+PERSON_SEARCH_INDEX_LAG_SECONDS = env.int("PERSON_SEARCH_INDEX_LAG_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["persons-search-index"] = {
+    "task": "mobiledb.person_search_index",
+    "schedule": PERSON_SEARCH_INDEX_SECONDS,
+    "options": {"queue": "default", "expires": PERSON_SEARCH_INDEX_SECONDS * 2},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {

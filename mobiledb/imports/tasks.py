@@ -6,6 +6,8 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from vibesweb.celery import enqueue
+
 from .models import PersonImport
 from .services import person_import_run, person_imports_stalled
 
@@ -25,6 +27,9 @@ def person_import_task(self, import_id: int) -> None:
     except DatabaseError as error:
         # The database went away mid-import: committed chunks stay, the rest resumes.
         raise self.retry(exc=error, countdown=30, max_retries=20) from None
+    if ran is not None:
+        # the imported persons become searchable by index rather than by scan
+        enqueue("mobiledb.person_search_index")
     if ran is None:
         person_import.refresh_from_db()
         if person_import.is_active and person_import.lease_expires_at:

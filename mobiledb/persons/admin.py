@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -37,7 +37,7 @@ from ..subscriptions.services import subscription_add, subscription_opt_out
 from ..validation import CustomFieldSchema, FieldSpec
 from .forms import PersonAdminForm
 from .models import CustomField, CustomFieldOption, Person, PersonTag
-from .selectors import custom_field_schema
+from .selectors import custom_field_schema, tags_of_companies
 from .services import UNSET, person_add, person_update
 
 CUSTOM_COLUMN_PREFIX = "cf_column__"
@@ -131,18 +131,8 @@ class TagFilter(AppliedListFilter):
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
-        # driven by the tags (few) rather than the persons (millions) of the companies
-        of_companies = Person.objects.filter(
-            pk=OuterRef("person_id"),
-            company__in=list(list_companies(request).values_list("pk", flat=True)),
-        )
-        tags = (
-            PersonTag.objects.filter(Exists(of_companies))
-            .values_list("tag", flat=True)
-            .order_by("tag")
-            .distinct()[:100]
-        )
-        return [(tag, tag) for tag in tags]
+        companies = list(list_companies(request).values_list("pk", flat=True))
+        return [(tag, tag) for tag in tags_of_companies(companies)]
 
     def queryset(self, request, queryset):
         if not self.value():
@@ -396,7 +386,7 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Indexed lookups for ids and whole MDNs; names, custom field values and partial
-        MDNs through `persons_search` (trigram indexes on PostgreSQL)."""
+        MDNs through `persons_search` (the search index of mobiledb.segments.search)."""
         return persons_search(queryset, search_term), False
 
     def changelist_view(self, request, extra_context=None):

@@ -7,15 +7,15 @@ import threading
 import uuid
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from vibesweb.api.permissions import RouteRow
-from vibesweb.db import ModelRows
+from vibesweb.db import ModelRows, index_probes
 from vibesweb.tenancy.models import Company
 
 from ..errors import InvalidPersonID, PersonNotFound
 from ..validation import CustomFieldSchema, FieldSpec, SelectOption
-from .models import CustomField, Person
+from .models import CustomField, Person, PersonTag
 
 _schema_cache: dict[tuple[int, int], CustomFieldSchema] = {}
 _schema_lock = threading.Lock()
@@ -167,3 +167,20 @@ def person_key_from_text(value: str) -> str:
         return str(uuid.UUID(value.strip()))
     except ValueError:
         raise InvalidPersonID(f"Invalid person_key '{value.strip()[:64]}'") from None
+
+
+def tags_of_companies(company_ids: list[int], *, limit: int = 100) -> list[str]:
+    """The first `limit` distinct tags (by name) of the persons of `company_ids`.
+
+    Driven by the tags (few) rather than the persons (millions): each tag row probes its
+    person's company by primary key (on PostgreSQL forced, see `index_probes`).
+    """
+    of_companies = Person.objects.filter(pk=OuterRef("person_id"), company__in=company_ids)
+    tags = (
+        PersonTag.objects.filter(Exists(of_companies))
+        .values_list("tag", flat=True)
+        .order_by("tag")
+        .distinct()[:limit]
+    )
+    with index_probes():
+        return list(tags)

@@ -86,3 +86,44 @@ class PersonBulkAction(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, self.processed * 100 // self.total)
+
+
+class PersonSearchEntry(models.Model):
+    """What the persons list's search looks up instead of scanning every person: a person's
+    custom field values (as the JSON text a scan would read) and MDN digits reversed (a
+    partial MDN "0003" is then a prefix, a range of a B-tree).
+
+    Filled by the search indexer (`mobiledb.segments.search`), never by the writes of
+    persons: the import's budget (SPEC section 9) pays nothing for it. An entry is trusted
+    only for persons not changed since `PersonSearchState.indexed_through`; the search
+    scans those changed after it. A trigram index covers `fields_text`: FTS5 on SQLite,
+    pg_trgm's GIN on PostgreSQL (migration 0008).
+    """
+
+    person = models.OneToOneField(
+        "mobiledb.Person",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,  # the indexer may meet a person being deleted
+        related_name="+",
+    )
+    company_id = models.BigIntegerField()
+    fields_text = models.TextField(blank=True, default="")
+    mdn_reversed = models.CharField(max_length=20, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["mdn_reversed"], name="personsearch_mdn_reversed")]
+
+    def __str__(self) -> str:
+        return f"search entry of person {self.person_id}"
+
+
+class PersonSearchState(models.Model):
+    """The search indexer's high-water mark (one row): every person whose `updated_at` is
+    at or before `indexed_through` has an up-to-date PersonSearchEntry."""
+
+    indexed_through = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"persons indexed through {self.indexed_through:%Y-%m-%d %H:%M:%S}"
