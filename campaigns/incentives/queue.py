@@ -28,6 +28,16 @@ from .models import IncentiveCode, IncentivePool
 # pool id -> id of the last code this process took from that pool's queue (a hint).
 _taken_up_to: dict[int, int] = {}
 
+# The position, as a value the planner cannot see. Given the number itself, PostgreSQL
+# estimates `id > n` from the column's histogram and, when n falls below it or in its
+# first or last bucket (0, or any position in a pool's first 1% of codes), reads the
+# primary key's actual smallest or largest live entry while PLANNING the statement,
+# stepping over every dead entry there: after a pool or company with a million codes
+# was deleted (and until VACUUM), each plan of each claim read ~2,700 index pages (2-5 ms
+# of the backend's CPU, two statements per issuance) for a statement that ran in 0.05
+# ms. A scalar subquery is an index condition all the same, estimated without a read.
+_AFTER = "(SELECT %s)"
+
 
 def _table() -> str:
     return connection.ops.quote_name(IncentiveCode._meta.db_table)
@@ -41,7 +51,7 @@ def _next_sql(*, skip_locked: bool) -> str:
     return (
         f"UPDATE {table} SET issued_at = %s, updated_at = %s "
         f"WHERE id = (SELECT id FROM {table} WHERE pool_id = %s AND issued_at IS NULL "
-        f"AND id > %s ORDER BY id LIMIT 1{lock}) AND issued_at IS NULL RETURNING id, code"
+        f"AND id > {_AFTER} ORDER BY id LIMIT 1{lock}) AND issued_at IS NULL RETURNING id, code"
     )
 
 
@@ -126,7 +136,7 @@ def unissued_at_most(pool: IncentivePool, limit: int) -> bool:
     those left, so finding more than `limit` there settles it), then from the start."""
     sql = (
         f"SELECT COUNT(*) FROM (SELECT id FROM {_table()} WHERE pool_id = %s "
-        f"AND issued_at IS NULL AND id > %s ORDER BY id LIMIT %s) AS left_codes"
+        f"AND issued_at IS NULL AND id > {_AFTER} ORDER BY id LIMIT %s) AS left_codes"
     )
     hint = _taken_up_to.get(pool.pk, 0)
     with connection.cursor() as cursor:
