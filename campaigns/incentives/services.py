@@ -148,26 +148,48 @@ def _code_to_issue(pool: IncentivePool, code: str | None, now: datetime) -> Ince
     raise CodeIssuedToAnother(f"The code {code[:64]!r} was already issued to another issuee")
 
 
+def _folds_issuee_read(pool: IncentivePool, code: str | None) -> bool:
+    """On PostgreSQL a unique pool's next code is taken, the issuance written and the
+    issuee's earlier issuance looked for by one statement (`_record`)."""
+    return pool.is_unique and code is None and connection.vendor == "postgresql"
+
+
+def _held_sql(pool: IncentivePool, issuee: Issuee) -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT {quote('id')} FROM {quote(IncentiveIssuance._meta.db_table)} "
+        f"WHERE {quote('pool_id')} = %s AND {quote('issuee_key')} = %s",
+        [pool.pk, issuee.key],
+    )
+
+
 def _record(
-    pool: IncentivePool, issuance: IncentiveIssuance, code: str | None, now: datetime
-) -> None:
-    """Give `issuance` its code and write it. On PostgreSQL a unique pool's next code is
-    taken and the issuance written by one statement (a round trip less per issuance)."""
-    if pool.is_unique and code is None and connection.vendor == "postgresql":
+    pool: IncentivePool,
+    issuance: IncentiveIssuance,
+    issuee: Issuee,
+    code: str | None,
+    now: datetime,
+) -> bool:
+    """Give `issuance` its code and write it; False when the issuee already holds one
+    (only `_folds_issuee_read` finds that here: elsewhere the caller looked first)."""
+    if _folds_issuee_read(pool, code):
         record = _issuance_insert.insert_from(
             issuance,
             source="taken",
             computed={"code_id": "taken.id"},
             returning="code_id, (SELECT code FROM taken), id",
         )
-        taken = code_take_next_recorded(pool, now, record)
+        taken = code_take_next_recorded(pool, now, record, held=_held_sql(pool, issuee))
         if taken is None:
             raise PoolExhausted(f"No codes are available from incentive pool {pool.pk}")
+        if taken[0] is None:
+            return False
         issuance.code = taken[0]
         ModelInsert.mark_saved(issuance, taken[1])
-        return
+        return True
     issuance.code = _code_to_issue(pool, code, now)
     _issuance_insert.insert(issuance)
+    return True
 
 
 def _check_existing(existing: IncentiveIssuance, code: str | None) -> IncentiveIssuance:
@@ -196,10 +218,12 @@ def incentive_issue(
     if not pool.issuance_allowed:
         raise IssuanceNotAllowed(f"Issuance is not allowed for incentive pool {pool.pk}")
     company = pool.company
+    looked_in_claim = _folds_issuee_read(pool, code)
     for _attempt in range(3):
-        existing = _existing_issuance(pool, issuee)
-        if existing is not None:
-            return _check_existing(existing, code), False
+        if not looked_in_claim:
+            existing = _existing_issuance(pool, issuee)
+            if existing is not None:
+                return _check_existing(existing, code), False
         try:
             with transaction.atomic():
                 issuance = IncentiveIssuance(
@@ -212,11 +236,16 @@ def incentive_issue(
                     referring_application=referring_application or "",
                     referring_application_ref_id=referring_application_ref_id or "",
                 )
-                _record(pool, issuance, code, timezone.now())
-                _emit(company, "incentive_issued", issuance, "issuance", issuance_payload)
-                if pool.is_unique and pool.low_notified_at is None:
-                    pool_low_check_on_commit(pool)
-            return issuance, True
+                created = _record(pool, issuance, issuee, code, timezone.now())
+                if created:
+                    _emit(company, "incentive_issued", issuance, "issuance", issuance_payload)
+                    if pool.is_unique and pool.low_notified_at is None:
+                        pool_low_check_on_commit(pool)
+            if created:
+                return issuance, True
+            existing = _existing_issuance(pool, issuee)  # the claim found it: nothing taken
+            if existing is not None:
+                return _check_existing(existing, code), False
         except IntegrityError:
             # The same issuee was issued a code at this very moment: the claim above was
             # rolled back, and the next round returns their issuance.
