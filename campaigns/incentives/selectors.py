@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, QuerySet
 
+from vibesweb.api.permissions import RouteRow
 from vibesweb.db import ModelRows
 from vibesweb.inputs import parse_id
 from vibesweb.tenancy.models import Company
@@ -33,12 +35,22 @@ def identifier_as_int(value) -> int | None:
 _pools = ModelRows(IncentivePool)
 
 
-def incentive_pool_get(*, company: Company, pool_id, for_update: bool = False) -> IncentivePool:
-    """The company's pool `pool_id`; IncentivePoolNotFound (404) for an unknown id or
-    another company's pool. One raw query (vibesweb.db): every issuance runs it."""
+def incentive_pool_route_row(pool_id) -> RouteRow | None:
+    """The pool `pools/:pool_id` names, for the authentication to read with the membership
+    (vibesweb.api.permissions.RouteRow); None for an id that is no id."""
     pk = identifier_as_int(pool_id)
-    pool = None
-    if pk is not None:
+    return RouteRow(_pools, "id", pk) if pk is not None else None
+
+
+def incentive_pool_get(
+    *, company: Company, pool_id, for_update: bool = False, read: tuple[bool, Any] = (False, None)
+) -> IncentivePool:
+    """The company's pool `pool_id`; IncentivePoolNotFound (404) for an unknown id or
+    another company's pool. One raw query (vibesweb.db): every issuance runs it, unless
+    `read` (CompanyAPIView.route_row_read) holds it as the authentication read it."""
+    pk = identifier_as_int(pool_id)
+    already_read, pool = read
+    if pk is not None and not already_read:
         quote = connection.ops.quote_name
         tail = f"WHERE {quote('company_id')} = %s AND {quote('id')} = %s"
         if for_update and connection.features.has_select_for_update:

@@ -80,14 +80,16 @@ class CompanyAPIView(VersionedAPIView):
     def route_row(self) -> RouteRow | None:
         """The row this request reads by its URL, for the authentication to read with the
         membership (one round trip instead of two); None: the view reads its rows itself.
-        Only for reads: a write locks and re-reads its row in its own transaction."""
+        Only for a row the handler would read unlocked, outside its transaction: a write
+        that locks its row re-reads it in its own transaction."""
         return None
 
-    def route_row_read(self, wanted: RouteRow) -> tuple[bool, Any]:
+    def route_row_read(self) -> tuple[bool, Any]:
         """(True, the row or None when the company has no such row) if the authentication
-        read `wanted` for this request's user, else (False, None): read it yourself."""
+        read this request's `route_row()` for its user, else (False, None): read it
+        yourself."""
         read = getattr(self.request._request, "route_row_read", None)
-        if read is None or read[0] != wanted or read[1] != self.request.user.pk:
+        if read is None or read[1] != self.request.user.pk or read[0] != self.route_row():
             return False, None
         return True, read[2]
 

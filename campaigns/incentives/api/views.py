@@ -24,6 +24,7 @@ from ..selectors import (
     incentive_code_get,
     incentive_codes_of,
     incentive_pool_get,
+    incentive_pool_route_row,
     incentive_pools_of,
     issuances_of_code,
     pool_counts,
@@ -157,13 +158,18 @@ class PoolCodesView(CompanyAPIView):
 
 
 class PoolIssuancesView(CompanyAPIView):
+    def route_row(self):
+        # An issuance reads its pool unlocked, before its transaction (what races is the
+        # take of a code): the authentication's read of it is that same read.
+        return incentive_pool_route_row(self.kwargs.get("pool_id"))
+
     @extend_schema(
         request=IssuanceInputSerializer,
         responses=IssuanceOutputSerializer,
         operation_id="incentive_code_issue",
     )
     def post(self, request, company_key: str, pool_id: str):
-        pool = incentive_pool_get(company=self.company, pool_id=pool_id)
+        pool = incentive_pool_get(company=self.company, pool_id=pool_id, read=self.route_row_read())
         body = json_object_body(request)
         issuee = issuee_resolve(
             company=self.company,

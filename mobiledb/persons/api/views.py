@@ -137,8 +137,7 @@ class PersonDetailView(PersonsMixin, CompanyAPIView):
         return person_route_row(self.kwargs)
 
     def get_person(self):
-        wanted = self.route_row()
-        read, person = self.route_row_read(wanted) if wanted is not None else (False, None)
+        read, person = self.route_row_read()
         if not read:
             return person_from_route(company=self.company, route_kwargs=self.kwargs)
         if person is None:
