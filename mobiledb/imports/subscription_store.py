@@ -87,26 +87,28 @@ def persons_with_active_subscriptions(company_id: int, column: str, values: list
     return _fetch(sql, [param, company_id])
 
 
-def subscriptions_end(ids: list[int], reason: str, now: datetime) -> None:
-    """Opt the subscriptions `ids` out at `now` for `reason`."""
+def subscriptions_end(ids: list[int], reason: str, now: datetime) -> int:
+    """Opt the active subscriptions `ids` out at `now` for `reason`; how many were active
+    (fewer than `ids`: another writer ended some since the chunk's lookup)."""
     if not ids:
-        return
+        return 0
     if connection.vendor == "postgresql":
         array, param = sql_array(ids, "bigint")
         with binary_cursor() as cursor:
             cursor.execute(
                 f"UPDATE {_SUBSCRIPTIONS} AS s SET opt_out_date = %s, opt_out_reason = %s "
-                f"FROM unnest({array}) AS v(id) WHERE s.id = v.id",
+                f"FROM unnest({array}) AS v(id) WHERE s.id = v.id AND s.opt_out_date IS NULL",
                 [now, reason, param],
             )
-        return
+            return cursor.rowcount
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_SUBSCRIPTIONS} SET opt_out_date = %s, opt_out_reason = %s "
-            "WHERE id IN (SELECT value FROM json_each(%s))",
+            "WHERE id IN (SELECT value FROM json_each(%s)) AND opt_out_date IS NULL",
             [stamp, reason, orjson.dumps(ids).decode()],
         )
+        return cursor.rowcount
 
 
 def numbers_silence(company_id: int, silenced: dict[str, set[int]], now: datetime) -> None:
