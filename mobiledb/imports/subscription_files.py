@@ -66,6 +66,7 @@ from .store import PersonStore, RowChanged
 from .subscription_store import (
     numbers_silence,
     persons_with_active_subscriptions,
+    stored_time,
     subscriptions_end,
 )
 
@@ -555,8 +556,7 @@ class SubscriptionFileRun:
 
     def _removed_body(self, row: SubscriptionRow, subscription: tuple):
         subscription_id, list_id, opt_in_date, campaign_id = subscription
-        if isinstance(opt_in_date, str):  # SQLite gives the stored text
-            opt_in_date = connection.ops.convert_datetimefield_value(opt_in_date, None, connection)
+        opt_in_date = stored_time(opt_in_date)
         ended = Subscription(
             pk=subscription_id,
             company=self.company,
