@@ -243,7 +243,7 @@ class SubscriptionFileRun:
                 if upcoming is not None:
                     reading = executor.submit(next, chunks, None)
                 # Looked up while the thread still works out `current`: what is committed.
-                looked_up = self._look_up(upcoming.rows) if upcoming is not None else None
+                looked_up = self._fetch(upcoming) if upcoming is not None else None
                 if current is not None:
                     plan = applying.result()
                     applying = None
@@ -265,7 +265,7 @@ class SubscriptionFileRun:
                             applying = None
                         self._commit(current)
                         if upcoming is not None:
-                            looked_up = self._look_up(upcoming.rows)  # after `current`
+                            looked_up = self._fetch(upcoming)  # after `current`
                     self._after_chunk()
                 if applying is None and upcoming is not None:
                     head = consent_chain_head(company=self.company)
@@ -283,9 +283,9 @@ class SubscriptionFileRun:
                      ) -> Future:  # fmt: skip
         """Work `chunk` out in the thread, its ledger records hashed after `head`;
         `carried`: subscriptions that the chunk written meanwhile ends."""
-        lists, active = looked_up
 
         def plan() -> _OptOuts:
+            lists, active = self._found(chunk.rows, looked_up)
             mine = active
             if carried:
                 mine = {pk: [s for s in found if s[0] not in carried]
@@ -355,7 +355,7 @@ class SubscriptionFileRun:
 
     def _apply(self, chunk: _Parsed) -> tuple[int, int, list]:
         errors = list(chunk.errors)
-        lists, active = self._look_up(chunk.rows)
+        lists, active = self._look_up(chunk)
         rows = self._checked(chunk.rows, lists, errors)
         if self.kind == SUBSCRIPTIONS:
             created, unchanged = self._subscribe(rows, lists, active)
@@ -407,18 +407,31 @@ class SubscriptionFileRun:
         found = SubscriptionList.objects.filter(company=self.company, pk__in=list_ids)
         return {item.pk: item for item in found}
 
-    def _look_up(self, rows: list[SubscriptionRow]) -> tuple[dict, dict[int, list[tuple]]]:
-        """Set each row's person (one statement per kind of identifier); returns the lists
-        the rows name, and each found person's active subscriptions as (id, list id,
-        opt-in date, campaign id)."""
-        lists = self._lists({row.list_id for row in rows if row.list_id is not None})
+    def _look_up(self, chunk: _Parsed) -> tuple[dict, dict[int, list[tuple]]]:
+        return self._found(chunk.rows, self._fetch(chunk))
+
+    def _fetch(self, chunk: _Parsed) -> tuple[dict, dict[str, list]]:
+        """The lookup's statements (one per kind of identifier): the lists the rows name,
+        and per identifier column what persons_with_active_subscriptions found. The rest
+        (_found) needs no database: a pipelined run does it in its thread."""
+        lists = self._lists({row.list_id for row in chunk.rows if row.list_id is not None})
         by_column: dict[str, set[str]] = {}
-        for row in rows:
+        for row in chunk.rows:
             if row.key is not None:  # None: a malformed person_key, found nowhere
                 by_column.setdefault(row.identifier, set()).add(row.key)
+        company_id = self.company.pk
+        return lists, {
+            column: persons_with_active_subscriptions(company_id, column, list(values))
+            for column, values in by_column.items()
+        }
+
+    def _found(self, rows: list[SubscriptionRow], fetched: tuple
+               ) -> tuple[dict, dict[int, list[tuple]]]:  # fmt: skip
+        """Set each row's person; returns the lists the rows name, and each found person's
+        active subscriptions as (id, list id, opt-in date, campaign id)."""
+        lists, by_column = fetched
         persons, active = {}, {}
-        for column, values in by_column.items():
-            found = persons_with_active_subscriptions(self.company.pk, column, list(values))
+        for column, found in by_column.items():
             for key, pk, mdn, external_id, subscription_id, *subscription in found:
                 persons[column, key] = PersonRef(pk, mdn, external_id)
                 mine = active.setdefault(pk, [])
