@@ -105,7 +105,7 @@ class ImportRun:
             store.refresh_statistics()
             with (
                 no_cyclic_garbage_collection(),
-                _quick_thread_switches(),
+                quick_thread_switches(),
                 store.index_probes_only(),
                 closing(checked),
             ):
@@ -336,7 +336,7 @@ def no_cyclic_garbage_collection():
 
 
 @contextmanager
-def _quick_thread_switches():
+def quick_thread_switches():
     """Hand the interpreter between the import's threads every 1 ms instead of 5 ms.
 
     The thread that drives the database waits for each statement with the interpreter

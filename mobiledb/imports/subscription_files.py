@@ -19,22 +19,31 @@ from __future__ import annotations
 import itertools
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from callbacks.services import callback_events_emit_bulk
-from vibesweb.actors import Actor
+from vibesweb.actors import Actor, current_actor
 from vibesweb.errors import DomainError
 from vibesweb.inputs import parse_id
 
 from ..errors import InvalidImportFileFormat, PersonNotFound
 from ..persons.services import person_add
-from ..subscriptions.consent import ConsentEntry, consent_records_append
+from ..subscriptions.consent import (
+    ConsentEntry,
+    PreparedRecords,
+    consent_chain_head,
+    consent_records_append,
+    consent_records_prepare,
+    consent_records_write,
+)
 from ..subscriptions.models import (
     ConsentRecord,
     Subscription,
@@ -49,14 +58,15 @@ from ..subscriptions.services import (
 )
 from ..validation import normalize_mdn
 from .checkpoint import Checkpoint
-from .engine import CHUNK_SIZE, no_cyclic_garbage_collection
+from .engine import CHUNK_SIZE, no_cyclic_garbage_collection, quick_thread_switches
 from .models import PersonImport
 from .parser import PersonsFile, check_encoding
 from .rows import unescape_cell
-from .store import PersonStore
+from .store import PersonStore, RowChanged
 from .subscription_store import (
     numbers_silence,
     persons_with_active_subscriptions,
+    stored_time,
     subscriptions_end,
 )
 
@@ -74,6 +84,7 @@ _IMPORT = ConsentRecord.Channel.IMPORT.value
 _OPT_OUT = ConsentRecord.Action.OPT_OUT.value
 # A file that does not say why: the numbers were opted out in bulk.
 DEFAULT_OPT_OUT_REASON = Subscription.OptOutReason.BULK_OPT_OUT
+_RETRIES = 3
 
 
 class MissingIdentifier(DomainError):
@@ -125,6 +136,30 @@ class SubscriptionRow:
     person: PersonRef | None = None
 
 
+@dataclass(slots=True)
+class _Parsed:
+    """A chunk of the file, read: its rows and the rows that failed already."""
+
+    records: list  # (line, cells)
+    position: int  # of the file after the chunk
+    rows: list[SubscriptionRow]
+    errors: list  # (line, DomainError, cells)
+
+
+@dataclass(slots=True)
+class _OptOuts:
+    """What a chunk of an `.opt_outs` file changes, worked out without the database."""
+
+    ended: list  # (row, subscription): the subscriptions it ends
+    entries: list[ConsentEntry]
+    silenced: dict[str, set[int]]  # mdn -> the lists its opt-out ended
+    created: int
+    unchanged: int
+    errors: list
+    ledger: PreparedRecords | None = None  # the entries hashed ahead (pipelined runs)
+    ended_ids: set[int] = field(default_factory=set)
+
+
 class SubscriptionFileRun:
     """Applies a subscription file from its checkpoint on; the caller holds the lease."""
 
@@ -152,14 +187,118 @@ class SubscriptionFileRun:
             records = persons_file.records()
             for _ in itertools.islice(records, self.person_import.records_done):
                 pass  # resume: these are in the database already
+
+            def parsed() -> Iterator[_Parsed]:
+                while chunk := list(itertools.islice(records, self.chunk_size)):
+                    yield self._parse(chunk, stream.tell())
+
+            # As the person import's pipeline (engine.ImportRun.run), and for its reasons:
+            # not inside a caller's transaction, whose savepoints would hold every chunk.
+            pipelined = (self.kind == OPT_OUTS and self.store.postgres
+                         and not connection.in_atomic_block)  # fmt: skip
             # The person import's run settings (engine.ImportRun.run): statistics fresh,
             # lookups planned as index probes, no cyclic garbage collection.
             self.store.refresh_statistics()
-            with no_cyclic_garbage_collection(), self.store.index_probes_only():
-                while chunk := list(itertools.islice(records, self.chunk_size)):
-                    self._commit(chunk, stream.tell())
-                    if self.on_chunk is not None:
-                        self.on_chunk(self.person_import)
+            chunks = parsed()
+            with (
+                no_cyclic_garbage_collection(),
+                quick_thread_switches(),
+                self.store.index_probes_only(),
+                closing(chunks),
+            ):
+                if pipelined:
+                    self._run_pipelined(chunks)
+                else:
+                    for chunk in chunks:
+                        self._commit(chunk)
+                        self._after_chunk()
+
+    def _after_chunk(self) -> None:
+        if self.on_chunk is not None:
+            self.on_chunk(self.person_import)
+
+    def _run_pipelined(self, chunks: Iterator[_Parsed]) -> None:
+        """`.opt_outs` on PostgreSQL: write each chunk while a thread reads the file and
+        works out the next one (engine.ImportRun._run_pipelined, whose shape this is).
+
+        The next chunk is looked up before this one is written, so it still sees the
+        subscriptions this one ends as active: they are carried over (`ended_ids`) and
+        left out. Its ledger records are hashed after this chunk's last one; should
+        another append come between (a STOP), consent_records_write hashes them again
+        after it. Subscriptions are ended only if still active: if another writer ended
+        one since the lookup, the chunk is rolled back and applied again the serial way,
+        looked up anew, and the pipeline starts again after it.
+        """
+        executor = ThreadPoolExecutor(1, thread_name_prefix="opt-outs-apply")
+        actor = current_actor()  # the thread has its own context
+        try:
+            reading = executor.submit(next, chunks, None)
+            current, applying = None, None  # the chunk to write next, its plan
+            failure = None
+            while True:
+                try:
+                    upcoming = reading.result()
+                except DomainError as error:  # further on in the file: write what came before
+                    failure, upcoming = error, None
+                if upcoming is not None:
+                    reading = executor.submit(next, chunks, None)
+                # Looked up while the thread still works out `current`: what is committed.
+                looked_up = self._fetch(upcoming) if upcoming is not None else None
+                if current is not None:
+                    plan = applying.result()
+                    applying = None
+                    if upcoming is not None:
+                        applying = self._submit_plan(executor, upcoming, looked_up, actor,
+                                                     plan.ledger.last, plan.ended_ids)  # fmt: skip
+                    try:
+                        with transaction.atomic():
+                            self.store.begin_chunk()
+                            self._write_opt_outs(plan)
+                            self._checkpoint(plan.created, plan.unchanged, plan.errors,
+                                             len(current.records), current.position)  # fmt: skip
+                        self._pending.mirror(self.person_import)
+                    except (RowChanged, IntegrityError, DataError, OperationalError):
+                        logger.info("import %s: chunk applied again, looked up anew",
+                                    self.person_import.pk)  # fmt: skip
+                        if applying is not None:
+                            applying.result()  # let it end: its plan carried ours
+                            applying = None
+                        self._commit(current)
+                        if upcoming is not None:
+                            looked_up = self._fetch(upcoming)  # after `current`
+                    self._after_chunk()
+                if applying is None and upcoming is not None:
+                    head = consent_chain_head(company=self.company)
+                    applying = self._submit_plan(executor, upcoming, looked_up, actor, head)
+                current = upcoming
+                if upcoming is None:
+                    if failure is not None:
+                        raise failure
+                    return
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _submit_plan(self, executor: ThreadPoolExecutor, chunk: _Parsed, looked_up: tuple,
+                     actor: Actor, head: tuple[int, str], carried: set[int] | None = None
+                     ) -> Future:  # fmt: skip
+        """Work `chunk` out in the thread, its ledger records hashed after `head`;
+        `carried`: subscriptions that the chunk written meanwhile ends."""
+
+        def plan() -> _OptOuts:
+            lists, active = self._found(chunk.rows, looked_up)
+            mine = active
+            if carried:
+                mine = {pk: [s for s in found if s[0] not in carried]
+                        for pk, found in active.items()}  # fmt: skip
+            errors = list(chunk.errors)
+            rows = self._checked(chunk.rows, lists, errors)
+            planned = self._plan_opt_outs(rows, mine, errors)
+            planned.ledger = consent_records_prepare(company=self.company,
+                                                     entries=planned.entries, head=head,
+                                                     actor=actor)  # fmt: skip
+            return planned
+
+        return executor.submit(plan)
 
     def _checked_columns(self, columns: list[str]) -> dict[str, int]:
         allowed = _COLUMNS[self.kind]
@@ -179,36 +318,51 @@ class SubscriptionFileRun:
 
     # --- one chunk ------------------------------------------------------------------------
 
-    def _commit(self, chunk: list, position: int) -> None:
-        try:
-            with transaction.atomic():
-                self.store.begin_chunk()  # its commit need not wait for the WAL: see there
-                self._checkpoint(*self._apply(chunk), len(chunk), position)
-        except IntegrityError:
-            # A concurrent writer subscribed one of these persons meanwhile: one row per
-            # transaction, so only a row that truly conflicts fails.
-            logger.info("import %s: chunk replayed row by row", self.person_import.pk)
-            for record in chunk:
+    def _commit(self, chunk: _Parsed) -> None:
+        """Apply and write `chunk` in one transaction, looked up inside it."""
+        for attempt in range(_RETRIES):
+            try:
                 with transaction.atomic():
-                    self._checkpoint(*self._apply([record]), 1, position)
+                    self.store.begin_chunk()  # its commit need not wait for the WAL: see there
+                    self._checkpoint(*self._apply(chunk), len(chunk.records), chunk.position)
+                break
+            except RowChanged:
+                # Another writer ended one of the chunk's subscriptions since its lookup.
+                if attempt == _RETRIES - 1:
+                    raise
+                logger.info("import %s: chunk retried", self.person_import.pk)
+            except IntegrityError:
+                # A concurrent writer subscribed one of these persons meanwhile: one row per
+                # transaction, so only a row that truly conflicts fails.
+                logger.info("import %s: chunk replayed row by row", self.person_import.pk)
+                for record in chunk.records:
+                    with transaction.atomic():
+                        one = self._parse([record], chunk.position)
+                        self._checkpoint(*self._apply(one), 1, chunk.position)
+                    self._pending.mirror(self.person_import)
+                return
         self._pending.mirror(self.person_import)
 
-    def _apply(self, chunk: list) -> tuple[int, int, list]:
+    def _parse(self, records: list, position: int) -> _Parsed:
         rows, errors = [], []
         read = self._read
-        for line, cells in chunk:
+        for line, cells in records:
             try:
                 rows.append(read(line, cells))
             except DomainError as error:
                 errors.append((line, error, cells))
-        lists = self._lists({row.list_id for row in rows if row.list_id is not None})
-        active = self._look_up(rows)
-        rows = self._checked(rows, lists, errors)
+        return _Parsed(records, position, rows, errors)
+
+    def _apply(self, chunk: _Parsed) -> tuple[int, int, list]:
+        errors = list(chunk.errors)
+        lists, active = self._look_up(chunk)
+        rows = self._checked(chunk.rows, lists, errors)
         if self.kind == SUBSCRIPTIONS:
             created, unchanged = self._subscribe(rows, lists, active)
-        else:
-            created, unchanged = self._opt_out(rows, active)
-        return created, unchanged, errors
+            return created, unchanged, errors
+        plan = self._plan_opt_outs(rows, active, errors)
+        self._write_opt_outs(plan)
+        return plan.created, plan.unchanged, plan.errors
 
     def _read(self, line: int, cells: list[str]) -> SubscriptionRow:
         cells = [unescape_cell(cell) if cell[:1] == "'" else cell for cell in cells]
@@ -253,16 +407,31 @@ class SubscriptionFileRun:
         found = SubscriptionList.objects.filter(company=self.company, pk__in=list_ids)
         return {item.pk: item for item in found}
 
-    def _look_up(self, rows: list[SubscriptionRow]) -> dict[int, list[tuple]]:
-        """Set each row's person (one statement per kind of identifier); returns each
-        found person's active subscriptions as (id, list id, opt-in date, campaign id)."""
+    def _look_up(self, chunk: _Parsed) -> tuple[dict, dict[int, list[tuple]]]:
+        return self._found(chunk.rows, self._fetch(chunk))
+
+    def _fetch(self, chunk: _Parsed) -> tuple[dict, dict[str, list]]:
+        """The lookup's statements (one per kind of identifier): the lists the rows name,
+        and per identifier column what persons_with_active_subscriptions found. The rest
+        (_found) needs no database: a pipelined run does it in its thread."""
+        lists = self._lists({row.list_id for row in chunk.rows if row.list_id is not None})
         by_column: dict[str, set[str]] = {}
-        for row in rows:
+        for row in chunk.rows:
             if row.key is not None:  # None: a malformed person_key, found nowhere
                 by_column.setdefault(row.identifier, set()).add(row.key)
+        company_id = self.company.pk
+        return lists, {
+            column: persons_with_active_subscriptions(company_id, column, list(values))
+            for column, values in by_column.items()
+        }
+
+    def _found(self, rows: list[SubscriptionRow], fetched: tuple
+               ) -> tuple[dict, dict[int, list[tuple]]]:  # fmt: skip
+        """Set each row's person; returns the lists the rows name, and each found person's
+        active subscriptions as (id, list id, opt-in date, campaign id)."""
+        lists, by_column = fetched
         persons, active = {}, {}
-        for column, values in by_column.items():
-            found = persons_with_active_subscriptions(self.company.pk, column, list(values))
+        for column, found in by_column.items():
             for key, pk, mdn, external_id, subscription_id, *subscription in found:
                 persons[column, key] = PersonRef(pk, mdn, external_id)
                 mine = active.setdefault(pk, [])
@@ -270,7 +439,7 @@ class SubscriptionFileRun:
                     mine.append((subscription_id, *subscription))
         for row in rows:
             row.person = persons.get((row.identifier, row.key))
-        return active
+        return lists, active
 
     def _checked(self, rows: list, lists: dict, errors: list) -> list[SubscriptionRow]:
         kept = []
@@ -347,10 +516,10 @@ class SubscriptionFileRun:
         )
         return len(new), unchanged
 
-    def _opt_out(self, rows: list[SubscriptionRow], active: dict[int, list[tuple]]
-                 ) -> tuple[int, int]:  # fmt: skip
+    def _plan_opt_outs(self, rows: list[SubscriptionRow], active: dict[int, list[tuple]],
+                       errors: list) -> _OptOuts:  # fmt: skip
         """`active`: person id -> its active subscriptions as (id, list id, opt-in date,
-        campaign id), in id order."""
+        campaign id), in id order. No database access (a thread runs it)."""
         ended, entries, silenced, unchanged = [], [], {}, 0
         now, file_name = self.now, self.person_import.file_name
         for row in rows:
@@ -375,25 +544,32 @@ class SubscriptionFileRun:
                 ended_lists = silenced.setdefault(mdn, set())
                 if mine:
                     ended_lists.update(s[1] for s in mine)
+        return _OptOuts(ended, entries, silenced, len(rows) - unchanged, unchanged, errors,
+                        ended_ids={s[0] for _, s in ended})  # fmt: skip
+
+    def _write_opt_outs(self, plan: _OptOuts) -> None:
+        """The chunk's writes; RowChanged if one of its subscriptions is no longer active."""
         by_reason: dict[str, list[int]] = {}
-        for row, subscription in ended:
+        for row, subscription in plan.ended:
             by_reason.setdefault(row.reason, []).append(subscription[0])
         for reason, ids in by_reason.items():
-            subscriptions_end(ids, reason, self.now)
-        consent_records_append(company=self.company, entries=entries)
+            if subscriptions_end(ids, reason, self.now) != len(ids):
+                raise RowChanged()
+        if plan.ledger is not None:
+            consent_records_write(company=self.company, prepared=plan.ledger)
+        else:
+            consent_records_append(company=self.company, entries=plan.entries)
         # Numbers opted out of every list: nothing more is sent to them (as after STOP).
-        numbers_silence(self.company.pk, silenced, self.now)
+        numbers_silence(self.company.pk, plan.silenced, self.now)
         callback_events_emit_bulk(
             company=self.company,
             callback_type="subscription_removed",
-            items=((row.person.pk, self._removed_body(row, s)) for row, s in ended),
+            items=((row.person.pk, self._removed_body(row, s)) for row, s in plan.ended),
         )
-        return len(rows) - unchanged, unchanged
 
     def _removed_body(self, row: SubscriptionRow, subscription: tuple):
         subscription_id, list_id, opt_in_date, campaign_id = subscription
-        if isinstance(opt_in_date, str):  # SQLite gives the stored text
-            opt_in_date = connection.ops.convert_datetimefield_value(opt_in_date, None, connection)
+        opt_in_date = stored_time(opt_in_date)
         ended = Subscription(
             pk=subscription_id,
             company=self.company,

@@ -90,29 +90,104 @@ def _append(company: Company, entries: list[ConsentEntry]) -> list[tuple]:
     if not entries:
         return []
     with transaction.atomic():
-        ConsentChain.objects.get_or_create(company=company)
-        chain = ConsentChain.objects.select_for_update().get(pk=company.pk)
-        default_actor = current_actor()
-        now = timezone.now()
-        company_id, sequence, previous = company.pk, chain.last_sequence, chain.last_hash
-        moments: dict[datetime, str] = {}  # canonical texts: a chunk's records share a few
-        sha256, dumps = hashlib.sha256, orjson.dumps
-        rows = []
-        for mdn, person_id, action, list_id, campaign_id, actor, occurred_at in entries:
-            actor = actor or default_actor
-            occurred_at = occurred_at or now
-            moment = moments.get(occurred_at)
-            if moment is None:
-                moment = moments[occurred_at] = _canonical_time(occurred_at)
-            sequence += 1
-            values = (company_id, sequence, mdn or "", person_id, action, list_id, campaign_id,
-                      actor.channel, actor.source, actor.text)  # fmt: skip
-            hash_ = sha256(dumps((previous, *values, moment))).hexdigest()  # as fields_hash
-            rows.append((*values, occurred_at, previous, hash_))
-            previous = hash_
+        chain = _locked_head(company)
+        rows = _chained(company.pk, entries, (chain.last_sequence, chain.last_hash))
         _insert(rows)
-        chain.last_sequence, chain.last_hash = sequence, previous
-        chain.save(update_fields=["last_sequence", "last_hash"])
+        _advance(chain, rows)
+    return rows
+
+
+class PreparedRecords(NamedTuple):
+    """Records hashed ahead of their transaction (consent_records_prepare)."""
+
+    entries: list[ConsentEntry]
+    head: tuple[int, str]  # the chain's head they were hashed after: (sequence, hash)
+    rows: list[tuple]  # LEDGER_COLUMNS
+    copy_data: bytes | None  # PostgreSQL: the rows as COPY text
+
+    @property
+    def last(self) -> tuple[int, str]:
+        """The chain's head once these records are appended."""
+        return (self.rows[-1][1], self.rows[-1][-1]) if self.rows else self.head
+
+
+def consent_chain_head(*, company: Company) -> tuple[int, str]:
+    """(last sequence, last hash) of `company`'s chain as committed, unlocked."""
+    head = (
+        ConsentChain.objects.filter(company=company)
+        .values_list("last_sequence", "last_hash")
+        .first()
+    )
+    return head or (0, GENESIS_HASH)
+
+
+def consent_records_prepare(*, company: Company, entries: list[ConsentEntry],
+                            head: tuple[int, str], actor: Actor) -> PreparedRecords:  # fmt: skip
+    """Hash `entries` as if the chain's head were `head`, without the database (an
+    import does it in a thread while the database writes the chunk before).
+
+    `actor`: for entries without one (`current_actor()` is the calling thread's).
+    consent_records_write checks `head` under the chain's lock and hashes again if
+    another append came first, so the chain never forks.
+    """
+    entries = [entry if entry.actor else entry._replace(actor=actor) for entry in entries]
+    rows = _chained(company.pk, entries, head)
+    return PreparedRecords(entries, head, rows, _copy_data(rows) if _postgres() else None)
+
+
+def consent_records_write(*, company: Company, prepared: PreparedRecords) -> tuple[int, str]:
+    """Append `prepared` inside the caller's transaction; the chain's new head."""
+    if not prepared.entries:
+        return prepared.head
+    with transaction.atomic():
+        chain = _locked_head(company)
+        head = (chain.last_sequence, chain.last_hash)
+        if head != prepared.head:  # another append came first: chain after it
+            rows = _chained(company.pk, prepared.entries, head)
+            _insert(rows)
+        else:
+            rows = prepared.rows
+            _insert(rows, prepared.copy_data)
+        _advance(chain, rows)
+    return chain.last_sequence, chain.last_hash
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _locked_head(company: Company) -> ConsentChain:
+    """The company's chain head, locked for the rest of the transaction."""
+    ConsentChain.objects.get_or_create(company=company)
+    return ConsentChain.objects.select_for_update().get(pk=company.pk)
+
+
+def _advance(chain: ConsentChain, rows: list[tuple]) -> None:
+    chain.last_sequence, chain.last_hash = rows[-1][1], rows[-1][-1]
+    chain.save(update_fields=["last_sequence", "last_hash"])
+
+
+def _chained(company_id: int, entries: list[ConsentEntry], head: tuple[int, str]) -> list[tuple]:
+    """The ledger rows (LEDGER_COLUMNS) of `entries`, each hashed after the one before,
+    the first after `head` (sequence, hash)."""
+    default_actor = current_actor()
+    now = timezone.now()
+    sequence, previous = head
+    moments: dict[datetime, str] = {}  # canonical texts: a chunk's records share a few
+    sha256, dumps = hashlib.sha256, orjson.dumps
+    rows = []
+    for mdn, person_id, action, list_id, campaign_id, actor, occurred_at in entries:
+        actor = actor or default_actor
+        occurred_at = occurred_at or now
+        moment = moments.get(occurred_at)
+        if moment is None:
+            moment = moments[occurred_at] = _canonical_time(occurred_at)
+        sequence += 1
+        values = (company_id, sequence, mdn or "", person_id, action, list_id, campaign_id,
+                  actor.channel, actor.source, actor.text)  # fmt: skip
+        hash_ = sha256(dumps((previous, *values, moment))).hexdigest()  # as fields_hash
+        rows.append((*values, occurred_at, previous, hash_))
+        previous = hash_
     return rows
 
 
@@ -131,16 +206,18 @@ LEDGER_COLUMNS = (
     "previous_hash",
     "hash",
 )
+_AT = LEDGER_COLUMNS.index("occurred_at")
 
 
-def _insert(rows: list[tuple]) -> None:
-    """Plain rows of one company, in one statement (a chunk is thousands)."""
+def _insert(rows: list[tuple], copy_data: bytes | None = None) -> None:
+    """Plain rows of one company, in one statement (a chunk is thousands); `copy_data`:
+    the rows as _copy_data wrote them already."""
     table = ConsentRecord._meta.db_table
-    at = LEDGER_COLUMNS.index("occurred_at")
-    if connection.vendor == "postgresql":
+    at = _AT
+    if _postgres():
         copy_sql = f"COPY {table} ({', '.join(LEDGER_COLUMNS)}) FROM STDIN"
         with binary_cursor() as cursor, cursor.copy(copy_sql) as copy:
-            copy.write(_copy_data(rows, at))
+            copy.write(copy_data if copy_data is not None else _copy_data(rows))
         return
     time_field = ConsentRecord._meta.get_field("occurred_at")
     # Most rows of a chunk share one moment: convert each distinct one once.
@@ -158,9 +235,9 @@ def _insert(rows: list[tuple]) -> None:
         )
 
 
-def _copy_data(rows: list[tuple], at: int) -> bytes:
+def _copy_data(rows: list[tuple]) -> bytes:
     """The rows as COPY's text format, a line each, built in one go (LEDGER_COLUMNS)."""
-    times = {moment: moment.isoformat() for moment in {row[at] for row in rows}}
+    times = {moment: moment.isoformat() for moment in {row[_AT] for row in rows}}
     text = copy_text
     lines = [
         f"{company_id}\t{sequence}\t{text(mdn)}\t{_number(person_id)}\t{text(action)}\t"

@@ -49,7 +49,11 @@ class Subscription(models.Model):
         BUTTON_OPT_OUT = "button_opt_out"
         ADMIN_OPT_OUT = "admin_opt_out"
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="subscriptions")
+    # No index of its own: `subscription_company_optin` (company, opt_in_date) leads with it,
+    # and an opt-out (an update no index predicate lets be HOT) writes every index.
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="subscriptions", db_index=False
+    )
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="subscriptions")
     subscription_list = models.ForeignKey(
         SubscriptionList, on_delete=models.CASCADE, related_name="subscriptions"
@@ -192,8 +196,9 @@ class SuppressedNumber(models.Model):
     own HELP) is sent to it until it opts in again. `ended_list_ids` are the lists that
     STOP ended, which START/UNSTOP subscribe again."""
 
+    # No index of its own: the unique (company, mdn) leads with it (an import inserts millions).
     company = models.ForeignKey(
-        Company, on_delete=models.CASCADE, related_name="suppressed_numbers"
+        Company, on_delete=models.CASCADE, related_name="suppressed_numbers", db_index=False
     )
     mdn = models.CharField("MDN", max_length=20)
     ended_list_ids = models.JSONField(default=list, blank=True)
