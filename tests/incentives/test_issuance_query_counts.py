@@ -18,11 +18,11 @@ from tests.conftest import APIClient
 from tests.factories import CompanyFactory, MembershipFactory, UserFactory
 
 # A new issuee of a unique pool. PostgreSQL: the user row (with the company, the
-# membership check and the pool the URL names), the person the issuee id names, BEGIN, one statement that
-# looks for the issuee's earlier issuance, takes the next code and writes the issuance,
-# the open callback registrations (the outbox), COMMIT, then the low-codes probe.
-# SQLite: the earlier issuance is read before BEGIN, and the claim and the INSERT are two
-# statements.
+# membership check and the pool the URL names), the person the issuee id names, BEGIN,
+# one statement that looks for the issuee's earlier issuance, takes the next code and
+# writes the issuance, the open callback registrations (the outbox), COMMIT, then the
+# low-codes probe. SQLite: the earlier issuance is read before BEGIN, and the claim and
+# the INSERT are two statements.
 NEW_ISSUEE = {"postgresql": 7, "sqlite": 9}
 # The same issuee again. PostgreSQL: the claim finds their issuance and takes nothing
 # (BEGIN, the claim, COMMIT), then reads it and its code. SQLite: their issuance and its

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mobiledb", "0007_segments"),
+        ("mobiledb", "0008_person_search_index"),
         ("tenancy", "0002_company_schema_version_start"),
     ]
 
