@@ -382,6 +382,11 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         paginator = self.paginator(queryset, per_page, orphans, allow_empty_first_page)
         if cap is not None:
             paginator.CAP = cap
+            company = list_company(request)
+            # sorted by a column the list is not a range of (company, updated_at)
+            ordering = list(queryset.query.order_by)
+            if company is not None and ordering[:1] == ["-updated_at"]:
+                paginator.window = Person.objects.filter(company=company)
         return paginator
 
     def get_search_results(self, request, queryset, search_term):
