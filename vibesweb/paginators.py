@@ -6,6 +6,8 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
+from vibesweb.db import index_probes
+
 
 class CappedCountPaginator(Paginator):
     """Counts at most CAP rows (`SELECT COUNT(*) FROM (... LIMIT CAP+1)`).
@@ -29,10 +31,18 @@ class CappedCountPaginator(Paginator):
     window: QuerySet | None = None
     window_field = "updated_at"
 
+    # Count as index probes (see `index_probes`): for a filter driven by a small side,
+    # such as a tag's rows, which PostgreSQL otherwise hashes against every person.
+    probes = False
+
     @cached_property
     def count(self) -> int:
         # Unordered: the count needs no sort, only the first CAP+1 matching rows.
-        return self.object_list.order_by()[: self.CAP + 1].count()
+        rows = self.object_list.order_by()[: self.CAP + 1]
+        if self.probes:
+            with index_probes():
+                return rows.count()
+        return rows.count()
 
     def page(self, number):
         number = self.validate_number(number)

@@ -378,10 +378,14 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         # A search or filter may scan (values, partial MDNs): count at most 10,000 of its
         # persons ("10,000+"), the whole company up to the usual cap (an index count).
-        cap = FILTERED_COUNT_CAP if filters_from_params(request.GET) else None
+        filters = filters_from_params(request.GET)
+        cap = FILTERED_COUNT_CAP if filters else None
         paginator = self.paginator(queryset, per_page, orphans, allow_empty_first_page)
         if cap is not None:
             paginator.CAP = cap
+            # a tag's persons are counted from its rows, one person probe each: with
+            # fewer tagged than the cap the count otherwise checks every person
+            paginator.probes = "tag" in filters
             company = list_company(request)
             # sorted by a column the list is not a range of (company, updated_at)
             ordering = list(queryset.query.order_by)

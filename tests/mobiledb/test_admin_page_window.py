@@ -118,3 +118,13 @@ def test_a_list_sorted_by_a_column_is_not_read_by_the_window(marketer, company):
     _, sql = shown(marketer, tag="vip", o="-1")
 
     assert not windowed(sql)
+
+
+def test_a_tags_count_is_its_companys_tagged_persons_only(marketer, company):
+    other = CompanyFactory(key="OTHER")
+    tag(persons_changed(other, 4))
+    tag(persons_changed(company, 6)[:5])
+
+    response = marketer.get("/admin/mobiledb/person/", {"tag": "vip"})
+
+    assert response.context["cl"].result_count == 5
