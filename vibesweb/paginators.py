@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.functional import cached_property
 
 from vibesweb.db import index_probes
@@ -31,18 +31,22 @@ class CappedCountPaginator(Paginator):
     window: QuerySet | None = None
     window_field = "updated_at"
 
-    # Count as index probes (see `index_probes`): for a filter driven by a small side,
-    # such as a tag's rows, which PostgreSQL otherwise hashes against every person.
-    probes = False
+    # Ids including every row of the list, few (a tag's persons): the count reads them
+    # and probes each in the list by primary key, as index probes (see `index_probes`;
+    # PostgreSQL hashed them against every person of the company), instead of checking
+    # every row of the company when fewer than CAP match.
+    driver: QuerySet | None = None
 
     @cached_property
     def count(self) -> int:
         # Unordered: the count needs no sort, only the first CAP+1 matching rows.
-        rows = self.object_list.order_by()[: self.CAP + 1]
-        if self.probes:
-            with index_probes():
-                return rows.count()
-        return rows.count()
+        if self.driver is None:
+            return self.object_list.order_by()[: self.CAP + 1].count()
+        model = self.object_list.model
+        inside = self.object_list.order_by().filter(pk=OuterRef("pk"))
+        rows = model._default_manager.filter(Exists(inside), pk__in=self.driver).order_by()
+        with index_probes():
+            return rows.values("pk")[: self.CAP + 1].count()
 
     def page(self, number):
         number = self.validate_number(number)

@@ -383,9 +383,10 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         paginator = self.paginator(queryset, per_page, orphans, allow_empty_first_page)
         if cap is not None:
             paginator.CAP = cap
-            # a tag's persons are counted from its rows, one person probe each: with
-            # fewer tagged than the cap the count otherwise checks every person
-            paginator.probes = "tag" in filters
+            if "tag" in filters:
+                # counted from the tag's rows, a probe each: with fewer tagged than the
+                # cap the count otherwise checks every person of the company
+                paginator.driver = PersonTag.objects.filter(tag=filters["tag"]).values("person_id")
             company = list_company(request)
             # sorted by a column the list is not a range of (company, updated_at)
             ordering = list(queryset.query.order_by)

@@ -128,3 +128,13 @@ def test_a_tags_count_is_its_companys_tagged_persons_only(marketer, company):
     response = marketer.get("/admin/mobiledb/person/", {"tag": "vip"})
 
     assert response.context["cl"].result_count == 5
+
+
+def test_a_tags_count_with_another_filter_counts_the_persons_matching_both(marketer, company):
+    moment = timezone.now()
+    tag(persons_changed(company, 6, start=moment))
+
+    since = (moment - timedelta(minutes=1, seconds=30)).isoformat()
+    response = marketer.get("/admin/mobiledb/person/", {"tag": "vip", "updated_at__gte": since})
+
+    assert response.context["cl"].result_count == 2
