@@ -378,10 +378,20 @@ class PersonAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         # A search or filter may scan (values, partial MDNs): count at most 10,000 of its
         # persons ("10,000+"), the whole company up to the usual cap (an index count).
-        cap = FILTERED_COUNT_CAP if filters_from_params(request.GET) else None
+        filters = filters_from_params(request.GET)
+        cap = FILTERED_COUNT_CAP if filters else None
         paginator = self.paginator(queryset, per_page, orphans, allow_empty_first_page)
         if cap is not None:
             paginator.CAP = cap
+            if "tag" in filters:
+                # counted from the tag's rows, a probe each: with fewer tagged than the
+                # cap the count otherwise checks every person of the company
+                paginator.driver = PersonTag.objects.filter(tag=filters["tag"]).values("person_id")
+            company = list_company(request)
+            # sorted by a column the list is not a range of (company, updated_at)
+            ordering = list(queryset.query.order_by)
+            if company is not None and ordering[:1] == ["-updated_at"]:
+                paginator.window = Person.objects.filter(company=company)
         return paginator
 
     def get_search_results(self, request, queryset, search_term):
