@@ -42,6 +42,20 @@ def ticks(pid: int) -> float:
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
 
 
+def in_process_settings(workdir: Path) -> None:
+    """The settings of a benchmark that calls the application in its own process: rate
+    limits off (they would answer 429), one database connection for the whole run."""
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="vibesweb.settings",
+        VIBESWEB_VAR_DIR=str(workdir / "var"),
+        API_RATE_LIMITS_ENABLED="off",
+        SECRET_KEY="benchmark-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        LOG_LEVEL="WARNING",
+        PYTHONWARNINGS="ignore",
+    )
+    os.environ.setdefault("CONN_MAX_AGE", "3600")  # one backend for the whole run
+
+
 def prepare(kind: str, workdir: Path, url: str | None) -> None:
     """A fresh database, migrated and seeded, in child processes (as api.py does); or,
     given `url`, that database as an earlier run left it."""
@@ -50,16 +64,8 @@ def prepare(kind: str, workdir: Path, url: str | None) -> None:
     api.PG_URL = PG_URL
     fresh = url is None
     url = url or api.fresh_database(kind, workdir)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="vibesweb.settings",
-        DATABASE_URL=url,
-        VIBESWEB_VAR_DIR=str(workdir / "var"),
-        API_RATE_LIMITS_ENABLED="off",
-        SECRET_KEY="benchmark-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        LOG_LEVEL="WARNING",
-        PYTHONWARNINGS="ignore",
-    )
-    os.environ.setdefault("CONN_MAX_AGE", "3600")  # one backend for the whole run
+    os.environ["DATABASE_URL"] = url
+    in_process_settings(workdir)
     if not fresh:
         return
     env = dict(os.environ)

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from api_cpu import Requests, backend_pid, ticks  # noqa: E402 (benchmarks/api_cpu.py)
+from api_cpu import Requests, backend_pid, in_process_settings, ticks  # noqa: E402 (benchmarks/api_cpu.py)
 
 AUTH = "Basic aWJlbmNoOmliZW5jaC1wYXNzd29yZA=="  # ibench:ibench-password
 
@@ -87,15 +87,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="vibesweb-incentives-cpu-"))
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="vibesweb.settings",
-        VIBESWEB_VAR_DIR=str(workdir / "var"),
-        API_RATE_LIMITS_ENABLED="off",
-        SECRET_KEY="benchmark-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        LOG_LEVEL="WARNING",
-        PYTHONWARNINGS="ignore",
-    )
-    os.environ.setdefault("CONN_MAX_AGE", "3600")  # one backend for the whole run
+    in_process_settings(workdir)
     import django
 
     django.setup()
