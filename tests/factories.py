@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.test import Client
 
 from callbacks.crypto import encrypt_json
 from mobiledb.models import CustomField, CustomFieldOption, Person, SubscriptionList
@@ -100,3 +102,14 @@ def _callback_secrets(params) -> str:
             "signing_secret": params.signing_secret,
         }
     )
+
+
+def staff_client(company: Company, app_label: str, username: str = "staff"):
+    """A test client logged in as a staff member of `company` only, holding every
+    permission of `app_label`'s models (the admin as a scoped marketer sees it)."""
+    user = UserFactory(username=username, is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label=app_label))
+    MembershipFactory(user=user, company=company)
+    client = Client()
+    client.force_login(user)
+    return client

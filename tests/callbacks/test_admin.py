@@ -4,8 +4,6 @@ services, test events, health, and redelivery from the failure queue."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 
 from callbacks.models import CallbackDelivery, CallbackRegistration
 from callbacks.services.delivery import deliveries_deliver_batch
@@ -13,9 +11,9 @@ from mobiledb.persons.callbacks import person_added_emit
 from tests.factories import (
     CallbackRegistrationFactory,
     CompanyFactory,
-    MembershipFactory,
     PersonFactory,
     UserFactory,
+    staff_client,
 )
 
 from .receiver import Answer
@@ -23,12 +21,7 @@ from .receiver import Answer
 
 @pytest.fixture
 def staff(company):
-    user = UserFactory(username="acme-staff", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="callbacks"))
-    MembershipFactory(user=user, company=company)
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client(company, "callbacks", username="acme-staff")
 
 
 def form_data(company, **overrides):

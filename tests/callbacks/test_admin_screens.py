@@ -7,20 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 
 from callbacks.admin import error_summary
 from callbacks.models import CallbackDelivery, DeliveryAttempt
 from callbacks.services.delivery import deliveries_deliver_batch
 from callbacks.services.operations import deliveries_redeliver
 from mobiledb.persons.callbacks import person_added_emit
-from tests.factories import (
-    CallbackRegistrationFactory,
-    MembershipFactory,
-    PersonFactory,
-    UserFactory,
-)
+from tests.factories import CallbackRegistrationFactory, PersonFactory, staff_client
 
 from .receiver import Answer
 from .test_admin import form_data
@@ -30,12 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff(company):
-    user = UserFactory(username="acme-staff", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="callbacks"))
-    MembershipFactory(user=user, company=company)
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client(company, "callbacks", username="acme-staff")
 
 
 def text_of(response) -> str:

@@ -4,15 +4,13 @@ and report, issuance and redemption search."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from campaigns.incentives.pools import incentive_pool_create
 from campaigns.incentives.services import incentive_issue, issuee_resolve
 from campaigns.incentives.uploads import incentive_code_upload_run
 from campaigns.models import IncentiveCodeUpload
-from tests.factories import CompanyFactory, MembershipFactory, UserFactory
+from tests.factories import CompanyFactory, staff_client
 
 from .conftest import load
 
@@ -22,12 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff(company):
     """A staff member of ACME only, with every incentive permission."""
-    user = UserFactory(username="staff", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="campaigns"))
-    MembershipFactory(company=company, user=user)
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client(company, "campaigns", username="staff")
 
 
 def test_pool_list_shows_remaining_threshold_and_a_low_warning(staff, company):

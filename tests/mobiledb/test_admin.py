@@ -5,23 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 
 from mobiledb.models import Person
-from tests.factories import CompanyFactory, MembershipFactory, PersonFactory, UserFactory
+from tests.factories import CompanyFactory, PersonFactory, staff_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def marketer(company):
-    user = UserFactory(username="marketer", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="mobiledb"))
-    MembershipFactory(user=user, company=company)
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client(company, "mobiledb", username="marketer")
 
 
 @pytest.fixture

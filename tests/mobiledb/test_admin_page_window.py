@@ -7,14 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Permission
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mobiledb.models import Person, PersonTag
-from tests.factories import CompanyFactory, MembershipFactory, PersonFactory, UserFactory
+from tests.factories import CompanyFactory, PersonFactory, staff_client
 from vibesweb.paginators import CappedCountPaginator
 
 pytestmark = pytest.mark.django_db
@@ -24,12 +22,7 @@ pytestmark = pytest.mark.django_db
 def marketer(company, monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "WINDOW", 10)
     monkeypatch.setattr(type(admin.site._registry[Person]), "list_per_page", 3)
-    user = UserFactory(username="marketer", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="mobiledb"))
-    MembershipFactory(user=user, company=company)
-    client = Client()
-    client.force_login(user)
-    return client
+    return staff_client(company, "mobiledb", username="marketer")
 
 
 def persons_changed(company, count: int, *, start=None, step=timedelta(minutes=1)) -> list:
