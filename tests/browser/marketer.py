@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
+from playwright.sync_api import expect
 
 from mobiledb.persons.custom_fields import custom_field_create
 from mobiledb.persons.services import person_add, person_tag_add
@@ -29,6 +30,12 @@ def log_in(page, url: str, path: str = "/admin/") -> None:
     page.fill("#id_password", "secret-pw")
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
+
+
+def expect_message(page, text: str) -> None:
+    """The admin's message list says `text`. Waits for it: right after a click the old page,
+    or a message list the parser has not filled yet, may still be what the page holds."""
+    expect(page.locator("ul.messagelist")).to_contain_text(text, timeout=15_000)
 
 
 def horizontal_overflow(page) -> int:

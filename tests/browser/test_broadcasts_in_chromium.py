@@ -13,7 +13,7 @@ from mobiledb.models import Broadcast, OutboundMessage, Person, Segment
 from mobiledb.subscriptions.services import subscription_add, subscription_list_create
 
 from .conftest import needs_chromium
-from .marketer import SIZES, horizontal_overflow, log_in, new_page
+from .marketer import SIZES, expect_message, horizontal_overflow, log_in, new_page
 
 pytestmark = needs_chromium
 
@@ -80,7 +80,7 @@ def test_a_broadcast_to_a_segment_reaches_its_subscribed_members(browser, live_s
     page.goto(f"{live_server.url}/admin/mobiledb/person/?cf.city=austin")
     page.fill("#segment-name", "Austin")
     page.click(".segment-save input[type=submit]")
-    assert "Saved the segment" in page.locator("ul.messagelist").inner_text()
+    expect_message(page, "Saved the segment")
     segment = Segment.objects.get(name="Austin")
     assert segment.filters == {"cf.city": "austin"}
 

@@ -12,7 +12,7 @@ from mobiledb.segments.tasks import person_bulk_action
 from tests.factories import CallbackRegistrationFactory
 
 from .conftest import needs_chromium
-from .marketer import SIZES, horizontal_overflow, log_in, new_page
+from .marketer import SIZES, expect_message, horizontal_overflow, log_in, new_page
 
 pytestmark = needs_chromium
 
@@ -37,12 +37,12 @@ def test_subscribe_and_opt_out_from_the_person_page(browser, live_server, regist
     assert page.title().startswith("Bob Jones")
     page.select_option("#subscribe-list", str(news.pk))
     page.click("#do-subscribe")
-    assert "Subscribed to News" in page.locator("ul.messagelist").inner_text()
+    expect_message(page, "Subscribed to News")
     assert Subscription.objects.filter(person=bob, opt_out_date__isnull=True).count() == 1
     assert events("subscription_added") == 1
     page.select_option("#subscribe-list", str(news.pk))
     page.click("#do-opt-out")
-    assert "Opted out of News" in page.locator("ul.messagelist").inner_text()
+    expect_message(page, "Opted out of News")
     ended = Subscription.objects.get(person=bob)
     assert ended.opt_out_reason == "admin_opt_out"
     assert events("subscription_removed") == 1
@@ -59,7 +59,7 @@ def test_bulk_tag_and_subscribe_a_selection(browser, live_server, registered, si
     page.select_option("select[name=action]", "add_tag")
     page.fill("input[name=tag]", "spring-sale")
     page.click("button[name=index]")
-    assert "done for 2 of 2 persons" in page.locator("ul.messagelist").inner_text()
+    expect_message(page, "done for 2 of 2 persons")
     assert set(PersonTag.objects.filter(tag="spring-sale").values_list("person_id", flat=True)) == {
         ana.pk,
         bob.pk,
@@ -70,7 +70,7 @@ def test_bulk_tag_and_subscribe_a_selection(browser, live_server, registered, si
     page.select_option("select[name=subscription_list]", str(news.pk))
     page.click("button[name=index]")
     # Ana was subscribed already: one new subscription, one callback
-    assert "done for 1 of 2 persons" in page.locator("ul.messagelist").inner_text()
+    expect_message(page, "done for 1 of 2 persons")
     assert events("subscription_added") == 1
     page.check(f"input.action-select[value='{bob.pk}']")
     page.select_option("select[name=action]", "remove_tag")
@@ -85,7 +85,7 @@ def test_a_bulk_action_without_its_list_says_what_is_missing(browser, live_serve
     page.check(f"input.action-select[value='{shop['bob'].pk}']")
     page.select_option("select[name=action]", "subscribe_to_list")
     page.click("button[name=index]")
-    assert "Choose a subscription list." in page.locator("ul.messagelist").inner_text()
+    expect_message(page, "Choose a subscription list.")
 
 
 @SIZES
@@ -105,7 +105,7 @@ def test_opt_out_the_whole_filtered_result_runs_as_a_task_with_live_progress(
     page.select_option("select[name=action]", "subscribe_to_list")
     page.select_option("select[name=subscription_list]", str(news.pk))
     page.click("button[name=index]")
-    assert "started for 601 persons" in page.locator("ul.messagelist").inner_text()
+    expect_message(page, "started for 601 persons")
     page.click("ul.messagelist a:text('See its progress')")
     page.wait_for_selector("#bulk-progress")
     assert page.locator("#bulk-status").inner_text() == "pending"
