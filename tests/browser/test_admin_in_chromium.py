@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from mobiledb.persons.custom_fields import custom_field_create
 from mobiledb.persons.services import person_add
@@ -39,7 +40,7 @@ def test_marketer_finds_and_edits_a_person(browser, live_server, marketer_data, 
     page.fill("#id_username", "marketer")
     page.fill("#id_password", "secret-pw")
     page.click("input[type=submit]")
-    assert page.locator("#total-persons").inner_text() == "1"
+    expect(page.locator("#total-persons")).to_have_text("1")
 
     page.goto(f"{live_server.url}/admin/mobiledb/person/")
     assert "SECRET-1" not in page.content()

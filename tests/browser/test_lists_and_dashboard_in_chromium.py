@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from mobiledb.models import Subscription
 from mobiledb.subscriptions.services import subscription_add, subscription_opt_out
@@ -36,7 +37,8 @@ def test_lists_show_counts_activity_over_time_and_their_subscribers(
     cells = ["active_subscribers", "opt_ins_30_days", "opt_outs_30_days"]
     assert [row.locator(f"td.field-{c}").inner_text() for c in cells] == ["1", "2", "1"]
     page.click("#result_list a:text('News')")
-    assert page.locator("#list-subscribers").inner_text() == "1"
+    page.wait_for_load_state()  # the chart below is read without waiting
+    expect(page.locator("#list-subscribers")).to_have_text("1")
     chart = page.locator("#list-activity .opt-chart")
     week_ago = (timezone.now() - timedelta(days=7)).date()
     titles = chart.locator("title").all_text_contents()
