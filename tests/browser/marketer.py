@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import expect
 
 from mobiledb.persons.custom_fields import custom_field_create
 from mobiledb.persons.services import person_add, person_tag_add
@@ -35,7 +34,16 @@ def log_in(page, url: str, path: str = "/admin/") -> None:
 def expect_message(page, text: str) -> None:
     """The admin's message list says `text`. Waits for it: right after a click the old page,
     or a message list the parser has not filled yet, may still be what the page holds."""
-    expect(page.locator("ul.messagelist")).to_contain_text(text, timeout=15_000)
+    expect_text(page.locator("ul.messagelist"), text, exact=False)
+
+
+def expect_text(locator, text: str, exact: bool = True) -> None:
+    """The element has (or, not exact, contains) `text`, once the page has drawn it."""
+    # imported here: without Playwright the browser tests skip (conftest), not fail to load
+    from playwright.sync_api import expect
+
+    check = expect(locator).to_have_text if exact else expect(locator).to_contain_text
+    check(text, timeout=15_000)
 
 
 def horizontal_overflow(page) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
 
 from mobiledb.persons.custom_fields import custom_field_create
 from mobiledb.persons.services import person_add
@@ -11,6 +10,7 @@ from tests.factories import CompanyFactory
 from vibesweb.tenancy.services import api_user_create
 
 from .conftest import needs_chromium
+from .marketer import expect_text
 
 pytestmark = needs_chromium
 
@@ -40,7 +40,7 @@ def test_marketer_finds_and_edits_a_person(browser, live_server, marketer_data, 
     page.fill("#id_username", "marketer")
     page.fill("#id_password", "secret-pw")
     page.click("input[type=submit]")
-    expect(page.locator("#total-persons")).to_have_text("1")
+    expect_text(page.locator("#total-persons"), "1")
 
     page.goto(f"{live_server.url}/admin/mobiledb/person/")
     assert "SECRET-1" not in page.content()

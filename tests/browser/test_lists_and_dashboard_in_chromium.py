@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
-from playwright.sync_api import expect
 
 from mobiledb.models import Subscription
 from mobiledb.subscriptions.services import subscription_add, subscription_opt_out
@@ -15,7 +14,7 @@ from tests.factories import CompanyFactory
 from vibesweb.tenancy.services import api_user_create
 
 from .conftest import needs_chromium
-from .marketer import SIZES, horizontal_overflow, log_in, new_page, result_rows
+from .marketer import SIZES, expect_text, horizontal_overflow, log_in, new_page, result_rows
 
 pytestmark = needs_chromium
 
@@ -38,7 +37,7 @@ def test_lists_show_counts_activity_over_time_and_their_subscribers(
     assert [row.locator(f"td.field-{c}").inner_text() for c in cells] == ["1", "2", "1"]
     page.click("#result_list a:text('News')")
     page.wait_for_load_state()  # the chart below is read without waiting
-    expect(page.locator("#list-subscribers")).to_have_text("1")
+    expect_text(page.locator("#list-subscribers"), "1")
     chart = page.locator("#list-activity .opt-chart")
     week_ago = (timezone.now() - timedelta(days=7)).date()
     titles = chart.locator("title").all_text_contents()
