@@ -64,8 +64,11 @@ from .parser import PersonsFile, check_encoding
 from .rows import unescape_cell
 from .store import PersonStore, RowChanged
 from .subscription_store import (
+    SilencePlan,
     numbers_silence,
+    numbers_silence_planned,
     persons_with_active_subscriptions,
+    silence_plan,
     stored_time,
     subscriptions_end,
 )
@@ -158,6 +161,7 @@ class _OptOuts:
     errors: list
     ledger: PreparedRecords | None = None  # the entries hashed ahead (pipelined runs)
     ended_ids: set[int] = field(default_factory=set)
+    silence: SilencePlan | None = None  # `silenced` split by the lookup (pipelined runs)
 
 
 class SubscriptionFileRun:
@@ -173,6 +177,7 @@ class SubscriptionFileRun:
         self.company = person_import.company
         self.now = timezone.now()
         self.store = PersonStore(self.company.pk)
+        self.probe_silenced = False
 
     def run(self) -> None:
         """Raises a DomainError for a file-level problem (nothing after it is applied)."""
@@ -196,6 +201,8 @@ class SubscriptionFileRun:
             # not inside a caller's transaction, whose savepoints would hold every chunk.
             pipelined = (self.kind == OPT_OUTS and self.store.postgres
                          and not connection.in_atomic_block)  # fmt: skip
+            # The pipeline's lookups also find the numbers silenced already (silence_plan).
+            self.probe_silenced = pipelined
             # The person import's run settings (engine.ImportRun.run): statistics fresh,
             # lookups planned as index probes, no cyclic garbage collection.
             self.store.refresh_statistics()
@@ -249,7 +256,7 @@ class SubscriptionFileRun:
                     applying = None
                     if upcoming is not None:
                         applying = self._submit_plan(executor, upcoming, looked_up, actor,
-                                                     plan.ledger.last, plan.ended_ids)  # fmt: skip
+                                                     plan.ledger.last, plan)  # fmt: skip
                     try:
                         with transaction.atomic():
                             self.store.begin_chunk()
@@ -279,15 +286,17 @@ class SubscriptionFileRun:
             executor.shutdown(wait=True, cancel_futures=True)
 
     def _submit_plan(self, executor: ThreadPoolExecutor, chunk: _Parsed, looked_up: tuple,
-                     actor: Actor, head: tuple[int, str], carried: set[int] | None = None
+                     actor: Actor, head: tuple[int, str], before: _OptOuts | None = None
                      ) -> Future:  # fmt: skip
         """Work `chunk` out in the thread, its ledger records hashed after `head`;
-        `carried`: subscriptions that the chunk written meanwhile ends."""
+        `before`: the plan of the chunk written meanwhile, which the lookup did not see
+        (the subscriptions it ends, the numbers it silences)."""
 
         def plan() -> _OptOuts:
-            lists, active = self._found(chunk.rows, looked_up)
+            lists, active, found_silenced = self._found(chunk.rows, looked_up)
             mine = active
-            if carried:
+            if before is not None and before.ended_ids:
+                carried = before.ended_ids
                 mine = {pk: [s for s in found if s[0] not in carried]
                         for pk, found in active.items()}  # fmt: skip
             errors = list(chunk.errors)
@@ -296,6 +305,11 @@ class SubscriptionFileRun:
             planned.ledger = consent_records_prepare(company=self.company,
                                                      entries=planned.entries, head=head,
                                                      actor=actor)  # fmt: skip
+            if before is not None:
+                for mdn in before.silenced:  # silenced by then: to merge into, not insert
+                    found_silenced.setdefault(mdn, [])
+            planned.silence = silence_plan(self.company.pk, planned.silenced, found_silenced,
+                                           self.now)  # fmt: skip
             return planned
 
         return executor.submit(plan)
@@ -408,7 +422,8 @@ class SubscriptionFileRun:
         return {item.pk: item for item in found}
 
     def _look_up(self, chunk: _Parsed) -> tuple[dict, dict[int, list[tuple]]]:
-        return self._found(chunk.rows, self._fetch(chunk))
+        lists, active, _ = self._found(chunk.rows, self._fetch(chunk))
+        return lists, active
 
     def _fetch(self, chunk: _Parsed) -> tuple[dict, dict[str, list]]:
         """The lookup's statements (one per kind of identifier): the lists the rows name,
@@ -419,27 +434,34 @@ class SubscriptionFileRun:
         for row in chunk.rows:
             if row.key is not None:  # None: a malformed person_key, found nowhere
                 by_column.setdefault(row.identifier, set()).add(row.key)
-        company_id = self.company.pk
+        company_id, silenced = self.company.pk, self.probe_silenced
         return lists, {
-            column: persons_with_active_subscriptions(company_id, column, list(values))
+            column: persons_with_active_subscriptions(
+                company_id, column, list(values), silenced=silenced
+            )  # fmt: skip
             for column, values in by_column.items()
         }
 
     def _found(self, rows: list[SubscriptionRow], fetched: tuple
-               ) -> tuple[dict, dict[int, list[tuple]]]:  # fmt: skip
-        """Set each row's person; returns the lists the rows name, and each found person's
-        active subscriptions as (id, list id, opt-in date, campaign id)."""
+               ) -> tuple[dict, dict[int, list[tuple]], dict[str, list]]:  # fmt: skip
+        """Set each row's person; returns the lists the rows name, each found person's
+        active subscriptions as (id, list id, opt-in date, campaign id), and the silenced
+        numbers found (mdn -> ended list ids; only if looked up with `silenced`)."""
         lists, by_column = fetched
-        persons, active = {}, {}
+        persons, active, silenced = {}, {}, {}
         for column, found in by_column.items():
-            for key, pk, mdn, external_id, subscription_id, *subscription in found:
+            for key, pk, mdn, external_id, ended, subscription_id, *subscription in found:
+                if ended is not None:
+                    silenced[mdn if pk is not None else key] = ended
+                if pk is None:  # a number with no person (looked up with `silenced`)
+                    continue
                 persons[column, key] = PersonRef(pk, mdn, external_id)
                 mine = active.setdefault(pk, [])
                 if subscription_id is not None:
                     mine.append((subscription_id, *subscription))
         for row in rows:
             row.person = persons.get((row.identifier, row.key))
-        return lists, active
+        return lists, active, silenced
 
     def _checked(self, rows: list, lists: dict, errors: list) -> list[SubscriptionRow]:
         kept = []
@@ -560,7 +582,10 @@ class SubscriptionFileRun:
         else:
             consent_records_append(company=self.company, entries=plan.entries)
         # Numbers opted out of every list: nothing more is sent to them (as after STOP).
-        numbers_silence(self.company.pk, plan.silenced, self.now)
+        if plan.silence is None:
+            numbers_silence(self.company.pk, plan.silenced, self.now)
+        elif not numbers_silence_planned(self.company.pk, plan.silence):
+            raise RowChanged()  # an opt-in since the lookup: the chunk is applied again
         callback_events_emit_bulk(
             company=self.company,
             callback_type="subscription_removed",
