@@ -10,7 +10,6 @@ PostgreSQL. Everything runs in the chunk's transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
 
 import orjson
 from django.db import connection
@@ -67,54 +66,35 @@ def _fetch(sql: str, params: list, *, times_as_text: bool = False) -> list[tuple
         return cursor.fetchall()
 
 
-def persons_with_active_subscriptions(company_id: int, column: str, values: list[str], *,
-                                      silenced: bool = False) -> list:  # fmt: skip
+def persons_with_active_subscriptions(company_id: int, column: str, values: list[str]) -> list:
     """The company's persons whose `column` is one of `values`, once per active subscription.
 
-    Rows of (the value as sent, person id, mdn, external_person_id, the number's silenced
-    lists, then the subscription's id, list id, opt_in_date (text: see stored_time) and
-    acquisition campaign id, all None for a person with no active subscription),
-    subscriptions in id order. `person_key` values: 32 hex digits.
-
-    `silenced` (PostgreSQL): also probe the silenced numbers' unique (company, mdn) index
-    for the person's number (an `mdn` value: that number, person or not; a value without
-    a person then comes back once, its person columns None), giving the number's
-    `ended_list_ids` (a list) if it is silenced, so that the import inserts the numbers
-    not silenced yet by COPY instead of an upsert (numbers_silence_planned). Otherwise
-    the silenced lists are None.
+    Rows of (the value as sent, person id, mdn, external_person_id, then the subscription's
+    id, list id, opt_in_date (text: see stored_time) and acquisition campaign id, all None
+    for a person with no active subscription), subscriptions in id order. `person_key`
+    values: 32 hex digits.
     """
     if not values:
         return []
     wanted, param = _wanted(sorted(values))  # sorted: the probes walk the index in order
     postgres = connection.vendor == "postgresql"
-    silenced = silenced and postgres
     match = "w.value::uuid" if column == "person_key" and postgres else "w.value"
-    by_number = silenced and column == "mdn"  # numbers without a person count too
-    persons = _probe("LEFT" if by_number else "CROSS", _PERSONS, "p",
-                     "p.id, p.mdn, p.external_person_id",
+    persons = _probe("CROSS", _PERSONS, "p", "p.id, p.mdn, p.external_person_id",
                      f"p.company_id = %s AND p.{column} = {match}")  # fmt: skip
-    params = [param, company_id]
-    suppressed, ended = "", "NULL"
-    if silenced:
-        number = "w.value" if by_number else "p.mdn"
-        suppressed = " " + _probe("LEFT", _SUPPRESSED, "x", "x.ended_list_ids",
-                                  f"x.company_id = %s AND x.mdn = {number}")  # fmt: skip
-        ended = "x.ended_list_ids"
-        params.append(company_id)
     subscriptions = _probe(
         "LEFT", _SUBSCRIPTIONS, "s",
         "s.id, s.subscription_list_id, s.opt_in_date, s.acquisition_campaign_id",
         "s.person_id = p.id AND s.opt_out_date IS NULL",
     )  # fmt: skip
     sql = (
-        f"SELECT w.value, p.id, p.mdn, p.external_person_id, {ended}, s.id, "
-        "s.subscription_list_id, s.opt_in_date, s.acquisition_campaign_id "
-        f"FROM {wanted} {persons}{suppressed} {subscriptions} ORDER BY s.id"
+        "SELECT w.value, p.id, p.mdn, p.external_person_id, s.id, s.subscription_list_id, "
+        f"s.opt_in_date, s.acquisition_campaign_id FROM {wanted} {persons} {subscriptions} "
+        "ORDER BY s.id"
     )
     # The opt-in dates serve callback bodies only, when callbacks are registered: loading
     # 2,500 of them per chunk took a tenth of the import's client time, on the thread that
     # drives the database while it waits.
-    return _fetch(sql, params, times_as_text=True)
+    return _fetch(sql, [param, company_id], times_as_text=True)
 
 
 def stored_time(value: datetime | str | None) -> datetime | None:
@@ -183,6 +163,31 @@ def numbers_silence(company_id: int, silenced: dict[str, set[int]], now: datetim
                                changed)  # fmt: skip
 
 
+def silenced_copy_data(company_id: int, silenced: dict[str, set[int]], now: datetime) -> bytes:
+    """`silenced` (mdn -> the list ids the opt-out ended) as COPY text for
+    numbers_silence_copy. No database access: a pipelined import builds it in its thread."""
+    moment, dumps, text = now.isoformat(), orjson.dumps, copy_text
+    return "".join(
+        [
+            f"{company_id}\t{text(mdn)}\t{dumps(sorted(ended)).decode()}\t{moment}\n"
+            for mdn, ended in silenced.items()
+        ]
+    ).encode()
+
+
+def numbers_silence_copy(copy_data: bytes) -> None:
+    """Silence numbers none of which is silenced yet, by COPY (PostgreSQL): a fifth of
+    the server's work of numbers_silence's upsert goes (benchmarks/README.md). One of them
+    silenced already fails it on the unique (company, mdn) index (IntegrityError): the
+    caller, in a savepoint, then silences them by numbers_silence."""
+    columns = "company_id, mdn, ended_list_ids, created_at"
+    with (
+        binary_cursor() as cursor,
+        cursor.copy(f"COPY {_SUPPRESSED} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write(copy_data)
+
+
 def _silence_postgresql(company_id: int, silenced: dict[str, set[int]], now: datetime) -> None:
     """One upsert: the unique index the insert probes anyway finds the numbers silenced
     already (a lookup before cost as much again), and a concurrent STOP of the same number
@@ -201,69 +206,6 @@ def _silence_postgresql(company_id: int, silenced: dict[str, set[int]], now: dat
             "WHERE NOT x.ended_list_ids @> excluded.ended_list_ids",
             [company_id, now, mdn_param, ended_param],
         )
-
-
-class SilencePlan(NamedTuple):
-    """A chunk's silenced numbers split by what its lookup found (silence_plan)."""
-
-    copy_data: bytes  # the numbers not silenced yet, as COPY text
-    existing: dict[str, str]  # number silenced already -> the lists to add (JSON text)
-
-
-def silence_plan(company_id: int, silenced: dict[str, set[int]], found: dict[str, list],
-                 now: datetime) -> SilencePlan:  # fmt: skip
-    """Split `silenced` (mdn -> the lists the opt-out ended) by `found` (mdn -> the
-    `ended_list_ids` of the numbers silenced already, as the chunk's lookup saw them).
-    No database access: a pipelined import does it in its thread."""
-    moment, dumps, text = now.isoformat(), orjson.dumps, copy_text
-    lines, existing = [], {}
-    for mdn, ended in silenced.items():
-        lists = dumps(sorted(ended)).decode()
-        if mdn in found:
-            existing[mdn] = lists
-        else:
-            lines.append(f"{company_id}\t{text(mdn)}\t{lists}\t{moment}\n")
-    return SilencePlan("".join(lines).encode(), existing)
-
-
-def numbers_silence_planned(company_id: int, plan: SilencePlan) -> bool:
-    """Write `plan` (PostgreSQL): COPY the new numbers, merge the lists into the numbers
-    silenced already. False if one of those is no longer silenced (an opt-in came since
-    the lookup): the caller applies the chunk again (numbers_silence). A number another
-    writer silenced since the lookup fails the COPY on the unique (company, mdn) index:
-    IntegrityError, the same.
-
-    The numbers silenced already are all updated, their lists merged with what the row
-    holds now (a concurrent STOP's are kept), even those the lookup saw holding them:
-    the update proves each still there (the row count) and holds it to the commit.
-    Opt-outs of silenced numbers come with re-runs of a file, not with new numbers.
-    """
-    if plan.copy_data:
-        columns = "company_id, mdn, ended_list_ids, created_at"
-        with (
-            binary_cursor() as cursor,
-            cursor.copy(f"COPY {_SUPPRESSED} ({columns}) FROM STDIN") as copy,
-        ):
-            copy.write(plan.copy_data)
-    if not plan.existing:
-        return True
-    mdns, mdn_param = sql_array(list(plan.existing), "text")
-    ended, ended_param = sql_array(list(plan.existing.values()), "text")
-    with binary_cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_SUPPRESSED} AS x SET ended_list_ids = {_MERGED} "
-            f"FROM unnest({mdns}, {ended}) AS v(mdn, ended) "
-            "WHERE x.company_id = %s AND x.mdn = v.mdn",
-            [mdn_param, ended_param, company_id],
-        )
-        return cursor.rowcount == len(plan.existing)
-
-
-# The lists a silenced number holds merged with `v.ended` (JSON text), sorted, no repeats.
-_MERGED = (
-    "coalesce((SELECT jsonb_agg(DISTINCT e ORDER BY e) FROM "
-    "jsonb_array_elements(x.ended_list_ids || v.ended::jsonb) AS e), '[]'::jsonb)"
-)
 
 
 def _suppressed_numbers(company_id: int, mdns: list[str]) -> dict[str, tuple[int, list]]:

@@ -14,7 +14,7 @@ from mobiledb.imports.models import PersonImport, PersonImportError
 from mobiledb.imports.services import person_import_cancel, person_import_create, person_import_run
 from mobiledb.models import ConsentRecord, Person, Subscription, SuppressedNumber
 from mobiledb.subscriptions.consent import consent_ledger_verify
-from mobiledb.subscriptions.services import number_start, number_stop, subscription_add
+from mobiledb.subscriptions.services import number_stop, subscription_add
 from tests.factories import CompanyFactory, PersonFactory, SubscriptionListFactory
 
 pytestmark = pytest.mark.django_db
@@ -433,8 +433,8 @@ def test_a_stop_between_an_opt_outs_lookup_and_its_write_stands(
     real_look_up = subscription_files.persons_with_active_subscriptions
     lookups = []
 
-    def a_stop_right_after_the_second_lookup(company_id, column, values, **options):
-        found = real_look_up(company_id, column, values, **options)
+    def a_stop_right_after_the_second_lookup(company_id, column, values):
+        found = real_look_up(company_id, column, values)
         lookups.append(values)
         if len(lookups) == 2:  # chunk 2, looked up before chunk 1 is written
             with transaction.atomic():
@@ -468,13 +468,13 @@ def test_a_stop_between_an_opt_outs_lookup_and_its_write_stands(
 
 
 def _after_the_second_lookup(monkeypatch, act) -> None:
-    """Run `act` right after the import's second lookup (chunks of one row: chunk 2 is
-    looked up before chunk 1 is written, on PostgreSQL)."""
+    """Run `act` right after the import's second lookup (chunks of one row: on PostgreSQL,
+    chunk 2 is looked up before chunk 1 is written)."""
     real_look_up = subscription_files.persons_with_active_subscriptions
     lookups = []
 
-    def look_up_then_act(company_id, column, values, **options):
-        found = real_look_up(company_id, column, values, **options)
+    def look_up_then_act(company_id, column, values):
+        found = real_look_up(company_id, column, values)
         lookups.append(values)
         if len(lookups) == 2:
             with transaction.atomic():
@@ -484,13 +484,18 @@ def _after_the_second_lookup(monkeypatch, act) -> None:
     monkeypatch.setattr(subscription_files, "persons_with_active_subscriptions", look_up_then_act)
 
 
+def silenced_numbers(company) -> dict[str, list[int]]:
+    return dict(
+        SuppressedNumber.objects.filter(company=company).values_list("mdn", "ended_list_ids")
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_number_stopped_between_an_opt_outs_lookup_and_its_write_is_silenced_once(
     company, write_file, monkeypatch, caplog
 ):
-    # The lookup found the number not silenced, so its chunk would insert it (COPY); the
-    # STOP inserted it first: the unique (company, mdn) index fails the COPY and the chunk
-    # is applied again the serial way, which merges into the STOP's row.
+    # PostgreSQL silences an import's numbers by COPY: the STOP's row fails it on the
+    # unique (company, mdn) index, and the chunk merges into that row by the upsert.
     if connection.vendor != "postgresql":
         pytest.skip("SQLite imports under its write lock: no other writer can come between")
     news = SubscriptionListFactory(company=company)
@@ -507,11 +512,8 @@ def test_a_number_stopped_between_an_opt_outs_lookup_and_its_write_is_silenced_o
     result = person_import_run(person_import.pk, chunk_size=1)
 
     assert (result.status, result.rows, result.failed) == ("finished", 2, 0)
-    assert "applied again" in caplog.text  # chunk 2's COPY met the STOP's number
-    silenced = dict(
-        SuppressedNumber.objects.filter(company=company).values_list("mdn", "ended_list_ids")
-    )
-    assert silenced == {"+12295550001": [news.pk], "+12295550002": []}
+    assert "upserts from here on" in caplog.text  # chunk 2's COPY met the STOP's number
+    assert silenced_numbers(company) == {"+12295550001": [news.pk], "+12295550002": []}
     records = ConsentRecord.objects.filter(company=company, action="opt_out").order_by("sequence")
     assert [(r.mdn, r.channel == "import") for r in records] == [
         ("+12295550002", False),
@@ -522,55 +524,25 @@ def test_a_number_stopped_between_an_opt_outs_lookup_and_its_write_is_silenced_o
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_number_started_between_an_opt_outs_lookup_and_its_write_is_silenced_again(
-    company, write_file, monkeypatch, caplog
-):
-    # The lookup found the number silenced (its chunk would only merge lists into it); a
-    # START lifted the silence meanwhile: the merge finds no row, the chunk is applied
-    # again and silences the number anew (the opt-out came last).
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite imports under its write lock: no other writer can come between")
-    SuppressedNumber.objects.create(company=company, mdn="+12295550002", ended_list_ids=[7])
-    _after_the_second_lookup(
-        monkeypatch, lambda: number_start(company=company, mdn="+12295550002", person=None)
-    )
-    content = "mdn\n2295550001\n2295550002\n2295550003\n"
-    person_import = person_import_create(
-        company_key="ACME", file_path=write_file("x.opt_outs", content)
-    )
-
-    result = person_import_run(person_import.pk, chunk_size=1)
-
-    assert (result.status, result.rows, result.failed) == ("finished", 3, 0)
-    assert "applied again" in caplog.text
-    silenced = dict(
-        SuppressedNumber.objects.filter(company=company).values_list("mdn", "ended_list_ids")
-    )
-    assert silenced == {"+12295550001": [], "+12295550002": [], "+12295550003": []}
-    assert consent_ledger_verify(company=company).intact
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_number_twice_in_consecutive_chunks_is_silenced_once_without_a_retry(
-    company, write_file, caplog
-):
-    # Chunk 2 is looked up before chunk 1 silences the number: the pipeline carries chunk
-    # 1's silenced numbers over, so chunk 2 merges into the row instead of inserting it.
+def test_a_number_twice_in_consecutive_chunks_merges_its_lists(company, write_file, caplog):
+    # Chunk 2 names the number chunk 1 silenced: its COPY fails in a savepoint, and the
+    # upsert merges the lists; the rest of the chunk's writes stand.
     news, deals = SubscriptionListFactory(company=company), SubscriptionListFactory(company=company)
     person = PersonFactory(company=company, mdn="+12295550001")
     for subscription_list in (news, deals):
         subscription_add(person=person, subscription_list=subscription_list)
-    content = "mdn,subscription_list_id\n2295550001,\n2295550001,\n2295550009,\n2295550009,\n"
+    content = f"mdn,subscription_list_id\n2295550001,{news.pk}\n2295550001,\n2295550001,\n"
+    content += "2295550009,\n2295550009,\n"
     person_import = person_import_create(
         company_key="ACME", file_path=write_file("x.opt_outs", content)
     )
 
     result = person_import_run(person_import.pk, chunk_size=1)
 
-    assert (result.status, result.rows, result.failed) == ("finished", 4, 0)
-    silenced = dict(
-        SuppressedNumber.objects.filter(company=company).values_list("mdn", "ended_list_ids")
-    )
-    assert silenced == {"+12295550001": sorted([news.pk, deals.pk]), "+12295550009": []}
+    assert (result.status, result.rows, result.failed) == ("finished", 5, 0)
+    assert active_lists(person) == set()
+    assert silenced_numbers(company) == {"+12295550001": [deals.pk], "+12295550009": []}
+    imported = ConsentRecord.objects.filter(company=company, channel="import")
+    assert imported.count() == 5
     assert "applied again" not in caplog.text
     assert consent_ledger_verify(company=company).intact
