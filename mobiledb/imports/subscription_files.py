@@ -65,7 +65,9 @@ from .rows import unescape_cell
 from .store import PersonStore, RowChanged
 from .subscription_store import (
     numbers_silence,
+    numbers_silence_copy,
     persons_with_active_subscriptions,
+    silenced_copy_data,
     stored_time,
     subscriptions_end,
 )
@@ -158,6 +160,7 @@ class _OptOuts:
     errors: list
     ledger: PreparedRecords | None = None  # the entries hashed ahead (pipelined runs)
     ended_ids: set[int] = field(default_factory=set)
+    silenced_copy: bytes | None = None  # `silenced` as COPY text (pipelined runs)
 
 
 class SubscriptionFileRun:
@@ -173,6 +176,9 @@ class SubscriptionFileRun:
         self.company = person_import.company
         self.now = timezone.now()
         self.store = PersonStore(self.company.pk)
+        # PostgreSQL silences numbers by COPY until one is found silenced already (see
+        # _silence); the upsert from then on.
+        self.silence_by_copy = self.store.postgres
 
     def run(self) -> None:
         """Raises a DomainError for a file-level problem (nothing after it is applied)."""
@@ -296,6 +302,9 @@ class SubscriptionFileRun:
             planned.ledger = consent_records_prepare(company=self.company,
                                                      entries=planned.entries, head=head,
                                                      actor=actor)  # fmt: skip
+            if self.silence_by_copy:
+                planned.silenced_copy = silenced_copy_data(self.company.pk, planned.silenced,
+                                                           self.now)  # fmt: skip
             return planned
 
         return executor.submit(plan)
@@ -560,12 +569,35 @@ class SubscriptionFileRun:
         else:
             consent_records_append(company=self.company, entries=plan.entries)
         # Numbers opted out of every list: nothing more is sent to them (as after STOP).
-        numbers_silence(self.company.pk, plan.silenced, self.now)
+        self._silence(plan)
         callback_events_emit_bulk(
             company=self.company,
             callback_type="subscription_removed",
             items=((row.person.pk, self._removed_body(row, s)) for row, s in plan.ended),
         )
+
+    def _silence(self, plan: _OptOuts) -> None:
+        """Silence the chunk's numbers: by COPY while the import finds none silenced
+        already (a file of new numbers), in a savepoint; by the upsert once one is (a
+        re-run of a file, a number twice in the file, a STOP meanwhile: the COPY fails on
+        the unique (company, mdn) index and its savepoint is rolled back).
+
+        Measured (benchmarks/README.md): a COPY costs the server a fifth less than the
+        upsert; a lookup of the numbers to COPY only the new ones cost as much as it saved.
+        """
+        if self.silence_by_copy and plan.silenced:
+            data = plan.silenced_copy
+            if data is None:
+                data = silenced_copy_data(self.company.pk, plan.silenced, self.now)
+            try:
+                with transaction.atomic():
+                    numbers_silence_copy(data)
+                return
+            except IntegrityError:
+                self.silence_by_copy = False
+                logger.info("import %s: a number silenced already: upserts from here on",
+                            self.person_import.pk)  # fmt: skip
+        numbers_silence(self.company.pk, plan.silenced, self.now)
 
     def _removed_body(self, row: SubscriptionRow, subscription: tuple):
         subscription_id, list_id, opt_in_date, campaign_id = subscription

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 from psycopg.types.string import TextLoader
 
-from vibesweb.bulk_sql import binary_cursor, sql_array
+from vibesweb.bulk_sql import binary_cursor, copy_text, sql_array
 
 from ..persons.models import Person
 from ..subscriptions.models import Subscription, SuppressedNumber
@@ -161,6 +161,31 @@ def numbers_silence(company_id: int, silenced: dict[str, set[int]], now: datetim
         if changed:
             cursor.executemany(f"UPDATE {_SUPPRESSED} SET ended_list_ids = %s WHERE id = %s",
                                changed)  # fmt: skip
+
+
+def silenced_copy_data(company_id: int, silenced: dict[str, set[int]], now: datetime) -> bytes:
+    """`silenced` (mdn -> the list ids the opt-out ended) as COPY text for
+    numbers_silence_copy. No database access: a pipelined import builds it in its thread."""
+    moment, dumps, text = now.isoformat(), orjson.dumps, copy_text
+    return "".join(
+        [
+            f"{company_id}\t{text(mdn)}\t{dumps(sorted(ended)).decode()}\t{moment}\n"
+            for mdn, ended in silenced.items()
+        ]
+    ).encode()
+
+
+def numbers_silence_copy(copy_data: bytes) -> None:
+    """Silence numbers none of which is silenced yet, by COPY (PostgreSQL): a fifth of
+    the server's work of numbers_silence's upsert goes (benchmarks/README.md). One of them
+    silenced already fails it on the unique (company, mdn) index (IntegrityError): the
+    caller, in a savepoint, then silences them by numbers_silence."""
+    columns = "company_id, mdn, ended_list_ids, created_at"
+    with (
+        binary_cursor() as cursor,
+        cursor.copy(f"COPY {_SUPPRESSED} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write(copy_data)
 
 
 def _silence_postgresql(company_id: int, silenced: dict[str, set[int]], now: datetime) -> None:

@@ -465,3 +465,84 @@ def test_a_stop_between_an_opt_outs_lookup_and_its_write_stands(
         (second.mdn, True, None),
     ]
     assert consent_ledger_verify(company=company).intact
+
+
+def _after_the_second_lookup(monkeypatch, act) -> None:
+    """Run `act` right after the import's second lookup (chunks of one row: on PostgreSQL,
+    chunk 2 is looked up before chunk 1 is written)."""
+    real_look_up = subscription_files.persons_with_active_subscriptions
+    lookups = []
+
+    def look_up_then_act(company_id, column, values):
+        found = real_look_up(company_id, column, values)
+        lookups.append(values)
+        if len(lookups) == 2:
+            with transaction.atomic():
+                act()
+        return found
+
+    monkeypatch.setattr(subscription_files, "persons_with_active_subscriptions", look_up_then_act)
+
+
+def silenced_numbers(company) -> dict[str, list[int]]:
+    return dict(
+        SuppressedNumber.objects.filter(company=company).values_list("mdn", "ended_list_ids")
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_number_stopped_between_an_opt_outs_lookup_and_its_write_is_silenced_once(
+    company, write_file, monkeypatch, caplog
+):
+    # PostgreSQL silences an import's numbers by COPY: the STOP's row fails it on the
+    # unique (company, mdn) index, and the chunk merges into that row by the upsert.
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite imports under its write lock: no other writer can come between")
+    news = SubscriptionListFactory(company=company)
+    first = PersonFactory(company=company, mdn="+12295550001")
+    subscription_add(person=first, subscription_list=news)
+    _after_the_second_lookup(
+        monkeypatch, lambda: number_stop(company=company, mdn="+12295550002", person=None)
+    )
+    content = "mdn,opt_out_reason\n2295550001,user_opt_out\n2295550002,disconnect\n"
+    person_import = person_import_create(
+        company_key="ACME", file_path=write_file("x.opt_outs", content)
+    )
+
+    result = person_import_run(person_import.pk, chunk_size=1)
+
+    assert (result.status, result.rows, result.failed) == ("finished", 2, 0)
+    assert "upserts from here on" in caplog.text  # chunk 2's COPY met the STOP's number
+    assert silenced_numbers(company) == {"+12295550001": [news.pk], "+12295550002": []}
+    records = ConsentRecord.objects.filter(company=company, action="opt_out").order_by("sequence")
+    assert [(r.mdn, r.channel == "import") for r in records] == [
+        ("+12295550002", False),
+        ("+12295550001", True),
+        ("+12295550002", True),
+    ]
+    assert consent_ledger_verify(company=company).intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_number_twice_in_consecutive_chunks_merges_its_lists(company, write_file, caplog):
+    # Chunk 2 names the number chunk 1 silenced: its COPY fails in a savepoint, and the
+    # upsert merges the lists; the rest of the chunk's writes stand.
+    news, deals = SubscriptionListFactory(company=company), SubscriptionListFactory(company=company)
+    person = PersonFactory(company=company, mdn="+12295550001")
+    for subscription_list in (news, deals):
+        subscription_add(person=person, subscription_list=subscription_list)
+    content = f"mdn,subscription_list_id\n2295550001,{news.pk}\n2295550001,\n2295550001,\n"
+    content += "2295550009,\n2295550009,\n"
+    person_import = person_import_create(
+        company_key="ACME", file_path=write_file("x.opt_outs", content)
+    )
+
+    result = person_import_run(person_import.pk, chunk_size=1)
+
+    assert (result.status, result.rows, result.failed) == ("finished", 5, 0)
+    assert active_lists(person) == set()
+    assert silenced_numbers(company) == {"+12295550001": [deals.pk], "+12295550009": []}
+    imported = ConsentRecord.objects.filter(company=company, channel="import")
+    assert imported.count() == 5
+    assert "applied again" not in caplog.text
+    assert consent_ledger_verify(company=company).intact
