@@ -144,12 +144,14 @@ class ModelInsert:
         return sql, params
 
     def insert(self, instance: Model, *, using: str = "default") -> None:
-        """Insert `instance` (IntegrityError as `save()` would raise it)."""
+        """Insert `instance` (IntegrityError as `save()` would raise it), with a statement
+        prepared once per connection where the backend offers it (`prepared_cursor`).
+        No pre_save/post_save signals are sent: for models that have no receivers."""
         connection = connections[using]
         values = [
             f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in self.fields
         ]
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(self._sql(using), values)
             if connection.features.can_return_columns_from_insert:
                 pk = cursor.fetchone()[0]

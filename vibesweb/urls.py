@@ -30,6 +30,9 @@ INDEXES = {
 }
 
 company_routes = [
+    # The persons' routes first: Django tries patterns in order, and these serve most
+    # requests (the index routes below are exact paths that none of them can match).
+    path("mobiledb/", include("mobiledb.urls")),
     *api_path("", api_views.CompanyDetailView.as_view(), "company-detail"),
     *api_path("heartbeat", api_views.CompanyHeartbeatView.as_view(), "company-heartbeat"),
     *[
@@ -37,7 +40,6 @@ company_routes = [
         for name, children in INDEXES.items()
         for route in api_path(name, api_views.IndexView.as_view(children=children), f"{name}-index")
     ],
-    path("mobiledb/", include("mobiledb.urls")),
     path("mobiledb/", include("campaigns.api.mobiledb_urls")),
     path("config/", include("callbacks.api.urls")),
     path("campaigns/wallet", include("wallet.api.urls")),
@@ -52,14 +54,16 @@ admin.site.site_title = "vibesweb"
 admin.site.index_title = "Your mobile database"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
-    path("admin/", admin.site.urls),
-    path("", include("wallet.public.urls")),
-    path("", include("campaigns.signup.urls")),
+    # The API first: Django tries patterns in order and the API serves most requests; the
+    # pages below have prefixes of their own (admin/, c/, passkit/, wallet/, join/).
     *api_path("heartbeat", api_views.HeartbeatView.as_view(), "heartbeat"),
     *api_path("companies", api_views.CompanyListView.as_view(), "company-list"),
     path("companies/<str:company_key>", api_views.CompanyDetailView.as_view()),
     path("companies/<str:company_key>/", include(company_routes)),
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("", include("wallet.public.urls")),
+    path("", include("campaigns.signup.urls")),
     # no versioning: the schema's info.version is the product's, not "1 (1)"
     path("api/schema", SpectacularAPIView.as_view(versioning_class=None), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
