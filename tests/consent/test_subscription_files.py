@@ -430,21 +430,8 @@ def test_a_stop_between_an_opt_outs_lookup_and_its_write_stands(
     second = PersonFactory(company=company, mdn="+12295550002")
     for person in (first, second):
         subscription_add(person=person, subscription_list=news)
-    real_look_up = subscription_files.persons_with_active_subscriptions
-    lookups = []
-
-    def a_stop_right_after_the_second_lookup(company_id, column, values):
-        found = real_look_up(company_id, column, values)
-        lookups.append(values)
-        if len(lookups) == 2:  # chunk 2, looked up before chunk 1 is written
-            with transaction.atomic():
-                number_stop(company=company, mdn=second.mdn, person=second)
-        return found
-
-    monkeypatch.setattr(
-        subscription_files,
-        "persons_with_active_subscriptions",
-        a_stop_right_after_the_second_lookup,
+    _after_the_second_lookup(
+        monkeypatch, lambda: number_stop(company=company, mdn=second.mdn, person=second)
     )
     content = "mdn,opt_out_reason\n2295550001,user_opt_out\n2295550002,disconnect\n"
     person_import = person_import_create(
