@@ -389,15 +389,21 @@ def test_an_opt_outs_file_leaves_another_companys_twin_number_alone(company, wri
     ]
 
 
+def _subscribed_to_two_lists(company, mdn: str):
+    """(a person with `mdn`, the two lists it is subscribed to)."""
+    news, deals = SubscriptionListFactory(company=company), SubscriptionListFactory(company=company)
+    person = PersonFactory(company=company, mdn=mdn)
+    for subscription_list in (news, deals):
+        subscription_add(person=person, subscription_list=subscription_list)
+    return person, news, deals
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_opt_out_sees_the_lists_the_chunk_before_ended(company, write_file, caplog):
     # Chunks of one row: the second names the number the first opted out of one list. On
     # PostgreSQL it is looked up before the first is written (outside a test transaction,
     # as an import runs), so this proves the ended subscription is carried over.
-    news, deals = SubscriptionListFactory(company=company), SubscriptionListFactory(company=company)
-    person = PersonFactory(company=company, mdn="+12295550001")
-    for subscription_list in (news, deals):
-        subscription_add(person=person, subscription_list=subscription_list)
+    person, news, deals = _subscribed_to_two_lists(company, "+12295550001")
     content = f"mdn,subscription_list_id\n2295550001,{news.pk}\n2295550001,\n2295550001,\n"
     person_import = person_import_create(
         company_key="ACME", file_path=write_file("x.opt_outs", content)
@@ -514,10 +520,7 @@ def test_a_number_stopped_between_an_opt_outs_lookup_and_its_write_is_silenced_o
 def test_a_number_twice_in_consecutive_chunks_merges_its_lists(company, write_file, caplog):
     # Chunk 2 names the number chunk 1 silenced: its COPY fails in a savepoint, and the
     # upsert merges the lists; the rest of the chunk's writes stand.
-    news, deals = SubscriptionListFactory(company=company), SubscriptionListFactory(company=company)
-    person = PersonFactory(company=company, mdn="+12295550001")
-    for subscription_list in (news, deals):
-        subscription_add(person=person, subscription_list=subscription_list)
+    person, news, deals = _subscribed_to_two_lists(company, "+12295550001")
     content = f"mdn,subscription_list_id\n2295550001,{news.pk}\n2295550001,\n2295550001,\n"
     content += "2295550009,\n2295550009,\n"
     person_import = person_import_create(
