@@ -104,10 +104,10 @@ class ModelInsert:
     def __init__(self, model: type[Model]):
         self.model = model
         self.fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
-        self._prepared: dict[str, str] = {}
+        self._prepared: dict[tuple[str, bool], str] = {}
 
-    def _sql(self, alias: str) -> str:
-        sql = self._prepared.get(alias)
+    def _sql(self, alias: str, *, if_new: bool = False) -> str:
+        sql = self._prepared.get((alias, if_new))
         if sql is None:
             connection = connections[alias]
             quote = connection.ops.quote_name
@@ -115,9 +115,11 @@ class ModelInsert:
             columns = ", ".join(quote(f.column) for f in self.fields)
             marks = ", ".join(["%s"] * len(self.fields))
             sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"
+            if if_new:
+                sql += " ON CONFLICT DO NOTHING"
             if connection.features.can_return_columns_from_insert:
                 sql += f" RETURNING {quote(meta.pk.column)}"
-            self._prepared[alias] = sql
+            self._prepared[(alias, if_new)] = sql
         return sql
 
     def insert_from(
@@ -160,6 +162,25 @@ class ModelInsert:
                     cursor, self.model._meta.db_table, self.model._meta.pk.column
                 )
         self.mark_saved(instance, pk, using=using)
+
+    def insert_if_new(self, instance: Model, *, using: str = "default") -> bool:
+        """Insert `instance` unless a row already holds one of its unique values (any
+        unique constraint or index, partial ones included): True if it was written, False
+        if nothing was (no error, so an enclosing transaction goes on). One statement,
+        `INSERT ... ON CONFLICT DO NOTHING RETURNING`, on PostgreSQL and SQLite."""
+        connection = connections[using]
+        if not connection.features.can_return_columns_from_insert:
+            raise NotImplementedError("insert_if_new needs INSERT ... RETURNING")
+        values = [
+            f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in self.fields
+        ]
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(self._sql(using, if_new=True), values)
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        self.mark_saved(instance, row[0], using=using)
+        return True
 
     @staticmethod
     def mark_saved(instance: Model, pk, *, using: str = "default") -> None:

@@ -17,6 +17,9 @@ Contract (stable):
   one outbox row, expanded into events and deliveries by the callbacks queue
   (services.batches) with the body builders the domain app registered at ready
   (`batch_bodies_register`).
+- `registrations_may_exist(company)`: False only for a company read by an API request
+  that had no open registration when the request started; a write may then skip what
+  only the outbox needs (callback_event_emit already returns at once then).
 - `scope_check_register(...)`: the domain app that owns a scope key (`list_id`) tells
   registrations how to check that an id exists. Callbacks knows no domain model: every
   body and every check comes from the app above that owns it.
@@ -26,7 +29,12 @@ from __future__ import annotations
 
 from ..types import CALLBACK_TYPES
 from .batches import batch_bodies_register, person_events_emit_batch
-from .events import BodyBuilder, callback_event_emit, callback_events_emit_bulk
+from .events import (
+    BodyBuilder,
+    callback_event_emit,
+    callback_events_emit_bulk,
+    registrations_may_exist,
+)
 from .registrations import scope_check_register
 
 __all__ = [
@@ -36,5 +44,6 @@ __all__ = [
     "callback_event_emit",
     "callback_events_emit_bulk",
     "person_events_emit_batch",
+    "registrations_may_exist",
     "scope_check_register",
 ]

@@ -23,6 +23,7 @@ from ..crypto import encrypt_json, new_signing_secret
 from ..destinations import destination_check
 from ..models import CallbackRegistration
 from ..types import CALLBACK_TYPES, SCOPE_KEYS, canonical_type
+from .events import registrations_opened
 
 UNSET: Any = object()
 MAX_INTERVALS = 20
@@ -99,6 +100,7 @@ def registration_create(
     _apply(registration, fields)
     _store_secrets(registration, basic_auth, headers or {}, signing_secret)
     _save_checked(registration)
+    registrations_opened(company)
     return registration, signing_secret
 
 

@@ -16,6 +16,19 @@ from vibesweb.tenancy.models import Company
 
 # In the model's field order, as Model.from_db expects; created_at stays deferred.
 _COMPANY_COLUMNS = ("id", "key", "name", "schema_version")
+# Facts about the company that apps above this one want on every request, read in the
+# membership statement instead of a round trip of their own: attribute -> an SQL
+# expression over the company row `c` (registered at app ready, see `company_fact`).
+_company_facts: dict[str, str] = {}
+
+
+def company_fact(attribute: str, sql: str) -> None:
+    """Read `sql` (an expression over the company row `c`, e.g. an EXISTS) with every
+    request's membership check and set it on `request.company` as `attribute` (a bool).
+    The value is as of the request's start: a caller must treat a change made during
+    the request as made after it."""
+    _company_facts[attribute] = sql
+    _user_with_member_company_sql.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,9 @@ def user_with_member_company(
         return user, None, None
     company_end = split + len(_COMPANY_COLUMNS)
     company = Company.from_db(connection.alias, list(_COMPANY_COLUMNS), row[split:company_end])
+    for attribute in _company_facts:
+        setattr(company, attribute, bool(row[company_end]))
+        company_end += 1
     found = None
     if route_row is not None and row[company_end + route_row.rows.pk_index] is not None:
         found = route_row.rows.instance(row[company_end:], connection.alias)
@@ -80,7 +96,9 @@ def _user_with_member_company_sql(
     only (another company's row is never read)."""
     quote = connection.ops.quote_name
     user_columns = ", ".join(f"u.{quote(name)}" for name in user_fields)
-    company_columns = ", ".join(f"c.{quote(name)}" for name in _COMPANY_COLUMNS)
+    company_columns = ", ".join(
+        [f"c.{quote(name)}" for name in _COMPANY_COLUMNS] + list(_company_facts.values())
+    )
     row_columns, row_join = "", ""
     if rows is not None:
         table = quote(rows.model._meta.db_table)
