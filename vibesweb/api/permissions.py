@@ -11,7 +11,7 @@ from django.db import connection
 from django.http import Http404
 from rest_framework.permissions import BasePermission
 
-from vibesweb.db import ModelRows, prepared_cursor
+from vibesweb.db import ModelRows, instance_from_db, prepared_cursor
 from vibesweb.tenancy.models import Company
 
 # In the model's field order, as Model.from_db expects; created_at stays deferred.
@@ -73,11 +73,11 @@ def user_with_member_company(
     if row is None:
         return None, None, None
     split = len(user_fields)
-    user = user_model.from_db(connection.alias, user_fields, row[:split])
+    user = instance_from_db(user_model, connection.alias, user_fields, row[:split])
     if row[split] is None:
         return user, None, None
     company_end = split + len(_COMPANY_COLUMNS)
-    company = Company.from_db(connection.alias, list(_COMPANY_COLUMNS), row[split:company_end])
+    company = instance_from_db(Company, connection.alias, _COMPANY_COLUMNS, row[split:company_end])
     for attribute in _company_facts:
         setattr(company, attribute, bool(row[company_end]))
         company_end += 1
