@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.http import Http404
 from rest_framework.permissions import BasePermission
 
@@ -67,23 +67,25 @@ def user_with_member_company(
             user_model, tuple(user_fields), route_row.rows, route_row.column
         )
         params = [key, route_row.value, user_id]
-    with prepared_cursor(connection) as cursor:
+    database = connections[DEFAULT_DB_ALIAS]  # once: each use of the proxy looks it up
+    alias = database.alias
+    with prepared_cursor(database) as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None, None, None
     split = len(user_fields)
-    user = instance_from_db(user_model, connection.alias, user_fields, row[:split])
+    user = instance_from_db(user_model, alias, user_fields, row[:split])
     if row[split] is None:
         return user, None, None
     company_end = split + len(_COMPANY_COLUMNS)
-    company = instance_from_db(Company, connection.alias, _COMPANY_COLUMNS, row[split:company_end])
+    company = instance_from_db(Company, alias, _COMPANY_COLUMNS, row[split:company_end])
     for attribute in _company_facts:
         setattr(company, attribute, bool(row[company_end]))
         company_end += 1
     found = None
     if route_row is not None and row[company_end + route_row.rows.pk_index] is not None:
-        found = route_row.rows.instance(row[company_end:], connection.alias)
+        found = route_row.rows.instance(row[company_end:], alias)
     return user, company, found
 
 

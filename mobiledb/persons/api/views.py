@@ -30,6 +30,7 @@ from .serializers import (
     TagInputSerializer,
     TagListSerializer,
     TagSerializer,
+    person_representation,
 )
 
 
@@ -53,7 +54,8 @@ def person_changes(body: dict, *, company, api_version: int) -> dict:
 
 class PersonsMixin:
     def person_json(self, person) -> dict:
-        return self.person_serializer(person).data
+        schema = custom_field_schema(self.company)
+        return person_representation(person, schema=schema, api_version=self.request.version)
 
     def person_serializer(self, instance, many: bool = False):
         context = {
