@@ -21,21 +21,6 @@ def test_person_has_no_save_of_its_own_nor_save_receivers():
     assert not post_save.has_listeners(Person)
 
 
-@pytest.mark.django_db
-def test_added_person_is_the_row_the_orm_reads():
-    company = CompanyFactory()
-    person, created = person_add(
-        company=company, mdn="+16125550123", external_person_id="X-1",
-        timezone="America/Chicago", custom_fields={"a": "b", "gone": None},
-    )  # fmt: skip
-    assert created and person.pk is not None and not person._state.adding
-    stored = Person.objects.get(pk=person.pk)
-    for field in Person._meta.concrete_fields:
-        assert getattr(stored, field.attname) == getattr(person, field.attname), field.name
-    assert stored.custom_fields == {"a": "b"}
-    assert stored.created_at is not None and stored.updated_at is not None
-
-
 def _quiet_company():
     """A company as an API request reads it when nothing is registered for callbacks."""
     company = CompanyFactory()
@@ -44,17 +29,20 @@ def _quiet_company():
 
 
 @pytest.mark.django_db
-def test_a_quiet_company_s_new_person_is_the_row_the_orm_reads():
-    company = _quiet_company()
+@pytest.mark.parametrize(
+    "make_company", [CompanyFactory, _quiet_company], ids=["in_a_transaction", "one_insert"]
+)
+def test_added_person_is_the_row_the_orm_reads(make_company):
     person, created = person_add(
-        company=company, mdn="+16125550124", external_person_id="X-2",
+        company=make_company(), mdn="+16125550123", external_person_id="X-1",
         timezone="America/Chicago", custom_fields={"a": "b", "gone": None},
     )  # fmt: skip
-    assert created and not person._state.adding
+    assert created and person.pk is not None and not person._state.adding
     stored = Person.objects.get(pk=person.pk)
     for field in Person._meta.concrete_fields:
         assert getattr(stored, field.attname) == getattr(person, field.attname), field.name
     assert stored.timezone_source == "api" and stored.custom_fields == {"a": "b"}
+    assert stored.created_at is not None and stored.updated_at is not None
 
 
 @pytest.mark.django_db
