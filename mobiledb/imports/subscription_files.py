@@ -412,6 +412,8 @@ class SubscriptionFileRun:
         return cells[at].strip() if at is not None else ""
 
     def _lists(self, list_ids: set[int]) -> dict[int, SubscriptionList]:
+        if not list_ids:  # a file of "every list" (a do-not-text file) names none
+            return {}
         # Company-scoped: another company's list id is "not found", like an unknown one.
         found = SubscriptionList.objects.filter(company=self.company, pk__in=list_ids)
         return {item.pk: item for item in found}

@@ -139,17 +139,34 @@ def consent_records_write(*, company: Company, prepared: PreparedRecords) -> tup
     """Append `prepared` inside the caller's transaction; the chain's new head."""
     if not prepared.entries:
         return prepared.head
-    with transaction.atomic():
+    # No savepoint of its own: a failure here fails the caller's transaction anyway (an
+    # import chunk is applied again whole), and each savepoint is two more round trips.
+    with transaction.atomic(savepoint=False):
+        if _head_moved(company.pk, prepared.head, prepared.last):
+            _insert(prepared.rows, prepared.copy_data)
+            return prepared.last
+        # Another append came first (or the chain has no head row yet): chain after it.
         chain = _locked_head(company)
-        head = (chain.last_sequence, chain.last_hash)
-        if head != prepared.head:  # another append came first: chain after it
-            rows = _chained(company.pk, prepared.entries, head)
-            _insert(rows)
-        else:
-            rows = prepared.rows
-            _insert(rows, prepared.copy_data)
+        rows = _chained(company.pk, prepared.entries, (chain.last_sequence, chain.last_hash))
+        _insert(rows)
         _advance(chain, rows)
     return chain.last_sequence, chain.last_hash
+
+
+def _head_moved(company_id: int, head: tuple[int, str], last: tuple[int, str]) -> bool:
+    """Move the chain's head from `head` to `last` if `head` is the head still: one
+    statement instead of _locked_head's lookup, lock and save. Like _locked_head, it
+    locks the row for the rest of the transaction; an append that holds it is waited
+    for and its new head then fails the match (PostgreSQL re-checks the condition on
+    the row version it committed)."""
+    table = ConsentChain._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_sequence = %s, last_hash = %s "
+            "WHERE company_id = %s AND last_sequence = %s AND last_hash = %s",
+            [last[0], last[1], company_id, head[0], head[1]],
+        )
+        return cursor.rowcount == 1
 
 
 def _postgres() -> bool:

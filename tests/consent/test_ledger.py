@@ -386,3 +386,37 @@ def test_a_bulk_append_hashes_each_record_as_verification_does(company):
     assert [record_hash(r) for r in stored] == [r.hash for r in stored]
     assert stored[1].source == "row 1 \\ \t é"
     assert consent_ledger_verify(company=company).intact
+
+
+def test_prepared_records_are_chained_after_an_append_that_came_first(company):
+    from django.utils import timezone
+
+    from mobiledb.subscriptions.consent import (
+        GENESIS_HASH,
+        ConsentEntry,
+        consent_records_prepare,
+        consent_records_write,
+    )
+    from vibesweb.actors import Actor
+
+    actor, now = Actor(channel="import", source="x.opt_outs"), timezone.now()
+    entries = [ConsentEntry(f"+1229555{n:04d}", None, "opt_out", occurred_at=now)
+               for n in range(3)]  # fmt: skip
+
+    def prepared(entry, head):
+        return consent_records_prepare(company=company, entries=[entry], head=head, actor=actor)
+
+    first = prepared(entries[0], (0, GENESIS_HASH))
+    with transaction.atomic():  # no head row yet: created, then the records appended
+        assert consent_records_write(company=company, prepared=first) == first.last
+    second, late = prepared(entries[1], first.last), prepared(entries[2], first.last)
+    with transaction.atomic():  # the head as prepared: moved in one statement
+        assert consent_records_write(company=company, prepared=second) == second.last
+    with transaction.atomic():  # hashed after a head that is no longer the head
+        head = consent_records_write(company=company, prepared=late)
+
+    stored = records(company)
+    assert [(r.sequence, r.mdn) for r in stored] == [(n + 1, e.mdn) for n, e in enumerate(entries)]
+    assert head == (3, stored[-1].hash) != late.last
+    assert stored[2].previous_hash == stored[1].hash
+    assert consent_ledger_verify(company=company).intact
