@@ -16,7 +16,8 @@ vibesweb worker -Q callbacks`, --concurrency 2 by default, the machine's cores),
    real path) at a steady rate; event-to-first-attempt = receipt time of attempt 1 at
    the receiver - the event's created_at.
 
-Uses CELERY_BROKER_URL when it is Redis or RabbitMQ, else the filesystem broker. On
+Uses CELERY_BROKER_URL when it is Redis or RabbitMQ, else the embedded SQLite broker
+that `bin/run` uses (vibesweb/broker.py, in the benchmark's own folder). On
 PostgreSQL the scratch database is DATABASE_URL's name + `_bench_callbacks`.
 """
 
@@ -111,7 +112,11 @@ def scratch_env(workdir: Path) -> dict:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "vibesweb.settings",
         "DATABASE_URL": url,
-        "CELERY_BROKER_URL": broker if broker.startswith(("redis", "amqp")) else "filesystem://",
+        "CELERY_BROKER_URL": (
+            broker
+            if broker.startswith(("redis", "amqp"))
+            else f"sqlite:///{(workdir / 'broker.sqlite3').resolve()}"  # bin/run's default
+        ),
         "VIBESWEB_VAR_DIR": str(workdir),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "callbacks-benchmark-secret-key"),
         "CALLBACK_ALLOW_PRIVATE_DESTINATIONS": "on",
