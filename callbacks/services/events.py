@@ -58,7 +58,7 @@ def registrations_may_exist(company) -> bool:
 
 def registrations_opened(company) -> None:
     """`company` (a request's) has an open registration from now on (one was just
-    created or reopened in this request)."""
+    created in this request: ended ones cannot be reopened)."""
     if hasattr(company, REGISTRATIONS_OPEN):
         setattr(company, REGISTRATIONS_OPEN, True)
 
