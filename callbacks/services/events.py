@@ -9,6 +9,7 @@ from itertools import islice
 from django.db import connection, transaction
 from django.utils import timezone
 
+from vibesweb.api.permissions import company_fact
 from vibesweb.celery import enqueue
 from vibesweb.db import ModelRows
 
@@ -35,8 +36,6 @@ def register_company_fact() -> None:
     trip to find nothing. Ended registrations are kept for history, hence the date test
     (on SQLite, times are stored as UTC text: `now` to the millisecond in the same form;
     one ending within the same millisecond counts as open, which only costs the read)."""
-    from vibesweb.api.permissions import company_fact
-
     table = CallbackRegistration._meta.db_table
     now = "CURRENT_TIMESTAMP"
     if connection.vendor == "sqlite":
