@@ -61,44 +61,37 @@ def _mobile_phone(person, api_version: int) -> dict | None:
     }
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "By field name; selects as {id, name, option_key}",
+    }
+)
+class _CustomFieldsOutput(serializers.DictField):
+    pass
+
+
 class PersonOutputSerializer(serializers.Serializer):
     """The person JSON of SPEC section 3; context: `schema`, `api_version`."""
 
     person_id = serializers.IntegerField(source="pk")
     person_key = serializers.UUIDField()
     external_person_id = serializers.CharField(allow_null=True)
-    mobile_phone = serializers.SerializerMethodField()
+    mobile_phone = MobilePhoneOutputSerializer(allow_null=True, read_only=True)
     timezone = serializers.CharField(allow_null=True)
     timezone_source = serializers.CharField(allow_null=True)
-    custom_fields = serializers.SerializerMethodField()
-    created_at = serializers.SerializerMethodField()
-    updated_at = serializers.SerializerMethodField()
+    custom_fields = _CustomFieldsOutput(read_only=True)
+    created_at = serializers.CharField(read_only=True)
+    updated_at = serializers.CharField(read_only=True)
     url = serializers.CharField()
 
+    # The fields above document the shape (OpenAPI); the values come from
+    # person_representation, the one builder of the person JSON.
     def to_representation(self, person) -> dict:
         return person_representation(
             person, schema=self.context["schema"], api_version=self.context["api_version"]
         )
-
-    @extend_schema_field(MobilePhoneOutputSerializer(allow_null=True))
-    def get_mobile_phone(self, person) -> dict | None:
-        return _mobile_phone(person, self.context["api_version"])
-
-    @extend_schema_field(
-        {
-            "type": "object",
-            "additionalProperties": True,
-            "description": "By field name; selects as {id, name, option_key}",
-        }
-    )
-    def get_custom_fields(self, person) -> dict:
-        return self.context["schema"].render(person.custom_fields)
-
-    def get_created_at(self, person) -> str:
-        return format_platform_datetime(person.created_at)
-
-    def get_updated_at(self, person) -> str:
-        return format_platform_datetime(person.updated_at)
 
 
 class CustomFieldOptionOutputSerializer(serializers.Serializer):
