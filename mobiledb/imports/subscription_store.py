@@ -169,7 +169,8 @@ def silenced_copy_data(company_id: int, silenced: dict[str, set[int]], now: date
     moment, dumps, text = now.isoformat(), orjson.dumps, copy_text
     return "".join(
         [
-            f"{company_id}\t{text(mdn)}\t{dumps(sorted(ended)).decode()}\t{moment}\n"
+            f"{company_id}\t{text(mdn)}\t"
+            f"{dumps(sorted(ended)).decode() if ended else '[]'}\t{moment}\n"
             for mdn, ended in silenced.items()
         ]
     ).encode()

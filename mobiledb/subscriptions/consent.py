@@ -194,16 +194,18 @@ def _chained(company_id: int, entries: list[ConsentEntry], head: tuple[int, str]
     sha256, dumps = hashlib.sha256, orjson.dumps
     rows = []
     for mdn, person_id, action, list_id, campaign_id, actor, occurred_at in entries:
-        actor = actor or default_actor
+        channel, source, text = actor or default_actor
         occurred_at = occurred_at or now
         moment = moments.get(occurred_at)
         if moment is None:
             moment = moments[occurred_at] = _canonical_time(occurred_at)
         sequence += 1
-        values = (company_id, sequence, mdn or "", person_id, action, list_id, campaign_id,
-                  actor.channel, actor.source, actor.text)  # fmt: skip
-        hash_ = sha256(dumps((previous, *values, moment))).hexdigest()  # as fields_hash
-        rows.append((*values, occurred_at, previous, hash_))
+        mdn = mdn or ""
+        # fields_hash's bytes, without its call per record
+        hash_ = sha256(dumps((previous, company_id, sequence, mdn, person_id, action, list_id,
+                              campaign_id, channel, source, text, moment))).hexdigest()  # fmt: skip
+        rows.append((company_id, sequence, mdn, person_id, action, list_id, campaign_id,
+                     channel, source, text, occurred_at, previous, hash_))  # fmt: skip
         previous = hash_
     return rows
 
@@ -255,19 +257,17 @@ def _insert(rows: list[tuple], copy_data: bytes | None = None) -> None:
 def _copy_data(rows: list[tuple]) -> bytes:
     """The rows as COPY's text format, a line each, built in one go (LEDGER_COLUMNS)."""
     times = {moment: moment.isoformat() for moment in {row[_AT] for row in rows}}
-    text = copy_text
+    text, null = copy_text, NULL
+    # Numbers inline: a function call per value was a fifth of the line's cost.
     lines = [
-        f"{company_id}\t{sequence}\t{text(mdn)}\t{_number(person_id)}\t{text(action)}\t"
-        f"{_number(list_id)}\t{_number(campaign_id)}\t{text(channel)}\t{text(source)}\t"
+        f"{company_id}\t{sequence}\t{text(mdn)}\t{null if person_id is None else person_id}\t"
+        f"{text(action)}\t{null if list_id is None else list_id}\t"
+        f"{null if campaign_id is None else campaign_id}\t{text(channel)}\t{text(source)}\t"
         f"{text(words)}\t{times[occurred_at]}\t{previous}\t{hash_}\n"
         for (company_id, sequence, mdn, person_id, action, list_id, campaign_id, channel,
              source, words, occurred_at, previous, hash_) in rows
     ]  # fmt: skip
     return "".join(lines).encode()
-
-
-def _number(value: int | None) -> str:
-    return NULL if value is None else str(int(value))
 
 
 def record_hash(record: ConsentRecord) -> str:
