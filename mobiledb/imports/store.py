@@ -104,11 +104,7 @@ class PersonStore:
         if not self.postgres:
             yield
             return
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SET enable_hashjoin = off; SET enable_mergejoin = off; "
-                "SET max_parallel_workers_per_gather = 0"
-            )
+        self.plan_index_probes()
         try:
             yield
         finally:
@@ -118,6 +114,15 @@ class PersonStore:
                         "RESET enable_hashjoin; RESET enable_mergejoin; "
                         "RESET max_parallel_workers_per_gather"
                     )
+
+    def plan_index_probes(self) -> None:
+        """index_probes_only's settings, for the rest of this connection's session (a
+        pipelined import's planning thread: its connection is closed after the run)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SET enable_hashjoin = off; SET enable_mergejoin = off; "
+                "SET max_parallel_workers_per_gather = 0"
+            )
 
     def refresh_statistics(self) -> None:
         """PostgreSQL: ANALYZE the person table when its statistics are missing or stale.
