@@ -160,7 +160,9 @@ def raw_insert(path: str, company_key: str, keep=None, stale: bool = False) -> i
 
 
 class CPUClock:
-    """CPU seconds of this process and, on PostgreSQL, of its database backend.
+    """CPU seconds of this process and, on PostgreSQL, of its database backends: the
+    connection's, and those of connections other threads open meanwhile (the `.opt_outs`
+    import looks chunks up on its planning thread's own), read before they close.
 
     The machine is shared: wall time says what we got, CPU time what the work costs.
     """
@@ -169,23 +171,61 @@ class CPUClock:
         from django.db import connection
 
         self.backend = None
+        self.others: dict[int, float] = {}  # backend pid -> its CPU when it was opened
+        self.others_closed = 0.0
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                self.backend = cursor.fetchone()[0]
+            self.backend = connection.connection.info.backend_pid if connection.connection \
+                else None  # fmt: skip
+            if self.backend is None:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    self.backend = cursor.fetchone()[0]
+            self._follow_other_connections()
         self.start = self._read()
+
+    def _follow_other_connections(self) -> None:
+        from django.db.backends.postgresql.base import DatabaseWrapper
+        from django.db.backends.signals import connection_created
+
+        def opened(sender, connection, **kwargs):
+            pid = connection.connection.info.backend_pid
+            if pid != self.backend:
+                self.others[pid] = _backend_cpu(pid)
+
+        close = DatabaseWrapper._close
+
+        def closing(wrapper):
+            pid = wrapper.connection.info.backend_pid if wrapper.connection else None
+            if pid in self.others:
+                self.others_closed += _backend_cpu(pid) - self.others.pop(pid)
+            return close(wrapper)
+
+        connection_created.connect(opened, weak=False)
+        DatabaseWrapper._close = closing
 
     def _read(self) -> tuple[float, float]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         server = 0.0
         if self.backend:
-            fields = Path(f"/proc/{self.backend}/stat").read_text().rsplit(")", 1)[1].split()
-            server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            server = (
+                _backend_cpu(self.backend)
+                + self.others_closed
+                + sum(_backend_cpu(pid) - opened for pid, opened in self.others.items())
+            )
         return usage.ru_utime + usage.ru_stime, server
 
     def elapsed(self) -> dict:
         client, server = self._read()
         return {"client_cpu": client - self.start[0], "server_cpu": server - self.start[1]}
+
+
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds of a PostgreSQL backend on this machine (0 once it has exited)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def child_import(database_url: str, path: str) -> dict:
