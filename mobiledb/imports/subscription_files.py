@@ -160,6 +160,7 @@ class _OptOuts:
     errors: list
     ledger: PreparedRecords | None = None  # the entries hashed ahead (pipelined runs)
     ended_ids: set[int] = field(default_factory=set)
+    ended_by_reason: dict[str, list[int]] = field(default_factory=dict)  # ids to end, by reason
     silenced_copy: bytes | None = None  # `silenced` as COPY text (pipelined runs)
 
 
@@ -575,15 +576,16 @@ class SubscriptionFileRun:
                     ended_lists = silenced[mdn] = set()
                 if mine:
                     ended_lists.update(s[1] for s in mine)
+        by_reason: dict[str, list[int]] = {}
+        for row, subscription in ended:
+            by_reason.setdefault(row.reason, []).append(subscription[0])
         return _OptOuts(ended, entries, silenced, len(rows) - unchanged, unchanged, errors,
-                        ended_ids={s[0] for _, s in ended})  # fmt: skip
+                        ended_ids={s[0] for _, s in ended},
+                        ended_by_reason=by_reason)  # fmt: skip
 
     def _write_opt_outs(self, plan: _OptOuts) -> None:
         """The chunk's writes; RowChanged if one of its subscriptions is no longer active."""
-        by_reason: dict[str, list[int]] = {}
-        for row, subscription in plan.ended:
-            by_reason.setdefault(row.reason, []).append(subscription[0])
-        for reason, ids in by_reason.items():
+        for reason, ids in plan.ended_by_reason.items():
             if subscriptions_end(ids, reason, self.now) != len(ids):
                 raise RowChanged()
         if plan.ledger is not None:
