@@ -243,10 +243,10 @@ class SubscriptionFileRun:
         """
         executor = ThreadPoolExecutor(1, thread_name_prefix="opt-outs-apply")
         actor = current_actor()  # the thread has its own context
-        # The thread's own connection (Django's are per thread), planned as this one.
-        executor.submit(self.store.plan_index_probes).result()
         reading = applying = None
         try:
+            # The thread's own connection (Django's are per thread), planned as this one.
+            executor.submit(self.store.plan_index_probes).result()
             reading = executor.submit(next, chunks, None)
             current, applying = None, None  # the chunk to write next, its plan
             failure = None
