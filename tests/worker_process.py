@@ -29,7 +29,9 @@ def scratch_database(tmp_path: Path, suffix: str) -> str:
     if not url.startswith("postgres"):
         return f"sqlite:///{tmp_path / 'worker.sqlite3'}"
     parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/')}_{suffix}"
+    # pytest-xdist workers share the server: the worker's name keeps their databases apart
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = "_".join(filter(None, (parts.path.lstrip("/"), worker, suffix)))
     admin_url = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

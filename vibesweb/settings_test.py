@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 import os
+import re
 
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+
+def _own_redis_database(url: str, worker: int) -> str:
+    """Under pytest-xdist each worker flushes its cache between tests and runs Celery
+    workers on its broker: give worker N databases of its own on a shared Redis."""
+    match = re.fullmatch(r"(rediss?://[^/]*)/(\d+)", url)
+    if not match:
+        return url
+    return f"{match[1]}/{(int(match[2]) + 2 * (worker + 1)) % 16}"
+
+
+# Set in the environment, not only in settings, so the child processes a test starts
+# (Celery workers, bin/run) use the same worker's databases.
+_xdist_worker = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+if _xdist_worker and not os.environ.get("VIBESWEB_XDIST_ISOLATED"):
+    os.environ["VIBESWEB_XDIST_ISOLATED"] = "1"
+    for _name in ("CACHE_URL", "CELERY_BROKER_URL"):
+        if _name in os.environ:
+            os.environ[_name] = _own_redis_database(os.environ[_name], int(_xdist_worker[1]))
 
 from .settings import *  # noqa: E402,F403
 from .settings import DATABASES, REST_FRAMEWORK  # noqa: E402
@@ -15,7 +35,8 @@ CALLBACK_ALLOW_PRIVATE_DESTINATIONS = True
 API_RATE_LIMITS_ENABLED = False
 DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": None}
+    # In memory, unless a file is named: the mutation check keeps one between its runs.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("VIBESWEB_TEST_SQLITE_FILE")}
 else:
     # Threads of live-server tests must not keep sessions open past a test, or the
     # test database cannot be dropped at the end of the run.
