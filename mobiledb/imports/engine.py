@@ -118,6 +118,7 @@ class ImportRun:
             store.refresh_statistics()
 
     def _after_chunk(self) -> None:
+        self.applier.store.refresh_statistics_if_grown()
         if self.on_chunk is not None:
             self.on_chunk(self.person_import)
 
