@@ -79,6 +79,8 @@ class ImportRun:
         self.chunk_size = chunk_size
         self.on_chunk = on_chunk
         self.company = person_import.company
+        self._created_before_run = person_import.created
+        self._created_when_analyzed = 0  # by this run
 
     def run(self) -> None:
         """Raises a DomainError for a file-level problem (nothing after it is applied)."""
@@ -118,9 +120,24 @@ class ImportRun:
             store.refresh_statistics()
 
     def _after_chunk(self) -> None:
-        self.applier.store.refresh_statistics_if_grown()
+        self._keep_statistics_current()
         if self.on_chunk is not None:
             self.on_chunk(self.person_import)
+
+    def _keep_statistics_current(self) -> None:
+        """ANALYZE the person table each time this run has doubled the persons it created.
+
+        The planner must know the company's persons: with statistics that put them at a
+        row or two (a new database, or a new company in a table of others' persons) it
+        joined the other way round, reading all of the company's persons once per row
+        looked up. 40,000 new persons took 57 s on a new database (one chunk 20 s) and
+        17.6 s for a second company, until autovacuum came by, where it is on; 2.7 s
+        with these ANALYZEs. A few per import, each at twice the rows of the last.
+        """
+        created = self.person_import.created - self._created_before_run
+        if created > 2 * max(self._created_when_analyzed, 50):
+            self.applier.store.analyze()
+            self._created_when_analyzed = created
 
     def _run_pipelined(self, chunks: Iterator[_Chunk]) -> None:
         """Write each chunk while the next one is applied in a thread (PostgreSQL).

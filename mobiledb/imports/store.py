@@ -98,8 +98,9 @@ class PersonStore:
         (up to many millions of rows): probing an index once per value is the right plan
         at any size, and took 13 ms where the planner's own choice, a (parallel) scan of
         the whole table while it still held under a million or so rows, took 75 ms and
-        three processes. The settings are the session's and are reset afterwards, so
-        the connection serves others unchanged.
+        three processes. (That the planner knows the company's persons at all is
+        ImportRun._keep_statistics_current's.) The settings are the session's and are
+        reset afterwards, so the connection serves others unchanged.
         """
         if not self.postgres:
             yield
@@ -148,25 +149,10 @@ class PersonStore:
             if never or modified > max(10_000, live // 5):
                 cursor.execute(f"ANALYZE {TABLE}")
 
-    def refresh_statistics_if_grown(self) -> None:
-        """PostgreSQL: ANALYZE the person table once it is twice the size its statistics
-        know of. Called after each chunk: the first import into a new database grows the
-        table from statistics that say "empty", and with them each chunk's lookup read
-        all of the company's persons once per row looked up (40,000 rows took 57 s, one
-        chunk 20 s, until autovacuum came by, where it is on). A few ANALYZEs per import,
-        each at twice the size of the last. Sizes in pages, as the planner scales its
-        estimates: the file's size is exact at once, the row counters lag by a second.
-        """
-        if not self.postgres:
-            return
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT relpages, pg_relation_size(oid) / current_setting('block_size')::int "
-                "FROM pg_class WHERE oid = %s::regclass",
-                [TABLE],
-            )
-            known, pages = cursor.fetchone()
-            if pages > 2 * max(known, 1):
+    def analyze(self) -> None:
+        """PostgreSQL: ANALYZE the person table now (ImportRun decides when)."""
+        if self.postgres:
+            with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {TABLE}")
 
     def begin_chunk(self) -> str | None:

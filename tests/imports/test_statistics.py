@@ -1,7 +1,8 @@
-"""The first import into a new PostgreSQL database: the person table grows from
-statistics that say "empty", and the planner must keep probing the index per row looked
-up, not read all of the company's persons for each of them (40,000 rows took 57 s so,
-one chunk 20 s, on a server whose autovacuum had not come by)."""
+"""A company's first import on PostgreSQL: its persons grow from statistics that put them
+at a row or two (a new database, or a new company in a table of others' persons), and
+each chunk's lookup must still probe the index once per row looked up, not read all of
+the company's persons for each of them (40,000 rows took 57 s so on a new database and
+17.6 s for a second company, on a server whose autovacuum had not come by)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from django.db import connection
 
 from mobiledb.imports.services import person_import_create, person_import_run
+from tests.factories import CompanyFactory
 
 ROWS, CHUNK = 6_000, 500
 
@@ -30,37 +32,33 @@ def lookup_plan(company_id: int, first: int) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def pages_known_and_now() -> tuple[int, int]:
-    """The person table's size in pages: as its statistics know it, and now."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relpages, pg_relation_size(oid) / current_setting('block_size')::int "
-            "FROM pg_class WHERE oid = 'mobiledb_person'::regclass"
-        )
-        return cursor.fetchone()
+def persons_file(tmp_path, name: str, rows: int) -> str:
+    path = tmp_path / f"{name}.persons"
+    lines = "".join(f"E{n},+1612{n:07d}\n" for n in range(rows))
+    path.write_text(f"external_person_id,mdn\n{lines}")
+    return str(path)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_growing_person_table_keeps_its_lookups_on_the_index(company, tmp_path):
+@pytest.mark.parametrize("others_persons", [0, 20_000], ids=["new-database", "new-company"])
+def test_a_first_import_keeps_its_lookups_on_the_index(company, tmp_path, others_persons):
+    if others_persons:
+        other = CompanyFactory(key="OTHER")
+        path = persons_file(tmp_path, "other", others_persons)
+        person_import_run(person_import_create(company_key=other.key, file_path=path).pk)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE mobiledb_person")  # a new database: statistics of none
-    path = tmp_path / "first.persons"
-    path.write_text(
-        "external_person_id,mdn\n" + "".join(f"E{n},+1612{n:07d}\n" for n in range(ROWS))
-    )
-    seen: list[tuple[int, int, str]] = []
+        cursor.execute("ANALYZE mobiledb_person")  # statistics of none of ACME's persons
+    plans: list[str] = []
 
     def after_chunk(person_import) -> None:
-        known, now = pages_known_and_now()
-        seen.append((known, now, lookup_plan(company.id, person_import.records_done)))
+        plans.append(lookup_plan(company.id, person_import.records_done))
 
-    person_import = person_import_create(company_key=company.key, file_path=str(path))
+    path = persons_file(tmp_path, "first", ROWS)
+    person_import = person_import_create(company_key=company.key, file_path=path)
     finished = person_import_run(person_import.pk, on_chunk=after_chunk, chunk_size=CHUNK)
 
     assert (finished.status, finished.created) == ("finished", ROWS)
-    assert len(seen) == ROWS // CHUNK
-    for known, now, plan in seen:
-        # what the planner knows of the table is never less than half of it
-        assert 2 * max(known, 1) >= now, (known, now)
+    assert len(plans) == ROWS // CHUNK
+    for plan in plans:
         assert "Index Scan using person_unique_external_id" in plan, plan
-        assert "Materialize" not in plan, plan
+        assert "Join Filter" not in plan, plan
