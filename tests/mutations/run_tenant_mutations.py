@@ -4,13 +4,17 @@
 
 Each mutation names a file and an exact source snippet (not a line number, so it
 survives code moving within a file) and what replaces it. The run copies the project to a
-temporary folder, checks the unmutated copy passes the fast subset (the tenant matrices
-and twin tests), then for each mutation writes the mutated file into the copy, runs the
-subset with `-x` on SQLite, and restores the file. A mutation is killed when the subset
-fails. The working tree is never touched, so an interrupted run leaves nothing behind.
+temporary folder (one copy per job), checks the unmutated copy passes the fast subset (the
+tenant matrices and twin tests) while the first mutations run, then for each mutation
+writes the mutated file into a copy, runs the subset with `-x` on SQLite, the tests the
+mutation names first (the test that killed it last time), and restores the file. A
+mutation is killed when a test fails (pytest's exit status 1). Each copy keeps its migrated
+test database between runs. The working tree is never touched, so an interrupted run
+leaves nothing behind.
 
-Exit status: 0 when every mutation is killed; 1 when one survives; 2 when a file or a
-snippet no longer exists (or is no longer unique): after code moves, update the list.
+Exit status: 0 when every mutation is killed; 1 when one survives or the unmutated subset
+fails; 2 when a file or a snippet no longer exists (or is no longer unique), or a run ends
+without a verdict (say, a named test no longer exists): after code moves, update the list.
 """
 
 from __future__ import annotations
@@ -464,7 +468,7 @@ class Outcome:
     first_failure: str = ""  # the node id of the test that failed
 
 
-def test_database(copy: Path) -> Path:
+def database_file(copy: Path) -> Path:
     return copy / "test-database.sqlite3"
 
 
@@ -475,7 +479,7 @@ def run_subset(copy: Path, first: tuple[str, ...], env: dict) -> Outcome:
     paths = [*first, *[p for p in FAST_SUBSET if p not in first]]
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-rfE", "-p", "no:cacheprovider",
                "-p", "no:xdist", "--reuse-db", *paths]  # fmt: skip
-    env = {**env, "VIBESWEB_TEST_SQLITE_FILE": str(test_database(copy))}
+    env = {**env, "VIBESWEB_TEST_SQLITE_FILE": str(database_file(copy))}
     started = time.monotonic()
     done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=1800)
     output = (done.stdout + done.stderr).strip()
@@ -500,13 +504,13 @@ def _copy(copy: Path, env: dict) -> Path:
     return copy
 
 
-def _create_test_database(copy: Path, env: dict) -> None:
+def _create_database_file(copy: Path, env: dict) -> None:
     """The copy's test database, migrated, where its runs' `--reuse-db` will find it."""
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
         cwd=copy, check=True, capture_output=True, timeout=600,
         env={**env, "DJANGO_SETTINGS_MODULE": "vibesweb.settings_test",
-             "DATABASE_URL": f"sqlite:///{test_database(copy)}"},
+             "DATABASE_URL": f"sqlite:///{database_file(copy)}"},
     )  # fmt: skip
 
 
@@ -569,8 +573,8 @@ def _run_all(chosen: list[Mutation], env: dict, jobs: int) -> int:
         def in_a_free_copy(run: Callable[[Path], Outcome]) -> Outcome:
             copy = free.get()
             try:
-                if not test_database(copy).exists():
-                    _create_test_database(copy, env)
+                if not database_file(copy).exists():
+                    _create_database_file(copy, env)
                 return run(copy)
             finally:
                 free.put(copy)
@@ -585,7 +589,10 @@ def _run_all(chosen: list[Mutation], env: dict, jobs: int) -> int:
                 for m in chosen
             ]
             if baseline.result().failed:
-                print(f"The unmutated subset fails; fix it first:\n{baseline.result().tail}")
+                print(
+                    f"The unmutated subset fails; fix it first:\n{baseline.result().tail}",
+                    file=sys.stderr,
+                )
                 return 1
             print(
                 f"baseline: {' '.join(FAST_SUBSET)} passes in {baseline.result().seconds:.0f} s\n"
