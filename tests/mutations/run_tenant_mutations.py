@@ -13,8 +13,8 @@ test database between runs. The working tree is never touched, so an interrupted
 leaves nothing behind.
 
 Exit status: 0 when every mutation is killed; 1 when one survives or the unmutated subset
-fails; 2 when a file or a snippet no longer exists (or is no longer unique), or a run ends
-without a verdict (say, a named test no longer exists): after code moves, update the list.
+fails; 2 when a file, a snippet (or its being unique) or a test a mutation names no longer
+exists, or a run ends without a verdict: after code moves, update the list.
 """
 
 from __future__ import annotations
@@ -468,6 +468,22 @@ class Outcome:
     first_failure: str = ""  # the node id of the test that failed
 
 
+def tests_that_no_longer_exist(mutations: list[Mutation]) -> list[str]:
+    """The test ids the mutations name first that the test files no longer hold."""
+    named = {test for m in mutations for test in m.tests if "::" in test}
+    files = sorted({test.split("::")[0] for test in named})
+    if not files:
+        return []
+    listing = subprocess.run(
+        # one -q (addopts adds another): a line per test id
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-o", "addopts=",
+         "-p", "no:cacheprovider", "-p", "no:xdist", *files],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    collected = set(listing.stdout.splitlines())
+    return sorted(test for test in named if test not in collected)
+
+
 def database_file(copy: Path) -> Path:
     return copy / "test-database.sqlite3"
 
@@ -547,6 +563,11 @@ def main() -> int:
         print(f"STALE MUTATION: {error}", file=sys.stderr)
         return 2
     chosen = [m for m in MUTATIONS if not args.only or any(o in m.id for o in args.only)]
+    missing = tests_that_no_longer_exist(chosen)
+    if missing:
+        # pytest would skip a missing test id silently and run the rest: slower, no error
+        print("STALE MUTATION: these tests no longer exist:", *missing, sep="\n  ", file=sys.stderr)
+        return 2
     if args.list:
         for mutation in chosen:
             print(f"{mutation.id}  ({mutation.file})")
