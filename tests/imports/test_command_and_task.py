@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import time
+import threading
 
 import pytest
+from celery.signals import task_failure, task_postrun
 from django.core.management import call_command
 
 from mobiledb.imports.models import PersonImport
@@ -114,14 +115,30 @@ def test_a_real_worker_on_the_imports_queue_runs_the_import(standard_fields, tmp
     path.write_text("mdn\n" + "".join(f"229555{n:04d}\n" for n in range(50)))
     person_import = person_import_create(company_key="ACME", file_path=str(path))
 
-    with start_worker(app, queues=["imports"], perform_ping_check=False, pool="solo"):
-        person_import_task.delay(person_import.pk)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            person_import.refresh_from_db()
-            if not person_import.is_active:
-                break
-            time.sleep(0.05)
+    # Told by the worker when the task has run: polling the import's row meanwhile made
+    # the worker's writes meet the test's reads on SQLite's shared in-memory database,
+    # which answers "table is locked" at once instead of waiting.
+    ran, failures = threading.Event(), []
 
+    def on_postrun(sender=None, **kwargs) -> None:
+        if getattr(sender, "name", None) == person_import_task.name:
+            ran.set()
+
+    def on_failure(sender=None, exception=None, **kwargs) -> None:
+        if getattr(sender, "name", None) == person_import_task.name:
+            failures.append(repr(exception))
+
+    task_postrun.connect(on_postrun, weak=False)
+    task_failure.connect(on_failure, weak=False)
+    try:
+        with start_worker(app, queues=["imports"], perform_ping_check=False, pool="solo"):
+            person_import_task.delay(person_import.pk)
+            assert ran.wait(timeout=60), "the worker did not run the task"
+    finally:
+        task_postrun.disconnect(on_postrun)
+        task_failure.disconnect(on_failure)
+
+    assert failures == []
+    person_import.refresh_from_db()
     assert person_import.status == PersonImport.Status.FINISHED
     assert Person.objects.filter(company=standard_fields).count() == 50
