@@ -131,8 +131,8 @@ class ImportRun:
         row or two (a new database, or a new company in a table of others' persons) it
         joined the other way round, reading all of the company's persons once per row
         looked up. 40,000 new persons took 57 s on a new database (one chunk 20 s) and
-        17.6 s for a second company, until autovacuum came by, where it is on; 2.7 s
-        with these ANALYZEs. A few per import, each at twice the rows of the last.
+        17.6 s for a second company, until autovacuum came by, where it is on; 2.8 and
+        3.2 s with these ANALYZEs. A few per import, each at twice the rows of the last.
         """
         created = self.person_import.created - self._created_before_run
         if created > 2 * max(self._created_when_analyzed, 50):
