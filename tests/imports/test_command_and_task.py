@@ -115,9 +115,10 @@ def test_a_real_worker_on_the_imports_queue_runs_the_import(standard_fields, tmp
     path.write_text("mdn\n" + "".join(f"229555{n:04d}\n" for n in range(50)))
     person_import = person_import_create(company_key="ACME", file_path=str(path))
 
-    # Told by the worker when the task has run: polling the import's row meanwhile made
-    # the worker's writes meet the test's reads on SQLite's shared in-memory database,
-    # which answers "table is locked" at once instead of waiting.
+    # Told by the worker when the task has run, rather than polling the import's row
+    # meanwhile: on SQLite's shared in-memory database the test's reads can meet the
+    # worker's writes, and it answers "table is locked" at once instead of waiting (the
+    # likely cause of one run whose import stayed pending for 20 s).
     ran, failures = threading.Event(), []
 
     def on_postrun(sender=None, **kwargs) -> None:
