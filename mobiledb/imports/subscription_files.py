@@ -604,7 +604,7 @@ class SubscriptionFileRun:
         """Silence the chunk's numbers: by COPY while the import finds none silenced
         already (a file of new numbers), in a savepoint; by the upsert once one is (a
         re-run of a file, a number twice in the file, a STOP meanwhile: the COPY fails on
-        the unique (company, mdn) index and its savepoint is rolled back).
+        the primary key (company, mdn) and its savepoint is rolled back).
 
         Measured (benchmarks/README.md): a COPY costs the server a fifth less than the
         upsert; a lookup of the numbers to COPY only the new ones cost as much as it saved.

@@ -144,10 +144,10 @@ def numbers_silence(company_id: int, silenced: dict[str, set[int]], now: datetim
         if mdn not in existing:
             new.append((mdn, orjson.dumps(sorted(ended)).decode()))
             continue
-        pk, before = existing[mdn]
+        before = existing[mdn]
         merged = sorted(set(before) | ended)
         if merged != before:
-            changed.append((orjson.dumps(merged).decode(), pk))
+            changed.append((orjson.dumps(merged).decode(), company_id, mdn))
     with connection.cursor() as cursor:
         if new:
             # One statement, its rows from one JSON parameter (see consent._insert).
@@ -159,8 +159,10 @@ def numbers_silence(company_id: int, silenced: dict[str, set[int]], now: datetim
                  orjson.dumps(new).decode()],
             )  # fmt: skip
         if changed:
-            cursor.executemany(f"UPDATE {_SUPPRESSED} SET ended_list_ids = %s WHERE id = %s",
-                               changed)  # fmt: skip
+            cursor.executemany(
+                f"UPDATE {_SUPPRESSED} SET ended_list_ids = %s WHERE company_id = %s AND mdn = %s",
+                changed,
+            )
 
 
 def silenced_copy_data(company_id: int, silenced: dict[str, set[int]], now: datetime) -> bytes:
@@ -179,7 +181,7 @@ def silenced_copy_data(company_id: int, silenced: dict[str, set[int]], now: date
 def numbers_silence_copy(copy_data: bytes) -> None:
     """Silence numbers none of which is silenced yet, by COPY (PostgreSQL): a fifth of
     the server's work of numbers_silence's upsert goes (benchmarks/README.md). One of them
-    silenced already fails it on the unique (company, mdn) index (IntegrityError): the
+    silenced already fails it on the primary key (company, mdn) (IntegrityError): the
     caller, in a savepoint, then silences them by numbers_silence."""
     columns = "company_id, mdn, ended_list_ids, created_at"
     with (
@@ -209,15 +211,15 @@ def _silence_postgresql(company_id: int, silenced: dict[str, set[int]], now: dat
         )
 
 
-def _suppressed_numbers(company_id: int, mdns: list[str]) -> dict[str, tuple[int, list]]:
-    """mdn -> (id, ended_list_ids) of the company's silenced numbers among `mdns`."""
+def _suppressed_numbers(company_id: int, mdns: list[str]) -> dict[str, list]:
+    """mdn -> ended_list_ids of the company's silenced numbers among `mdns`."""
     if not mdns:
         return {}
     wanted, param = _wanted(sorted(mdns))
-    suppressed = _probe("CROSS", _SUPPRESSED, "s", "s.mdn, s.id, s.ended_list_ids",
+    suppressed = _probe("CROSS", _SUPPRESSED, "s", "s.mdn, s.ended_list_ids",
                         "s.company_id = %s AND s.mdn = w.value")  # fmt: skip
-    sql = f"SELECT s.mdn, s.id, s.ended_list_ids FROM {wanted} {suppressed}"
+    sql = f"SELECT s.mdn, s.ended_list_ids FROM {wanted} {suppressed}"
     return {
-        mdn: (pk, ended if isinstance(ended, list) else orjson.loads(ended))
-        for mdn, pk, ended in _fetch(sql, [param, company_id])
+        mdn: ended if isinstance(ended, list) else orjson.loads(ended)
+        for mdn, ended in _fetch(sql, [param, company_id])
     }

@@ -204,7 +204,11 @@ class SuppressedNumber(models.Model):
     own HELP) is sent to it until it opts in again. `ended_list_ids` are the lists that
     STOP ended, which START/UNSTOP subscribe again."""
 
-    # No index of its own: the unique (company, mdn) leads with it (an import inserts millions).
+    # Keyed by (company, mdn), no surrogate id: an .opt_outs import silences a million
+    # numbers, and an id column cost each its own index entry and sequence value, a third
+    # of the silencing's server work (benchmarks/README.md). Migration 0012.
+    pk = models.CompositePrimaryKey("company", "mdn")
+    # No index of its own: the primary key leads with it (an import inserts millions).
     # No foreign key constraint either: its per-row check at COMMIT cost an .opt_outs import
     # a third of its extra server work. Triggers of migration 0011 enforce the same
     # reference with one query per statement; Django's collector still cascades.
@@ -218,11 +222,6 @@ class SuppressedNumber(models.Model):
     mdn = models.CharField("MDN", max_length=20)
     ended_list_ids = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["company", "mdn"], name="suppressednumber_unique")
-        ]
 
     def __str__(self) -> str:
         return self.mdn

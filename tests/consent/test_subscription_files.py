@@ -491,7 +491,7 @@ def test_a_number_stopped_between_an_opt_outs_lookup_and_its_write_is_silenced_o
     company, write_file, monkeypatch, caplog
 ):
     # PostgreSQL silences an import's numbers by COPY: the STOP's row fails it on the
-    # unique (company, mdn) index, and the chunk merges into that row by the upsert.
+    # primary key (company, mdn), and the chunk merges into that row by the upsert.
     if connection.vendor != "postgresql":
         pytest.skip("SQLite imports under its write lock: no other writer can come between")
     news = SubscriptionListFactory(company=company)
