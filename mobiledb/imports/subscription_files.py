@@ -216,7 +216,8 @@ class SubscriptionFileRun:
                 closing(chunks),
             ):
                 if pipelined:
-                    self._run_pipelined(chunks)
+                    with self.store.commits_without_waiting_for_wal():
+                        self._run_pipelined(chunks)
                 else:
                     for chunk in chunks:
                         self._commit(chunk)
@@ -263,16 +264,7 @@ class SubscriptionFileRun:
                     if upcoming is not None:
                         applying = self._submit_plan(executor, upcoming, actor,
                                                      plan.ledger.last, plan.ended_ids)  # fmt: skip
-                    try:
-                        with transaction.atomic():
-                            self.store.begin_chunk()
-                            self._write_opt_outs(plan)
-                            self._checkpoint(plan.created, plan.unchanged, plan.errors,
-                                             len(current.records), current.position)  # fmt: skip
-                        self._pending.mirror(self.person_import)
-                    except (RowChanged, IntegrityError, DataError, OperationalError):
-                        logger.info("import %s: chunk applied again, looked up anew",
-                                    self.person_import.pk)  # fmt: skip
+                    if not self._write_planned(current, plan):
                         if applying is not None:
                             applying.result()  # let it end: it planned after ours
                             applying = None
@@ -293,6 +285,24 @@ class SubscriptionFileRun:
             # After whatever the thread is doing still: its connection ends with the run.
             executor.submit(connection.close)
             executor.shutdown(wait=True)
+
+    def _write_planned(self, chunk: _Parsed, plan: _OptOuts) -> bool:
+        """Write a chunk the thread worked out, in one transaction; False if it was rolled
+        back and has to be applied again the serial way (looked up anew)."""
+        try:
+            with transaction.atomic():
+                # No savepoint around the silenced numbers' COPY (two round trips a chunk):
+                # a number silenced already fails the chunk, and the serial way's savepoint
+                # then switches the run to the upsert (_silence).
+                self._write_opt_outs(plan, savepoint=False)
+                self._checkpoint(plan.created, plan.unchanged, plan.errors,
+                                 len(chunk.records), chunk.position)  # fmt: skip
+        except (RowChanged, IntegrityError, DataError, OperationalError) as error:
+            logger.info("import %s: chunk applied again after %s, looked up anew",
+                        self.person_import.pk, type(error).__name__)  # fmt: skip
+            return False
+        self._pending.mirror(self.person_import)
+        return True
 
     def _submit_plan(self, executor: ThreadPoolExecutor, chunk: _Parsed, actor: Actor,
                      head: tuple[int, str], carried: set[int] | None = None) -> Future:  # fmt: skip
@@ -583,8 +593,9 @@ class SubscriptionFileRun:
                         ended_ids={s[0] for _, s in ended},
                         ended_by_reason=by_reason)  # fmt: skip
 
-    def _write_opt_outs(self, plan: _OptOuts) -> None:
-        """The chunk's writes; RowChanged if one of its subscriptions is no longer active."""
+    def _write_opt_outs(self, plan: _OptOuts, *, savepoint: bool = True) -> None:
+        """The chunk's writes; RowChanged if one of its subscriptions is no longer active.
+        `savepoint`: see _silence."""
         for reason, ids in plan.ended_by_reason.items():
             if subscriptions_end(ids, reason, self.now) != len(ids):
                 raise RowChanged()
@@ -593,18 +604,19 @@ class SubscriptionFileRun:
         else:
             consent_records_append(company=self.company, entries=plan.entries)
         # Numbers opted out of every list: nothing more is sent to them (as after STOP).
-        self._silence(plan)
+        self._silence(plan, savepoint=savepoint)
         callback_events_emit_bulk(
             company=self.company,
             callback_type="subscription_removed",
             items=((row.person.pk, self._removed_body(row, s)) for row, s in plan.ended),
         )
 
-    def _silence(self, plan: _OptOuts) -> None:
+    def _silence(self, plan: _OptOuts, *, savepoint: bool = True) -> None:
         """Silence the chunk's numbers: by COPY while the import finds none silenced
         already (a file of new numbers), in a savepoint; by the upsert once one is (a
         re-run of a file, a number twice in the file, a STOP meanwhile: the COPY fails on
-        the primary key (company, mdn) and its savepoint is rolled back).
+        the primary key (company, mdn) and its savepoint is rolled back). Without
+        `savepoint`, that failure fails the chunk's transaction (IntegrityError).
 
         Measured (benchmarks/README.md): a COPY costs the server a fifth less than the
         upsert; a lookup of the numbers to COPY only the new ones cost as much as it saved.
@@ -613,6 +625,9 @@ class SubscriptionFileRun:
             data = plan.silenced_copy
             if data is None:
                 data = silenced_copy_data(self.company.pk, plan.silenced, self.now)
+            if not savepoint:
+                numbers_silence_copy(data)
+                return
             try:
                 with transaction.atomic():
                     numbers_silence_copy(data)
