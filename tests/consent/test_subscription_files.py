@@ -428,6 +428,31 @@ def test_an_opt_out_sees_the_lists_the_chunk_before_ended(company, write_file, c
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_chunk_applied_again_before_a_broken_line_still_stops_the_import_there(
+    company, write_file, settings, caplog
+):
+    # The first number is silenced already: on PostgreSQL its chunk's COPY fails and it is
+    # applied again while the file is read on; the second is planned again, and the
+    # import fails at the broken line after it.
+    settings.PERSON_IMPORT_MAX_LINE_CHARS = 200
+    number_stop(company=company, mdn="+12295550001", person=None)
+    content = "mdn\n2295550001\n2295550002\n2295550003" + "0" * 300 + "\n2295550004\n"
+    person_import = person_import_create(
+        company_key="ACME", file_path=write_file("x.opt_outs", content)
+    )
+
+    result = person_import_run(person_import.pk, chunk_size=1)
+
+    assert result.status == PersonImport.Status.FAILED
+    assert "Line 4 is longer than 200 characters" in result.error_message
+    assert result.records_done == 2
+    assert silenced_numbers(company) == {"+12295550001": [], "+12295550002": []}
+    assert consent_ledger_verify(company=company).intact
+    if connection.vendor == "postgresql":
+        assert "applied again after IntegrityError" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_stop_between_an_opt_outs_lookup_and_its_write_stands(
     company, write_file, monkeypatch, caplog
 ):
