@@ -28,6 +28,12 @@ from ..persons.models import Person
 TABLE = Person._meta.db_table
 _COLUMN = {f.name: f.column for f in Person._meta.concrete_fields}
 _BATCH = 2000
+# index_probes_only's session settings.
+_INDEX_PROBES = {
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+    "max_parallel_workers_per_gather": "0",
+}
 _READ_COLUMNS = ("id", "external_person_id", "mdn", "carrier_code", "custom_fields")
 # PostgreSQL's row version: a row's xmin changes with every write of it.
 _VERSION = {"postgresql": "xmin::text", "sqlite": "NULL"}
@@ -102,19 +108,8 @@ class PersonStore:
         ImportRun._keep_statistics_current's.) The settings are the session's and are
         reset afterwards, so the connection serves others unchanged.
         """
-        if not self.postgres:
+        with self._session_settings(_INDEX_PROBES):
             yield
-            return
-        self.plan_index_probes()
-        try:
-            yield
-        finally:
-            if connection.connection is not None and not connection.needs_rollback:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "RESET enable_hashjoin; RESET enable_mergejoin; "
-                        "RESET max_parallel_workers_per_gather"
-                    )
 
     @contextmanager
     def commits_without_waiting_for_wal(self) -> Iterator[None]:
@@ -122,26 +117,28 @@ class PersonStore:
         for the session instead of once per chunk (a round trip less a chunk), and reset
         afterwards: the run's end is recorded durably. Safe for the reasons begin_chunk
         gives: each chunk commits its checkpoint with it."""
+        with self._session_settings({"synchronous_commit": "off"}):
+            yield
+
+    @contextmanager
+    def _session_settings(self, settings: dict[str, str]) -> Iterator[None]:
+        """PostgreSQL: `settings` for this connection's session, reset afterwards so that
+        the connection serves others unchanged."""
         if not self.postgres:
             yield
             return
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit = off")
+        _set(settings)
         try:
             yield
         finally:
             if connection.connection is not None and not connection.needs_rollback:
                 with connection.cursor() as cursor:
-                    cursor.execute("RESET synchronous_commit")
+                    cursor.execute("; ".join(f"RESET {name}" for name in settings))
 
     def plan_index_probes(self) -> None:
         """index_probes_only's settings, for the rest of this connection's session (a
         pipelined import's planning thread: its connection is closed after the run)."""
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SET enable_hashjoin = off; SET enable_mergejoin = off; "
-                "SET max_parallel_workers_per_gather = 0"
-            )
+        _set(_INDEX_PROBES)
 
     def refresh_statistics(self) -> None:
         """PostgreSQL: ANALYZE the person table when its statistics are missing or stale.
@@ -397,3 +394,9 @@ class PersonStore:
 
 def _copy_json(text: str) -> str:
     return text.replace("\\", "\\\\") if "\\" in text else text
+
+
+def _set(settings: dict[str, str]) -> None:
+    """SET each of `settings` (names and values of this module's own) for the session."""
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(f"SET {name} = {value}" for name, value in settings.items()))
