@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 
 import pytest
 from django.core.cache import cache
@@ -60,6 +61,18 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_as_configured():
+    """Put the root logger's level back after each test: an in-process Celery worker
+    (`celery.contrib.testing.worker.start_worker`) sets it to ERROR, and every later test
+    of that process then captured no INFO record (`caplog.text` empty: which tests failed
+    depended on how xdist spread them). The handlers are pytest's to manage."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.setLevel(level)
 
 
 @pytest.fixture
