@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from vibesweb.indexes import UndeduplicatedIndex
 from vibesweb.tenancy.models import Company
 
 from ..persons.models import Person
@@ -55,8 +56,9 @@ class Subscription(models.Model):
         Company, on_delete=models.CASCADE, related_name="subscriptions", db_index=False
     )
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="subscriptions")
+    # Its index is `subscription_by_list` (one of few keys: see UndeduplicatedIndex).
     subscription_list = models.ForeignKey(
-        SubscriptionList, on_delete=models.CASCADE, related_name="subscriptions"
+        SubscriptionList, on_delete=models.CASCADE, related_name="subscriptions", db_index=False
     )
     opt_in_date = models.DateTimeField()
     opt_out_date = models.DateTimeField(null=True, blank=True)
@@ -91,7 +93,10 @@ class Subscription(models.Model):
                 condition=Q(opt_out_date__isnull=True),
                 name="subscription_active_by_list",
             ),
-            models.Index(fields=["company", "opt_in_date"], name="subscription_company_optin"),
+            UndeduplicatedIndex(fields=["subscription_list"], name="subscription_by_list"),
+            UndeduplicatedIndex(
+                fields=["company", "opt_in_date"], name="subscription_company_optin"
+            ),
             models.Index(
                 fields=["acquisition_campaign"],
                 condition=Q(acquisition_campaign__isnull=False),
