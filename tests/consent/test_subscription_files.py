@@ -239,6 +239,36 @@ def test_chunks_are_checkpointed_and_cancel_stops_after_one(company, write_file)
     assert Subscription.objects.filter(subscription_list=subscription_list).count() == 3
 
 
+@pytest.mark.parametrize("kind", ["subscriptions", "opt_outs"])
+def test_a_chunk_ends_early_once_its_rows_span_the_chunk_weight(
+    company, write_file, monkeypatch, kind
+):
+    # Long lines (a `source` may be up to a line's limit) must not pile up chunk_size rows
+    # in memory: the chunk ends once it spans CHUNK_MAX_WEIGHT bytes of the file.
+    monkeypatch.setattr(subscription_files, "CHUNK_MAX_WEIGHT", 20_000)
+    monkeypatch.setattr(subscription_files, "_READ_BATCH", 5)
+    subscription_list = SubscriptionListFactory(company=company)
+    for n in range(300):
+        subscription_add(person=PersonFactory(company=company, mdn=f"+1229555{n:04d}"),
+                         subscription_list=subscription_list)  # fmt: skip
+    column = "source" if kind == "subscriptions" else "opt_out_reason"
+    cell = "x" * 900 if kind == "subscriptions" else "user_opt_out" + " " * 900
+    rows = "".join(f"229555{n:04d},{subscription_list.pk},{cell}\n" for n in range(300))
+    path = write_file(f"wide.{kind}", f"mdn,subscription_list_id,{column}\n{rows}")
+    person_import = person_import_create(company_key="ACME", file_path=path)
+    chunks = []
+
+    result = person_import_run(
+        person_import.pk, chunk_size=1000, on_chunk=lambda pi: chunks.append(pi.records_done)
+    )
+
+    assert (result.status, result.rows, result.failed) == ("finished", 300, 0)
+    sizes = [after - before for before, after in zip([0, *chunks], chunks, strict=False)]
+    assert len(sizes) > 3 and max(sizes) < 1000
+    active = Subscription.objects.filter(subscription_list=subscription_list, opt_out_date=None)
+    assert active.count() == (300 if kind == "subscriptions" else 0)
+
+
 def test_import_persons_keeps_treating_files_as_persons(company, write_file):
     out = io.StringIO()
     call_command("import_persons", "ACME", write_file("p.persons", "mdn\n2295550001\n"), stdout=out)
