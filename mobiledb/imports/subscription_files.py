@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -229,7 +229,7 @@ class SubscriptionFileRun:
                         self._commit(chunk)
                         self._after_chunk()
 
-    def _read_chunk(self, records: Iterator, stream) -> list:
+    def _read_chunk(self, records: Iterator, stream: BinaryIO) -> list:
         """The next chunk_size records, fewer once they span CHUNK_MAX_WEIGHT bytes of the
         file: a file of long lines must not pile up gigabytes (memory stays flat whatever
         the file, SPEC section 9). Taken in batches, not weighed row by row as the person
