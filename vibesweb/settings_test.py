@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 
@@ -35,8 +36,14 @@ CALLBACK_ALLOW_PRIVATE_DESTINATIONS = True
 API_RATE_LIMITS_ENABLED = False
 DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # In memory, unless a file is named: the mutation check keeps one between its runs.
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("VIBESWEB_TEST_SQLITE_FILE")}
+    # A file, as the app runs on (WAL): a `.opt_outs` import looks chunks up on a thread's
+    # connection while another writes, which SQLite's in-memory database shared between
+    # connections refuses ("database table is locked"). One per process, so that no run
+    # meets another's leftover write-ahead log; the mutation check names its own.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("VIBESWEB_TEST_SQLITE_FILE")
+        or os.path.join(tempfile.gettempdir(), f"vibesweb-test-{os.getpid()}.sqlite3")
+    }
 else:
     # Threads of live-server tests must not keep sessions open past a test, or the
     # test database cannot be dropped at the end of the run.

@@ -138,7 +138,22 @@ class PersonStore:
     def plan_index_probes(self) -> None:
         """index_probes_only's settings, for the rest of this connection's session (a
         pipelined import's planning thread: its connection is closed after the run)."""
-        _set(_INDEX_PROBES)
+        if self.postgres:
+            _set(_INDEX_PROBES)
+
+    def plan_writes(self) -> None:
+        """plan_index_probes, and commits_without_waiting_for_wal's setting, for the rest of
+        this connection's session (a pipelined import's writing thread, the same way)."""
+        if self.postgres:
+            _set({**_INDEX_PROBES, "synchronous_commit": "off"})
+
+    def check_constraints_now(self) -> None:
+        """PostgreSQL: check the transaction's deferred foreign keys now rather than at its
+        COMMIT (and every later one as its statement ends): a writer that commits in turn
+        checks them while the one before is still written, not after waiting for it."""
+        if self.postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     def refresh_statistics(self) -> None:
         """PostgreSQL: ANALYZE the person table when its statistics are missing or stale.

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -40,10 +42,13 @@ from ..persons.services import person_add
 from ..subscriptions.consent import (
     ConsentEntry,
     PreparedRecords,
+    consent_chain_advance,
     consent_chain_head,
+    consent_chain_hold,
+    consent_chain_start,
     consent_records_append,
+    consent_records_insert,
     consent_records_prepare,
-    consent_records_write,
 )
 from ..subscriptions.models import (
     ConsentRecord,
@@ -94,6 +99,21 @@ _RETRIES = 3
 # (benchmarks/README.md). Fewer once the rows span CHUNK_MAX_WEIGHT bytes (_read_chunk).
 CHUNK_SIZE = 10_000
 _READ_BATCH = 1_000
+# Chunks a pipelined `.opt_outs` import writes at a time on PostgreSQL, each on a
+# connection of its own (_run_pipelined).
+_WRITERS = 2
+# How long a writing thread waits for the chunk before it to move the chain's head before
+# it rolls its own chunk back (to be applied again the serial way). A chunk takes well
+# under a second; a wait this long means a cycle that PostgreSQL cannot see, half of it
+# a thread waiting for a thread (a writer of many persons' subscriptions holding one of
+# this chunk's persons' and waiting for one of the chunk before).
+_TURN_TIMEOUT_SECONDS = 30
+
+
+class OutOfTurn(Exception):
+    """A pipelined chunk cannot commit in its turn: the chain's head is not where its
+    records were hashed after (another append came first, or the chunk before was rolled
+    back), or the chunk before took too long (_TURN_TIMEOUT_SECONDS)."""
 
 
 class MissingIdentifier(DomainError):
@@ -167,7 +187,38 @@ class _OptOuts:
     ledger: PreparedRecords | None = None  # the entries hashed ahead (pipelined runs)
     ended_ids: set[int] = field(default_factory=set)
     ended_by_reason: dict[str, list[int]] = field(default_factory=dict)  # ids to end, by reason
+    ended_persons: set[int] = field(default_factory=set)  # whose subscriptions it ends
     silenced_copy: bytes | None = None  # `silenced` as COPY text (pipelined runs)
+
+
+@dataclass(slots=True, eq=False)
+class _Writing:
+    """A chunk handed to a writing thread (_run_pipelined, _write_in_turn)."""
+
+    chunk: _Parsed
+    plan: _OptOuts
+    # Set once it holds the chain from appenders (consent_chain_hold), or has ended.
+    holding: threading.Event = field(default_factory=threading.Event)
+    # Set once it has moved the chain's head (consent_chain_advance), or has ended.
+    turn: threading.Event = field(default_factory=threading.Event)
+    future: Future | None = None
+
+
+def _wait_for(before: _Writing | None, step: str) -> None:
+    """Wait until the chunk `before` has taken `step` (or ended); OutOfTurn after
+    _TURN_TIMEOUT_SECONDS."""
+    if before is not None and not getattr(before, step).wait(_TURN_TIMEOUT_SECONDS):
+        raise OutOfTurn()
+
+
+def _in_the_way(plan: _OptOuts, in_flight: deque[_Writing]) -> bool:
+    """Whether `plan` must wait for the chunks in flight to end: it ends subscriptions of
+    one of their persons (a writer of that person's subscriptions, a STOP, could hold one
+    of them while waiting for another), or silences one of their numbers (the second
+    insert of the number waits for the first, which may be waiting for its turn)."""
+    return any(not plan.ended_persons.isdisjoint(writing.plan.ended_persons)
+               or not plan.silenced.keys().isdisjoint(writing.plan.silenced)
+               for writing in in_flight)  # fmt: skip
 
 
 class SubscriptionFileRun:
@@ -209,8 +260,10 @@ class SubscriptionFileRun:
 
             # As the person import's pipeline (engine.ImportRun.run), and for its reasons:
             # not inside a caller's transaction, whose savepoints would hold every chunk.
-            pipelined = (self.kind == OPT_OUTS and self.store.postgres
-                         and not connection.in_atomic_block)  # fmt: skip
+            # Nor on an in-memory SQLite database: shared between connections, it locks
+            # whole tables, and the thread's reads would fail beside the writes.
+            pipelined = (self.kind == OPT_OUTS and not connection.in_atomic_block
+                         and (self.store.postgres or not connection.is_in_memory_db()))  # fmt: skip
             # The person import's run settings (engine.ImportRun.run): statistics fresh,
             # lookups planned as index probes, no cyclic garbage collection.
             self.store.refresh_statistics()
@@ -248,105 +301,168 @@ class SubscriptionFileRun:
             self.on_chunk(self.person_import)
 
     def _run_pipelined(self, chunks: Iterator[_Parsed]) -> None:
-        """`.opt_outs` on PostgreSQL: write each chunk while a thread reads the file and
-        works out the next one (engine.ImportRun._run_pipelined, whose shape this is).
+        """`.opt_outs`: a thread reads the file and works the chunks out (looks them up on
+        a connection of its own and hashes their ledger records), while writing threads
+        write them, each chunk in one transaction, committed in the file's order. The
+        shape of the person import's pipeline (engine.ImportRun._run_pipelined).
 
-        The thread looks the next chunk up on a connection of its own, while this one
-        writes the chunk before (the lookup is a tenth of the server's work, and the
-        writing connection is what the import waits for). That lookup sees what is
-        committed, with or without the chunk being written: the subscriptions that chunk
-        ends are carried over (`ended_ids`) and left out. Its ledger records are hashed
-        after this chunk's last one; should another append come between (a STOP),
-        consent_records_write hashes them again after it. Subscriptions are ended only if
-        still active: if another writer ended one since the lookup, the chunk is rolled
-        back and applied again the serial way, looked up anew, and the pipeline starts
-        again after it.
+        A chunk is looked up while the chunks before it may still be written: it sees
+        what is committed, and the subscriptions that the chunks in flight end are carried
+        over (`ended_ids`) and left out. Its ledger records are hashed after the last
+        record of the chunk before.
+
+        PostgreSQL writes two chunks at a time, on two connections: one writing backend
+        was the import's bottleneck. A chunk ends its subscriptions, holds the chain from
+        other appenders (consent_chain_hold), inserts its ledger records, silences its
+        numbers and checks its foreign keys while the chunk before is still written;
+        then, once that one has moved the chain's head, moves it on
+        (consent_chain_advance), which waits for that one to commit. So commits,
+        checkpoints and the chain keep the file's order, and an append meanwhile (a STOP)
+        waits for the chunks in flight. A chunk that ends subscriptions of a person, or
+        silences a number, that the chunk in flight does too waits for it to end first
+        (_in_the_way). A 1M-row file: 45-46 s -> 39 s (benchmarks/README.md). SQLite
+        writes one chunk at a time.
+
+        Should a chunk fail (another writer ended one of its subscriptions or appended to
+        the chain since its lookup; one of its numbers was silenced already), it is rolled
+        back, and so is the chunk after it (hashed after records that never were); they
+        are applied again the serial way, looked up anew, and the pipeline goes on.
+
+        On SQLite the thread reads what is committed while the write lock is held (the
+        write-ahead log), and Python's sqlite3 lets go of the interpreter while SQLite
+        works, so the thread's Python runs beside the writes: a 1M-row file took 58-63 s
+        serially, 42-43 s so (benchmarks/README.md).
         """
-        executor = ThreadPoolExecutor(1, thread_name_prefix="opt-outs-apply")
-        actor = current_actor()  # the thread has its own context
-        reading = applying = None
+        count = _WRITERS if self.store.postgres else 1
+        planner = ThreadPoolExecutor(1, thread_name_prefix="opt-outs-plan")
+        writers = [ThreadPoolExecutor(1, thread_name_prefix=f"opt-outs-write-{n}")
+                   for n in range(count)]  # fmt: skip
+        actor = current_actor()  # the threads have their own context
+        in_flight: deque[_Writing] = deque()
+        reading = None
         try:
-            # The thread's own connection (Django's are per thread), planned as this one.
-            executor.submit(self.store.plan_index_probes).result()
-            reading = executor.submit(next, chunks, None)
-            current, applying = None, None  # the chunk to write next, its plan
-            failure = None
+            # Each thread's own connection (Django's are per thread), set up as this one.
+            planner.submit(self.store.plan_index_probes).result()
+            for writer in writers:
+                writer.submit(self.store.plan_writes).result()
+            head = consent_chain_start(company=self.company)
+            reading = planner.submit(next, chunks, None)
+            failure, written = None, 0
             while True:
                 try:
-                    upcoming = reading.result()
+                    chunk = reading.result()
                 except DomainError as error:  # further on in the file: write what came before
-                    failure, upcoming = error, None
-                if upcoming is not None:
-                    reading = executor.submit(next, chunks, None)
-                if current is not None:
-                    plan = applying.result()
-                    applying = None
-                    if upcoming is not None:
-                        applying = self._submit_plan(executor, upcoming, actor,
-                                                     plan.ledger.last, plan.ended_ids)  # fmt: skip
-                    if not self._write_planned(current, plan):
-                        if applying is not None:
-                            applying.result()  # let it end: it planned after ours
-                            applying = None
-                        self._commit(current)
+                    failure, chunk = error, None
+                if chunk is None:
+                    break
+                reading = planner.submit(next, chunks, None)
+                carried = set().union(*(writing.plan.ended_ids for writing in in_flight))
+                plan = planner.submit(self._plan, chunk, actor, head, carried).result()
+                stale = False  # planned after a chunk that was rolled back since
+                while in_flight and (len(in_flight) == count or _in_the_way(plan, in_flight)):
+                    stale = not self._finish_oldest(in_flight) or stale
+                if stale:
+                    self._commit(chunk)
                     self._after_chunk()
-                if applying is None and upcoming is not None:
                     head = consent_chain_head(company=self.company)
-                    applying = self._submit_plan(executor, upcoming, actor, head)
-                current = upcoming
-                if upcoming is None:
-                    if failure is not None:
-                        raise failure
-                    return
+                    continue
+                writing = _Writing(chunk, plan)
+                before = in_flight[-1] if in_flight else None
+                writing.future = writers[written % count].submit(self._write_in_turn, writing,
+                                                                 before)  # fmt: skip
+                in_flight.append(writing)
+                written += 1
+                head = plan.ledger.last
+            while in_flight:
+                self._finish_oldest(in_flight)
+            if failure is not None:
+                raise failure
         finally:
-            for pending in (reading, applying):
-                if pending is not None:
-                    pending.cancel()
-            # After whatever the thread is doing still: its connection ends with the run.
-            executor.submit(connection.close)
-            executor.shutdown(wait=True)
+            if reading is not None:
+                reading.cancel()
+            for thread in (planner, *writers):
+                # After whatever the thread is doing still: its connection ends with the run.
+                thread.submit(_close_connection)
+                thread.shutdown(wait=True)
 
-    def _write_planned(self, chunk: _Parsed, plan: _OptOuts) -> bool:
-        """Write a chunk the thread worked out, in one transaction; False if it was rolled
-        back and has to be applied again the serial way (looked up anew)."""
+    def _finish_oldest(self, in_flight: deque) -> bool:
+        """Wait for the oldest chunk in flight to be written; False if it was rolled back.
+        Then so is every chunk in flight after it (see _run_pipelined): they are all
+        applied again the serial way, in order, once none is in flight any more."""
+        writing = in_flight.popleft()
+        checkpoint = writing.future.result()
+        if checkpoint is not None:
+            checkpoint.mirror(self.person_import)
+            self._after_chunk()
+            return True
+        later = [(other, other.future.result()) for other in in_flight]
+        in_flight.clear()
+        self._commit(writing.chunk)
+        self._after_chunk()
+        for other, checkpoint in later:
+            if checkpoint is None:
+                self._commit(other.chunk)
+            else:  # cannot be (its records were hashed after a chunk rolled back): as it is
+                checkpoint.mirror(self.person_import)
+            self._after_chunk()
+        return False
+
+    def _write_in_turn(self, writing: _Writing, before: _Writing | None) -> Checkpoint | None:
+        """Write a chunk the planning thread worked out, in one transaction of this writing
+        thread's connection, committed after the chunk `before` it, if that one is in
+        flight. The chunk's checkpoint, for the caller to mirror; None if it was rolled
+        back (to be applied again the serial way)."""
+        chunk, plan = writing.chunk, writing.plan
         try:
             with transaction.atomic():
+                self._end_subscriptions(plan)
+                # Holding the chain from appenders, in the file's order: a STOP waiting
+                # for the chunk before must not wait for this one too while the chunk
+                # before waits for the STOP (it ends subscriptions before it holds).
+                _wait_for(before, "holding")
+                consent_chain_hold(company=self.company)
+                writing.holding.set()
+                consent_records_insert(prepared=plan.ledger)
                 # No savepoint around the silenced numbers' COPY (two round trips a chunk):
                 # a number silenced already fails the chunk, and the serial way's savepoint
                 # then switches the run to the upsert (_silence).
-                self._write_opt_outs(plan, savepoint=False)
-                self._checkpoint(plan.created, plan.unchanged, plan.errors,
-                                 len(chunk.records), chunk.position)  # fmt: skip
-        except (RowChanged, IntegrityError, DataError, OperationalError) as error:
+                self._silence(plan, savepoint=False)
+                self._emit_removed(plan)
+                self.store.check_constraints_now()  # not after waiting for the chunk before
+                _wait_for(before, "turn")
+                moved = consent_chain_advance(company=self.company, prepared=plan.ledger)
+                writing.turn.set()  # the chunk after may move it now: it waits for the commit
+                if not moved:
+                    raise OutOfTurn()
+                checkpoint = Checkpoint(len(chunk.records), plan.created, plan.unchanged,
+                                        plan.errors, chunk.position)  # fmt: skip
+                checkpoint.save(self.person_import, self.lease_token, _Delimited(self.delimiter))
+        except (RowChanged, OutOfTurn, IntegrityError, DataError, OperationalError) as error:
             logger.info("import %s: chunk applied again after %s, looked up anew",
                         self.person_import.pk, type(error).__name__)  # fmt: skip
-            return False
-        self._pending.mirror(self.person_import)
-        return True
+            return None
+        finally:
+            writing.holding.set()
+            writing.turn.set()
+        return checkpoint
 
-    def _submit_plan(self, executor: ThreadPoolExecutor, chunk: _Parsed, actor: Actor,
-                     head: tuple[int, str], carried: set[int] | None = None) -> Future:  # fmt: skip
-        """Look `chunk` up and work it out in the thread, its ledger records hashed after
-        `head`; `carried`: subscriptions that the chunk written meanwhile ends."""
-
-        def plan() -> _OptOuts:
-            lists, active = self._found(chunk.rows, self._fetch(chunk))
-            mine = active
-            if carried:
-                mine = {pk: [s for s in found if s[0] not in carried]
-                        for pk, found in active.items()}  # fmt: skip
-            errors = list(chunk.errors)
-            rows = self._checked(chunk.rows, lists, errors)
-            planned = self._plan_opt_outs(rows, mine, errors)
-            planned.ledger = consent_records_prepare(company=self.company,
-                                                     entries=planned.entries, head=head,
-                                                     actor=actor)  # fmt: skip
-            if self.silence_by_copy:
-                planned.silenced_copy = silenced_copy_data(self.company.pk, planned.silenced,
-                                                           self.now)  # fmt: skip
-            return planned
-
-        return executor.submit(plan)
+    def _plan(self, chunk: _Parsed, actor: Actor, head: tuple[int, str],
+              carried: set[int]) -> _OptOuts:  # fmt: skip
+        """Look `chunk` up and work it out (the planning thread), its ledger records hashed
+        after `head`; `carried`: subscriptions that the chunks in flight end."""
+        lists, active = self._found(chunk.rows, self._fetch(chunk))
+        if carried:
+            active = {pk: [s for s in found if s[0] not in carried]
+                      for pk, found in active.items()}  # fmt: skip
+        errors = list(chunk.errors)
+        rows = self._checked(chunk.rows, lists, errors)
+        planned = self._plan_opt_outs(rows, active, errors)
+        planned.ledger = consent_records_prepare(company=self.company, entries=planned.entries,
+                                                 head=head, actor=actor)  # fmt: skip
+        if self.silence_by_copy:
+            planned.silenced_copy = silenced_copy_data(self.company.pk, planned.silenced,
+                                                       self.now)  # fmt: skip
+        return planned
 
     def _checked_columns(self, columns: list[str]) -> dict[str, int]:
         allowed = _COLUMNS[self.kind]
@@ -611,20 +727,26 @@ class SubscriptionFileRun:
             by_reason.setdefault(row.reason, []).append(subscription[0])
         return _OptOuts(ended, entries, silenced, len(rows) - unchanged, unchanged, errors,
                         ended_ids={s[0] for _, s in ended},
+                        ended_persons={row.person.pk for row, _ in ended},
                         ended_by_reason=by_reason)  # fmt: skip
 
-    def _write_opt_outs(self, plan: _OptOuts, *, savepoint: bool = True) -> None:
-        """The chunk's writes; RowChanged if one of its subscriptions is no longer active.
-        `savepoint`: see _silence."""
+    def _write_opt_outs(self, plan: _OptOuts) -> None:
+        """The chunk's writes (the serial way); RowChanged if one of its subscriptions is
+        no longer active."""
+        self._end_subscriptions(plan)
+        consent_records_append(company=self.company, entries=plan.entries)
+        # Numbers opted out of every list: nothing more is sent to them (as after STOP).
+        self._silence(plan)
+        self._emit_removed(plan)
+
+    def _end_subscriptions(self, plan: _OptOuts) -> None:
+        """RowChanged if one of them is no longer active (another writer ended it since
+        the chunk's lookup)."""
         for reason, ids in plan.ended_by_reason.items():
             if subscriptions_end(ids, reason, self.now) != len(ids):
                 raise RowChanged()
-        if plan.ledger is not None:
-            consent_records_write(company=self.company, prepared=plan.ledger)
-        else:
-            consent_records_append(company=self.company, entries=plan.entries)
-        # Numbers opted out of every list: nothing more is sent to them (as after STOP).
-        self._silence(plan, savepoint=savepoint)
+
+    def _emit_removed(self, plan: _OptOuts) -> None:
         callback_events_emit_bulk(
             company=self.company,
             callback_type="subscription_removed",
@@ -683,6 +805,12 @@ class SubscriptionFileRun:
         """Error rows and the checkpoint, in the chunk's transaction; ImportStopped if lost."""
         self._pending = Checkpoint(records, created, unchanged, errors, position)
         self._pending.save(self.person_import, self.lease_token, _Delimited(self.delimiter))
+
+
+def _close_connection() -> None:
+    """Close the calling thread's connection (`connection.close` looked up in another
+    thread is that thread's, which Django refuses to close from this one)."""
+    connection.close()
 
 
 def _key_hex(person_key: str) -> str | None:

@@ -127,46 +127,84 @@ def consent_records_prepare(*, company: Company, entries: list[ConsentEntry],
     import does it in a thread while the database writes the chunk before).
 
     `actor`: for entries without one (`current_actor()` is the calling thread's).
-    consent_records_write checks `head` under the chain's lock and hashes again if
-    another append came first, so the chain never forks.
+    consent_chain_advance refuses them if another append came first, so the chain never
+    forks.
     """
     entries = [entry if entry.actor else entry._replace(actor=actor) for entry in entries]
     rows = _chained(company.pk, entries, head)
     return PreparedRecords(entries, head, rows, _copy_data(rows) if _postgres() else None)
 
 
-def consent_records_write(*, company: Company, prepared: PreparedRecords) -> tuple[int, str]:
-    """Append `prepared` inside the caller's transaction; the chain's new head."""
-    if not prepared.entries:
-        return prepared.head
-    # No savepoint of its own: a failure here fails the caller's transaction anyway (an
-    # import chunk is applied again whole), and each savepoint is two more round trips.
-    with transaction.atomic(savepoint=False):
-        if _head_moved(company.pk, prepared.head, prepared.last):
-            _insert(prepared.rows, prepared.copy_data)
-            return prepared.last
-        # Another append came first (or the chain has no head row yet): chain after it.
-        chain = _locked_head(company)
-        rows = _chained(company.pk, prepared.entries, (chain.last_sequence, chain.last_hash))
-        _insert(rows)
-        _advance(chain, rows)
-    return chain.last_sequence, chain.last_hash
+def consent_chain_start(*, company: Company) -> tuple[int, str]:
+    """consent_chain_head, the chain's row created first if the company has none yet
+    (consent_chain_advance moves the head by an UPDATE of that row)."""
+    ConsentChain.objects.get_or_create(company=company)
+    return consent_chain_head(company=company)
+
+
+def consent_chain_hold(*, company: Company) -> None:
+    """Keep appenders off the chain's head until the caller's transaction ends, but not
+    consent_chain_advance (PostgreSQL: FOR KEY SHARE, which the appenders' FOR UPDATE
+    waits for and an UPDATE of the head does not; SQLite: nothing, its writer holds the
+    whole database).
+
+    A pipelined import's chunks take it before they insert records hashed after a head
+    that is not committed yet (consent_records_insert), and move the head last: an
+    append meanwhile waits for them to commit, instead of inserting a sequence number
+    they inserted and waiting for them while they wait for its lock on the head.
+    """
+    if _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM {ConsentChain._meta.db_table} WHERE company_id = %s FOR KEY SHARE",
+                [company.pk],
+            )
+
+
+def consent_chain_advance(*, company: Company, prepared: PreparedRecords) -> bool:
+    """Move the chain's head from `prepared.head` to after `prepared`'s records, locking
+    it for the rest of the caller's transaction. False if the head is not
+    `prepared.head`: the caller must roll back.
+
+    For writers that commit in turn (a pipelined import): a transaction whose records
+    were hashed after another's, still open, inserts them (consent_records_insert,
+    holding consent_chain_hold) and then waits here for that one to commit; it finds the
+    head elsewhere if that one rolled back instead.
+    """
+    return _head_moved(company.pk, prepared.head, prepared.last)
+
+
+def consent_records_insert(*, prepared: PreparedRecords) -> None:
+    """Insert `prepared` as hashed, in a transaction that moves the chain's head to their
+    end (consent_chain_advance) before it commits."""
+    if prepared.entries:
+        _insert(prepared.rows, prepared.copy_data)
 
 
 def _head_moved(company_id: int, head: tuple[int, str], last: tuple[int, str]) -> bool:
-    """Move the chain's head from `head` to `last` if `head` is the head still: one
-    statement instead of _locked_head's lookup, lock and save. Like _locked_head, it
-    locks the row for the rest of the transaction; an append that holds it is waited
-    for and its new head then fails the match (PostgreSQL re-checks the condition on
-    the row version it committed)."""
+    """Move the chain's head from `head` to `last` if `head` is the head: one statement
+    instead of _locked_head's lookup, lock and save, and like it, it locks the row for
+    the rest of the transaction. False if the head is elsewhere (it stays there) or the
+    company's chain has no row.
+
+    The row is found by the company alone and compared in SET: a transaction holding it
+    is waited for, and then the head it committed is the one compared (PostgreSQL
+    evaluates SET on that row version). Matched in WHERE, a head that such a transaction
+    moves to `head` only as it commits (a pipelined import's chunk before) would not be
+    waited for at all: the row as the statement began does not match.
+    """
     table = ConsentChain._meta.db_table
+    at_head = "last_sequence = %s AND last_hash = %s"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last_sequence = %s, last_hash = %s "
-            "WHERE company_id = %s AND last_sequence = %s AND last_hash = %s",
-            [last[0], last[1], company_id, head[0], head[1]],
+            f"UPDATE {table} SET "
+            f"last_sequence = CASE WHEN {at_head} THEN %s ELSE last_sequence END, "
+            f"last_hash = CASE WHEN {at_head} THEN %s ELSE last_hash END "
+            f"WHERE company_id = %s RETURNING {at_head}",
+            [*head, last[0], *head, last[1], company_id, *last],
         )
-        return cursor.rowcount == 1
+        row = cursor.fetchone()
+    return row is not None and bool(row[0])
 
 
 def _postgres() -> bool:

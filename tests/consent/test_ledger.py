@@ -388,14 +388,16 @@ def test_a_bulk_append_hashes_each_record_as_verification_does(company):
     assert consent_ledger_verify(company=company).intact
 
 
-def test_prepared_records_are_chained_after_an_append_that_came_first(company):
+def test_prepared_records_move_the_head_only_from_the_head_they_were_hashed_after(company):
     from django.utils import timezone
 
     from mobiledb.subscriptions.consent import (
         GENESIS_HASH,
         ConsentEntry,
+        consent_chain_advance,
+        consent_chain_start,
+        consent_records_insert,
         consent_records_prepare,
-        consent_records_write,
     )
     from vibesweb.actors import Actor
 
@@ -406,17 +408,23 @@ def test_prepared_records_are_chained_after_an_append_that_came_first(company):
     def prepared(entry, head):
         return consent_records_prepare(company=company, entries=[entry], head=head, actor=actor)
 
+    def appended(records) -> bool:
+        with transaction.atomic():
+            if not consent_chain_advance(company=company, prepared=records):
+                return False
+            consent_records_insert(prepared=records)
+            return True
+
+    assert not appended(prepared(entries[0], (0, GENESIS_HASH)))  # the chain has no head row
+    assert consent_chain_start(company=company) == (0, GENESIS_HASH)  # now it has
     first = prepared(entries[0], (0, GENESIS_HASH))
-    with transaction.atomic():  # no head row yet: created, then the records appended
-        assert consent_records_write(company=company, prepared=first) == first.last
+    assert appended(first)
     second, late = prepared(entries[1], first.last), prepared(entries[2], first.last)
-    with transaction.atomic():  # the head as prepared: moved in one statement
-        assert consent_records_write(company=company, prepared=second) == second.last
-    with transaction.atomic():  # hashed after a head that is no longer the head
-        head = consent_records_write(company=company, prepared=late)
+    assert appended(second)
+    assert not appended(late)  # hashed after a head that is no longer the head
 
     stored = records(company)
-    assert [(r.sequence, r.mdn) for r in stored] == [(n + 1, e.mdn) for n, e in enumerate(entries)]
-    assert head == (3, stored[-1].hash) != late.last
-    assert stored[2].previous_hash == stored[1].hash
+    assert [(r.sequence, r.mdn) for r in stored] == [(1, entries[0].mdn), (2, entries[1].mdn)]
+    assert consent_chain_start(company=company) == second.last == (2, stored[-1].hash)
+    assert stored[1].previous_hash == stored[0].hash
     assert consent_ledger_verify(company=company).intact
