@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -557,6 +558,53 @@ def test_a_chunk_rolled_back_takes_the_chunk_written_beside_it_along(
                              (persons[2].mdn, True)]  # fmt: skip
     assert chain.index((stopped.mdn, False)) < chain.index((stopped.mdn, True))
     assert chain[-1] == (persons[2].mdn, True)
+    assert consent_ledger_verify(company=company).intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stops_arriving_while_an_opt_outs_file_is_written_all_stand(company, write_file):
+    # STOPs from another connection while the import writes (on PostgreSQL two chunks at
+    # a time): each waits for the chunks in flight or is waited for, none deadlocks or
+    # fails, and the ledger holds every opt-out once, in one unbroken chain.
+    news = SubscriptionListFactory(company=company)
+    persons = [PersonFactory(company=company, mdn=f"+1229555{n:04d}") for n in range(120)]
+    for person in persons:
+        subscription_add(person=person, subscription_list=news)
+    unknown = [f"+1229666{n:04d}" for n in range(120)]
+    numbers = [mdn for pair in zip((p.mdn for p in persons), unknown, strict=True)
+               for mdn in pair]  # fmt: skip
+    content = "mdn\n" + "".join(f"{mdn[2:]}\n" for mdn in numbers)
+    person_import = person_import_create(
+        company_key="ACME", file_path=write_file("x.opt_outs", content)
+    )
+    stopped = numbers[::6]  # from the whole file: some before the import gets there, some after
+    failures, started = [], threading.Event()
+
+    def stop_them() -> None:
+        started.set()
+        try:
+            for mdn in stopped:
+                person = Person.objects.filter(company=company, mdn=mdn).first()
+                with transaction.atomic():
+                    number_stop(company=company, mdn=mdn, person=person)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    stopper = threading.Thread(target=stop_them)
+    stopper.start()
+    started.wait()
+    result = person_import_run(person_import.pk, chunk_size=8)
+    stopper.join()
+
+    assert failures == []
+    assert (result.status, result.rows, result.failed) == ("finished", 240, 0)
+    assert not Subscription.objects.filter(company=company, opt_out_date__isnull=True).exists()
+    assert set(silenced_numbers(company)) == set(numbers)
+    records = ConsentRecord.objects.filter(company=company, action="opt_out")
+    assert records.filter(channel="import").count() == 240
+    assert records.exclude(channel="import").count() == len(stopped)
     assert consent_ledger_verify(company=company).intact
 
 
