@@ -102,11 +102,11 @@ _READ_BATCH = 1_000
 # Chunks a pipelined `.opt_outs` import writes at a time on PostgreSQL, each on a
 # connection of its own (_run_pipelined).
 _WRITERS = 2
-# How long a writing thread waits for the chunk before it to move the chain's head before
-# it rolls its own chunk back (to be applied again the serial way). A chunk takes well
-# under a second; a wait this long means a cycle that PostgreSQL cannot see, half of it
-# a thread waiting for a thread (a writer of many persons' subscriptions holding one of
-# this chunk's persons' and waiting for one of the chunk before).
+# How long a writing thread waits for the chunk before it (to hold the chain, to move its
+# head) before it rolls its own chunk back, to be applied again the serial way. A chunk
+# takes well under a second; a wait this long means a cycle that PostgreSQL cannot see,
+# part of it a thread waiting for a thread (say, another writer of many persons'
+# subscriptions holding one of this chunk's and waiting for one of the chunk before's).
 _TURN_TIMEOUT_SECONDS = 30
 
 
@@ -416,9 +416,10 @@ class SubscriptionFileRun:
         try:
             with transaction.atomic():
                 self._end_subscriptions(plan)
-                # Holding the chain from appenders, in the file's order: a STOP waiting
-                # for the chunk before must not wait for this one too while the chunk
-                # before waits for the STOP (it ends subscriptions before it holds).
+                # Chunks hold the chain in the file's order: a STOP holding a subscription
+                # that the chunk before has yet to end must not find this chunk holding
+                # the chain too (the STOP would wait for this one, this one for the one
+                # before, that one for the STOP).
                 _wait_for(before, "holding")
                 consent_chain_hold(company=self.company)
                 writing.holding.set()
