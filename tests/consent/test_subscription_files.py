@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -609,8 +610,9 @@ def test_stops_arriving_while_an_opt_outs_file_is_written_all_stand(company, wri
 
 
 def _after_the_second_lookup(monkeypatch, act) -> None:
-    """Run `act` right after the import's second lookup (chunks of one row: on PostgreSQL,
-    chunk 2 is looked up, on the planning thread's connection, while chunk 1 is written)."""
+    """Run `act` right after the import's second lookup, once chunk 1 has committed (chunks
+    of one row: chunk 2 is looked up, on the planning thread's connection, while chunk 1 is
+    written; `act` before chunk 1's commit would meet chunk 1 instead)."""
     real_look_up = subscription_files.persons_with_active_subscriptions
     lookups = []
 
@@ -618,11 +620,19 @@ def _after_the_second_lookup(monkeypatch, act) -> None:
         found = real_look_up(company_id, column, values)
         lookups.append(values)
         if len(lookups) == 2:
+            _wait_until(lambda: PersonImport.objects.filter(records_done__gte=1).exists())
             with transaction.atomic():
                 act()
         return found
 
     monkeypatch.setattr(subscription_files, "persons_with_active_subscriptions", look_up_then_act)
+
+
+def _wait_until(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 def silenced_numbers(company) -> dict[str, list[int]]:
