@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import glob
 import os
 import re
 import tempfile
@@ -16,6 +18,11 @@ def _own_redis_database(url: str, worker: int) -> str:
     if not match:
         return url
     return f"{match[1]}/{(int(match[2]) + 2 * (worker + 1)) % 16}"
+
+
+def _remove_files_starting_with(prefix: str) -> None:
+    for path in glob.glob(glob.escape(prefix) + "*"):
+        os.remove(path)
 
 
 # Set in the environment, not only in settings, so the child processes a test starts
@@ -40,10 +47,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # connection while another writes, which SQLite's in-memory database shared between
     # connections refuses ("database table is locked"). One per process, so that no run
     # meets another's leftover write-ahead log; the mutation check names its own.
-    DATABASES["default"]["TEST"] = {
-        "NAME": os.environ.get("VIBESWEB_TEST_SQLITE_FILE")
-        or os.path.join(tempfile.gettempdir(), f"vibesweb-test-{os.getpid()}.sqlite3")
-    }
+    _named = os.environ.get("VIBESWEB_TEST_SQLITE_FILE")
+    _own = os.path.join(tempfile.gettempdir(), f"vibesweb-test-{os.getpid()}.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": _named or _own}
+    if not _named:
+        # Django's teardown removes the database file but leaves its -wal and -shm (the
+        # test threads' connections still had it open): this process's own, at its exit.
+        atexit.register(_remove_files_starting_with, _own)
 else:
     # Threads of live-server tests must not keep sessions open past a test, or the
     # test database cannot be dropped at the end of the run.
