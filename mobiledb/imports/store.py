@@ -29,6 +29,8 @@ TABLE = Person._meta.db_table
 _COLUMN = {f.name: f.column for f in Person._meta.concrete_fields}
 _BATCH = 2000
 # index_probes_only's session settings.
+# A chunk's COMMIT need not wait for its WAL to reach the disk (begin_chunk says why).
+_COMMITS_WITHOUT_WAL_WAIT = {"synchronous_commit": "off"}
 _INDEX_PROBES = {
     "enable_hashjoin": "off",
     "enable_mergejoin": "off",
@@ -117,7 +119,7 @@ class PersonStore:
         for the session instead of once per chunk (a round trip less a chunk), and reset
         afterwards: the run's end is recorded durably. Safe for the reasons begin_chunk
         gives: each chunk commits its checkpoint with it."""
-        with self._session_settings({"synchronous_commit": "off"}):
+        with self._session_settings(_COMMITS_WITHOUT_WAL_WAIT):
             yield
 
     @contextmanager
@@ -145,7 +147,7 @@ class PersonStore:
         """plan_index_probes, and commits_without_waiting_for_wal's setting, for the rest of
         this connection's session (a pipelined import's writing thread, the same way)."""
         if self.postgres:
-            _set({**_INDEX_PROBES, "synchronous_commit": "off"})
+            _set({**_INDEX_PROBES, **_COMMITS_WITHOUT_WAL_WAIT})
 
     def check_constraints_now(self) -> None:
         """PostgreSQL: check the transaction's deferred foreign keys now rather than at its
